@@ -1,0 +1,1 @@
+"""Test harness: real services (Xvfb, PulseAudio, D-Bus, tray host) and fakes (speech)."""

@@ -1,0 +1,5 @@
+import sys
+
+from voicetype.cli import main
+
+sys.exit(main())

@@ -1,0 +1,174 @@
+"""Command line: ``voicetype [run]``, ``once``, ``config``; the one error boundary for commands.
+
+Exit statuses: 0 success; 2 usage or configuration error; 3 nothing recognized (no match);
+4 recognition failed; 1 any other failure (with a message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from voicetype import __version__
+from voicetype.config import Config, init_config, load_config, resolve_config_path
+from voicetype.errors import ConfigError, VoicetypeError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_NO_MATCH = 3
+EXIT_RECOGNITION_FAILED = 4
+
+log = logging.getLogger(__name__)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicetype",
+        description="Voice typing for the desktop: press the hotkey, speak, and the words "
+        "are typed into the window that has focus. Without a command, starts the daemon.",
+        epilog="Exit status: 0 ok, 2 usage or configuration error, 3 nothing recognized, "
+        "4 recognition failed, 1 other failure.",
+    )
+    parser.add_argument("--version", action="version", version=f"voicetype {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $VOICETYPE_CONFIG, else the user config dir)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser(
+        "run",
+        help="start the daemon (the default)",
+        description="Start the background daemon: tray icon, global hotkey, typing.",
+    )
+
+    once = sub.add_parser(
+        "once",
+        help="recognize one utterance now",
+        description="Recognize one utterance from the default microphone (or a WAV file) "
+        "and type it into the focused window, or print it with --print.",
+    )
+    once.add_argument("--file", metavar="WAV", type=Path, help="recognize this WAV file")
+    once.add_argument("--print", action="store_true", help="write the text to stdout")
+
+    config = sub.add_parser(
+        "config",
+        help="create, locate or check the configuration file",
+        description="Manage the configuration file.",
+    )
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser(
+        "init",
+        help="write a commented starter file (never overwrites)",
+        description="Write a commented starter config.toml, readable only by you. "
+        "An existing file is left untouched.",
+    )
+    config_sub.add_parser("path", help="print the configuration file's path")
+    config_sub.add_parser(
+        "check",
+        help="validate the configuration and show the effective settings (key masked)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    path = resolve_config_path(args.config, os.environ)
+    try:
+        if args.command == "config":
+            return _config_command(args.config_command, path)
+        config = load_config(path)
+        if args.command == "once":
+            return _once(config, args.file, args.print)
+        from voicetype.app import run_daemon
+
+        return run_daemon(config, verbose=args.verbose)
+    except ConfigError as exc:
+        print(f"voicetype: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except VoicetypeError as exc:
+        print(f"voicetype: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config_command(action: str, path: Path) -> int:
+    if action == "path":
+        print(path)
+        return EXIT_OK
+    if action == "init":
+        if init_config(path):
+            print(f"Wrote {path} (readable only by you). Set your key and region there.")
+        else:
+            print(f"{path} already exists; left it as it is.")
+        return EXIT_OK
+    config = load_config(path)
+    print(_describe(config))
+    return EXIT_OK
+
+
+def mask_key(key: str) -> str:
+    """Show enough of a key to recognize it, never enough to use it."""
+    if not key:
+        return "(not set)"
+    return f"{'*' * 8}{key[-4:]}" if len(key) >= 16 else "*" * 8
+
+
+def _describe(config: Config) -> str:
+    a = config.azure
+    lines = [
+        f"config file: {config.path}" + ("" if config.file_exists else " (not present: defaults)"),
+        f"key:         {mask_key(a.key)}",
+        f"region:      {a.region or '(not set)'}",
+        f"host:        {a.host or '(Azure cloud)'}",
+        f"language:    {a.language}",
+        f"hotkey:      {config.hotkey.dictate.pynput_string()}",
+        f"typing:      {config.typing.method}",
+    ]
+    return "\n".join(lines)
+
+
+def _once(config: Config, wav: Path | None, print_text: bool) -> int:
+    from voicetype.recognition import Failed, Microphone, NoMatch, Recognized, WavFile
+    from voicetype.recognition.messages import describe_failure, describe_no_match
+
+    config.azure.require_credentials(config.path)
+    if wav is not None and not wav.is_file():
+        raise ConfigError(f"{wav} does not exist or is not a file", "give the path of a WAV file")
+    from voicetype.recognition.azure import AzureRecognizer
+
+    recognizer = AzureRecognizer(config.azure)
+    try:
+        result = recognizer.recognize_once(WavFile(wav) if wav else Microphone())
+    finally:
+        recognizer.close()
+    if isinstance(result, Recognized):
+        if print_text:
+            sys.stdout.write(result.text + "\n")
+            sys.stdout.flush()
+            return EXIT_OK
+        from voicetype.insertion import insert_text_once
+
+        insert_text_once(config, result.text)
+        return EXIT_OK
+    if isinstance(result, NoMatch):
+        print(f"voicetype: {describe_no_match(result).as_text()}", file=sys.stderr)
+        return EXIT_NO_MATCH
+    assert isinstance(result, Failed)
+    message = describe_failure(result)
+    detail = f"\n  Detail: {result.detail}" if result.detail else ""
+    print(f"voicetype: {message.summary}\n  Fix: {message.body}{detail}", file=sys.stderr)
+    return EXIT_RECOGNITION_FAILED

@@ -1,0 +1,375 @@
+"""Configuration: the TOML file, environment overrides, validation and paths.
+
+Pure apart from reading the file: no desktop imports. ``load_config`` either returns a
+fully validated ``Config`` or raises ``ConfigError`` naming the file, the line where it can
+be found, the key and what is allowed. A missing file is not an error: defaults apply.
+A missing Azure key is not a load error either (the daemon must start and explain);
+``AzureConfig.require_credentials`` raises when recognition actually needs them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from voicetype.errors import ConfigError
+from voicetype.hotkeys import Hotkey, HotkeyError, parse_hotkey
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+APP_NAME = "voicetype"
+ENV_CONFIG = "VOICETYPE_CONFIG"
+ENV_KEY = "AZURE_AI_SPEECH_KEY"
+ENV_REGION = "AZURE_AI_SPEECH_REGION"
+ENV_HOST = "AZURE_AI_SPEECH_HOST"
+
+DEFAULT_HOTKEY = "<ctrl>+<alt>+<space>"
+TYPING_METHODS = ("auto", "type", "paste")
+
+_REGION_RE = re.compile(r"^[a-z][a-z0-9]{2,40}$")
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
+
+
+@dataclass(frozen=True)
+class AzureConfig:
+    key: str = field(default="", repr=False)
+    region: str = ""
+    host: str = ""
+    language: str = "en-US"
+    allow_insecure_host: bool = False
+    timeout_seconds: float = 8.0  # the longest the service may stay quiet before we give up
+
+    def require_credentials(self, config_path: Path) -> None:
+        """Raise ``ConfigError`` with the exact fix when the key or the region/host is missing."""
+        if not self.key:
+            raise ConfigError(
+                "No Azure Speech key is configured",
+                f"set `key` under [azure] in {config_path} (create it with "
+                f"`voicetype config init`), or export {ENV_KEY}=<your key>",
+            )
+        if not self.region and not self.host:
+            raise ConfigError(
+                "No Azure region is configured",
+                f'set `region` under [azure] in {config_path} (e.g. region = "westeurope"), '
+                f"or export {ENV_REGION}=<region>",
+            )
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.key and (self.region or self.host))
+
+
+@dataclass(frozen=True)
+class HotkeyConfig:
+    dictate: Hotkey = field(default_factory=lambda: parse_hotkey(DEFAULT_HOTKEY))
+
+
+@dataclass(frozen=True)
+class TypingConfig:
+    method: str = "auto"
+
+
+@dataclass(frozen=True)
+class FeedbackConfig:
+    start_sound: bool = True
+    notify_no_match: bool = True
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    include_text: bool = False  # write recognized text into the log (off: privacy)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    azure: AzureConfig = field(default_factory=AzureConfig)
+    hotkey: HotkeyConfig = field(default_factory=HotkeyConfig)
+    typing: TypingConfig = field(default_factory=TypingConfig)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    file_exists: bool = False
+
+
+# ---------------------------------------------------------------- paths
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def resolve_config_path(cli_path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """``--config`` wins, then ``VOICETYPE_CONFIG``, then the platform's config dir."""
+    if cli_path:
+        return Path(cli_path).expanduser()
+    if env.get(ENV_CONFIG):
+        return Path(env[ENV_CONFIG]).expanduser()
+    return default_config_path()
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+# ---------------------------------------------------------------- schema
+
+_Kind = type | tuple[type, ...]
+_SCHEMA: dict[str, dict[str, tuple[_Kind, str]]] = {
+    "azure": {
+        "key": (str, "a string (your Speech resource key)"),
+        "region": (str, 'a string such as "westeurope"'),
+        "host": (str, 'a string such as "ws://localhost:5000" or "wss://…"'),
+        "language": (str, 'a language code such as "en-US"'),
+        "allow_insecure_host": (bool, "true or false"),
+        "timeout_seconds": ((int, float), "a number of seconds from 2 to 60"),
+    },
+    "hotkey": {"dictate": (str, 'a hotkey such as "<ctrl>+<alt>+<space>"')},
+    "typing": {"method": (str, 'one of "auto", "type", "paste"')},
+    "feedback": {
+        "start_sound": (bool, "true or false"),
+        "notify_no_match": (bool, "true or false"),
+    },
+    "log": {"include_text": (bool, "true or false")},
+}
+
+
+class _Locator:
+    """Finds the line of ``[table] key = …`` in the TOML text, for error messages."""
+
+    _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]\s*(#.*)?$")
+    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
+
+    def __init__(self, text: str) -> None:
+        self._lines: dict[tuple[str, str], int] = {}
+        self._tables: dict[str, int] = {}
+        table = ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            if m := self._TABLE.match(line):
+                table = m.group(1)
+                self._tables.setdefault(table, number)
+            elif m := self._KEY.match(line):
+                self._lines.setdefault((table, m.group(1).strip('"')), number)
+
+    def line(self, table: str, key: str | None = None) -> int | None:
+        if key is None:
+            return self._tables.get(table)
+        return self._lines.get((table, key))
+
+
+def _where(path: Path, line: int | None) -> str:
+    return f"{path}, line {line}" if line else str(path)
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _check_region(region: str, origin: str) -> str:
+    if region and not _REGION_RE.match(region):
+        suggestion = re.sub(r"[^a-z0-9]", "", region.lower())
+        raise ConfigError(
+            f"{origin}: `region` is {region!r}, which is not an Azure region name",
+            f'use the short lower-case name, e.g. "{suggestion or "westeurope"}"',
+        )
+    return region
+
+
+def _check_host(host: str, allow_insecure: bool, origin: str) -> str:
+    if not host:
+        return host
+    parts = urlsplit(host)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ConfigError(
+            f"{origin}: `host` is {host!r}, which is not a ws:// or wss:// address",
+            'write it as "wss://HOST[:PORT]" (or "ws://localhost:PORT" for a local container)',
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{origin}: `host` {host!r} has a path; the Speech SDK accepts only scheme, host and port",
+            f'use "{parts.scheme}://{parts.netloc}"',
+        )
+    if parts.scheme == "ws" and not allow_insecure and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{origin}: `host` {host!r} would send your key and audio unencrypted over the network",
+            f'use "wss://{parts.netloc}", or set allow_insecure_host = true under [azure] '
+            "if you really mean plain ws://",
+        )
+    return host.rstrip("/")
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and merge the config file at ``path`` with the environment.
+
+    Errors: ``ConfigError`` for unreadable or unparsable files, unknown tables or keys
+    (with a suggestion), wrong types or values. Environment variables
+    (``AZURE_AI_SPEECH_KEY``/``_REGION``/``_HOST``) win over the file.
+    """
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {}
+    text = ""
+    exists = path.is_file()
+    if path.exists() and not exists:
+        raise ConfigError(f"{path} is not a file", "point --config or VOICETYPE_CONFIG at a file")
+    if exists:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"Cannot read {path}: {exc}", "check the file's permissions and encoding (UTF-8)"
+            ) from exc
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path} is not valid TOML: {exc}",
+                "fix that line (strings need double quotes: key = \"…\"), "
+                "or compare with config.example.toml",
+            ) from exc
+    locate = _Locator(text)
+    values: dict[str, dict[str, Any]] = {}
+    for table, content in data.items():
+        if table not in _SCHEMA:
+            raise ConfigError(
+                f"{_where(path, locate.line(table))}: unknown section [{table}]"
+                + _did_you_mean(table, list(_SCHEMA)),
+                f"allowed sections: {', '.join(f'[{t}]' for t in _SCHEMA)}",
+            )
+        if not isinstance(content, dict):
+            raise ConfigError(
+                f"{_where(path, locate.line('', table))}: `{table}` must be a section [{table}]",
+                f"write it as [{table}] followed by its keys",
+            )
+        schema = _SCHEMA[table]
+        for key, value in content.items():
+            where = _where(path, locate.line(table, key))
+            if key not in schema:
+                raise ConfigError(
+                    f"{where}: unknown key `{key}` in [{table}]" + _did_you_mean(key, list(schema)),
+                    f"keys allowed in [{table}]: {', '.join(schema)}",
+                )
+            kind, allowed = schema[key]
+            ok = isinstance(value, kind) and not (kind != bool and isinstance(value, bool))
+            if not ok:
+                raise ConfigError(
+                    f"{where}: [{table}] {key} = {value!r} has the wrong type",
+                    f"`{key}` must be {allowed}",
+                )
+        values[table] = dict(content)
+
+    def get(table: str, key: str, default: Any) -> Any:
+        return values.get(table, {}).get(key, default)
+
+    def origin(table: str, key: str) -> str:
+        return _where(path, locate.line(table, key))
+
+    a = AzureConfig()
+    key = env.get(ENV_KEY) or get("azure", "key", a.key)
+    region_from_env = bool(env.get(ENV_REGION))
+    region = (env.get(ENV_REGION) or get("azure", "region", a.region)).strip()
+    region = _check_region(region, ENV_REGION if region_from_env else origin("azure", "region"))
+    allow_insecure = get("azure", "allow_insecure_host", a.allow_insecure_host)
+    host_from_env = bool(env.get(ENV_HOST))
+    host = (env.get(ENV_HOST) or get("azure", "host", a.host)).strip()
+    host = _check_host(host, allow_insecure, ENV_HOST if host_from_env else origin("azure", "host"))
+    language = get("azure", "language", a.language).strip()
+    if not _LANGUAGE_RE.match(language):
+        raise ConfigError(
+            f"{origin('azure', 'language')}: `language` is {language!r}, not a language code",
+            'use a code such as "en-US", "de-DE" or "zh-CN"',
+        )
+    timeout = float(get("azure", "timeout_seconds", a.timeout_seconds))
+    if not 2 <= timeout <= 60:
+        raise ConfigError(
+            f"{origin('azure', 'timeout_seconds')}: `timeout_seconds` is {timeout:g}",
+            "use a number of seconds from 2 to 60",
+        )
+    azure = AzureConfig(
+        key=key.strip(),
+        region=region,
+        host=host,
+        language=language,
+        allow_insecure_host=allow_insecure,
+        timeout_seconds=timeout,
+    )
+
+    hotkey_text = get("hotkey", "dictate", DEFAULT_HOTKEY)
+    try:
+        hotkey = parse_hotkey(hotkey_text)
+    except HotkeyError as exc:
+        raise ConfigError(
+            f"{origin('hotkey', 'dictate')}: [hotkey] dictate: {exc}",
+            f'use pynput syntax, e.g. dictate = "{DEFAULT_HOTKEY}"',
+        ) from exc
+
+    method = get("typing", "method", "auto")
+    if method not in TYPING_METHODS:
+        raise ConfigError(
+            f"{origin('typing', 'method')}: [typing] method = {method!r} is not allowed"
+            + _did_you_mean(method, list(TYPING_METHODS)),
+            'use "auto", "type" or "paste"',
+        )
+
+    f = FeedbackConfig()
+    return Config(
+        path=path,
+        azure=azure,
+        hotkey=HotkeyConfig(dictate=hotkey),
+        typing=TypingConfig(method=method),
+        feedback=FeedbackConfig(
+            start_sound=get("feedback", "start_sound", f.start_sound),
+            notify_no_match=get("feedback", "notify_no_match", f.notify_no_match),
+        ),
+        log=LogConfig(include_text=get("log", "include_text", False)),
+        file_exists=exists,
+    )
+
+
+def starter_text() -> str:
+    """The commented starter file (the shipped config.example.toml)."""
+    from voicetype.resources import read_text
+
+    return read_text("config.example.toml")
+
+
+def init_config(path: Path) -> bool:
+    """Write the starter file at ``path`` with user-only permissions.
+
+    Returns False (and writes nothing) when a file already exists there; never overwrites.
+    Raises ``ConfigError`` when the directory cannot be created or written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot create {path}: {exc.strerror}",
+            "check the directory's permissions, or choose another path with --config",
+        ) from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(starter_text())
+    return True

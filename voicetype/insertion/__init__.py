@@ -1,0 +1,75 @@
+"""Putting text into the focused window: the ``Inserter`` interface and the one place
+that chooses a backend for this platform and ``[typing] method``.
+
+Backends: ``x11`` (XTEST typing with temporary keysym mappings, restored afterwards),
+``clipboard`` (paste, restoring the user's clipboard), ``windows`` (SendInput with
+KEYEVENTF_UNICODE), ``macos`` (Quartz via pynput). Each imports its platform packages
+lazily, inside the backend module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from voicetype.errors import VoicetypeError
+
+if TYPE_CHECKING:
+    from voicetype.config import Config
+
+
+class InsertionError(VoicetypeError):
+    """The text could not be inserted; nothing (or only a known prefix) was typed."""
+
+
+class TargetGone(InsertionError):
+    """The window that had focus at the hotkey press no longer exists; nothing was typed."""
+
+
+class Target(Protocol):
+    """An opaque handle on the window that had focus at the hotkey press."""
+
+
+class Inserter(Protocol):
+    """Types text exactly into a window.
+
+    Threading: all methods are called from the controller thread only, one at a time.
+    ``focused_target`` is called at the hotkey press and must be fast (< 5 ms).
+    ``insert`` first waits (bounded) until the user has released every modifier key,
+    gives focus back to ``target`` if it moved, then inserts ``text`` exactly: every
+    character, nothing else, never a key combination. It leaves the keymap and the
+    clipboard as they were. Raises ``TargetGone`` when ``target`` has disappeared and
+    ``InsertionError`` for other failures; it never types into another window.
+    """
+
+    def focused_target(self) -> Target | None: ...
+
+    def insert(self, text: str, target: Target | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def sanitize(text: str) -> str:
+    """Drop control characters other than newline and tab (they could act as keys)."""
+    return "".join(
+        ch for ch in text.replace("\r\n", "\n").replace("\r", "\n")
+        if ch in "\n\t" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0)
+    )  # fmt: skip
+
+
+def choose_inserter(config: Config) -> Inserter:
+    """The inserter for this platform and ``config.typing.method``.
+
+    Raises ``BackendUnavailable`` naming what is missing and how to install it.
+    """
+    from voicetype.insertion.select import select_inserter
+
+    return select_inserter(config.typing.method)
+
+
+def insert_text_once(config: Config, text: str) -> None:
+    """Type ``text`` into the currently focused window (for ``voicetype once``)."""
+    inserter = choose_inserter(config)
+    try:
+        inserter.insert(sanitize(text), inserter.focused_target())
+    finally:
+        inserter.close()

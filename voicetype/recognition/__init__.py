@@ -1,0 +1,86 @@
+"""Speech recognition: the ``Recognizer`` interface and its result types.
+
+A recognition returns exactly one of ``Recognized``, ``NoMatch`` or ``Failed``; it never
+raises for anything the service or the microphone does. The Azure implementation lives
+in ``voicetype.recognition.azure`` and is the only module that imports the SDK.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+class NoMatchReason(enum.Enum):
+    NOT_RECOGNIZED = "not_recognized"
+    INITIAL_SILENCE_TIMEOUT = "initial_silence_timeout"
+    INITIAL_BABBLE_TIMEOUT = "initial_babble_timeout"
+    END_SILENCE_TIMEOUT = "end_silence_timeout"
+    KEYWORD_NOT_RECOGNIZED = "keyword_not_recognized"
+
+
+class ErrorKind(enum.Enum):
+    AUTHENTICATION = "authentication"  # 401: wrong key, or key for another region
+    FORBIDDEN = "forbidden"  # 403: quota exhausted, resource disabled
+    THROTTLED = "throttled"  # 429
+    BAD_REQUEST = "bad_request"  # 400: language code, audio format
+    CONNECTION_FAILURE = "connection_failure"  # refused, DNS, TLS, dropped
+    SERVICE_TIMEOUT = "service_timeout"  # the service went quiet
+    SERVICE_ERROR = "service_error"  # 5xx, invalid answers
+    SERVICE_UNAVAILABLE = "service_unavailable"  # 503
+    MICROPHONE_UNAVAILABLE = "microphone_unavailable"
+    AUDIO_FILE = "audio_file"  # unreadable or not a 16-bit PCM WAV
+    NOT_CONFIGURED = "not_configured"  # no key / region / host
+    INTERNAL = "internal"  # anything else the SDK reports
+
+
+@dataclass(frozen=True)
+class Recognized:
+    text: str
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    reason: NoMatchReason
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Failed:
+    kind: ErrorKind
+    detail: str = ""  # the SDK's own words, key removed
+
+
+RecognitionResult = Recognized | NoMatch | Failed
+
+
+@dataclass(frozen=True)
+class Microphone:
+    """The system's default capture device."""
+
+
+@dataclass(frozen=True)
+class WavFile:
+    path: Path
+
+
+AudioInput = Microphone | WavFile
+
+
+class Recognizer(Protocol):
+    """Recognizes one utterance.
+
+    Threading: ``recognize_once`` blocks the calling thread (the controller thread, never
+    an input thread) until a result is known, and returns within the configured bound
+    even when the service goes quiet. ``cancel`` may be called from any thread; it makes a
+    running ``recognize_once`` return promptly (with ``Failed(SERVICE_TIMEOUT)`` or the
+    result already known). ``close`` releases the SDK; after it the object is unusable.
+    """
+
+    def recognize_once(self, audio: AudioInput) -> RecognitionResult: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...
