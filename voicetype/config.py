@@ -199,7 +199,8 @@ def _check_host(host: str, allow_insecure: bool, origin: str) -> str:
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(
-            f"{origin}: `host` {host!r} has a path; the Speech SDK accepts only scheme, host and port",
+            f"{origin}: `host` {host!r} has a path; "
+            "the Speech SDK accepts only scheme, host and port",
             f'use "{parts.scheme}://{parts.netloc}"',
         )
     if parts.scheme == "ws" and not allow_insecure and not _is_loopback(parts.hostname):
@@ -245,7 +246,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 f"{path} is not valid TOML: {exc}",
-                "fix that line (strings need double quotes: key = \"…\"), "
+                'fix that line (strings need double quotes: key = "…"), '
                 "or compare with config.example.toml",
             ) from exc
     locate = _Locator(text)
@@ -271,7 +272,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
                     f"keys allowed in [{table}]: {', '.join(schema)}",
                 )
             kind, allowed = schema[key]
-            ok = isinstance(value, kind) and not (kind != bool and isinstance(value, bool))
+            ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
             if not ok:
                 raise ConfigError(
                     f"{where}: [{table}] {key} = {value!r} has the wrong type",

@@ -95,7 +95,11 @@ def parse_hotkey(text: str) -> Hotkey:
             keys.append(token.lower())
         else:
             lowered = token.lower()
-            hint = f" (write it as <{lowered}>)" if lowered in MODIFIERS or lowered in NAMED_KEYS else ""
+            hint = (
+                f" (write it as <{lowered}>)"
+                if lowered in MODIFIERS or lowered in NAMED_KEYS
+                else ""
+            )
             raise HotkeyError(
                 f"{text!r}: {token!r} is neither a single character nor a <named> key{hint}"
             )

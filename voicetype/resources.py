@@ -15,7 +15,7 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 def asset_path(name: str) -> Path:
     """The path of a shipped file; raises FileNotFoundError when it is missing."""
-    packaged = resources.files("voicetype").joinpath("assets", name)
+    packaged = resources.files("voicetype").joinpath("assets").joinpath(name)
     if packaged.is_file():
         return Path(str(packaged))
     for candidate in (_CHECKOUT / "assets" / name, _CHECKOUT / name):
