@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Install voicetype for the current user from this checkout, then start it.
+#
+# - Debian/Ubuntu packages it needs (with sudo when not root): the Speech SDK's libraries,
+#   PyGObject + GTK + AppIndicator for the tray menu, python3-venv.
+# - A virtual environment in ${XDG_DATA_HOME:-~/.local/share}/voicetype/venv made from the
+#   system python3 with --system-site-packages, so the distro's PyGObject (python3-gi) is
+#   visible (system pip refuses installs: PEP 668), and voicetype installed into it.
+# - ~/.local/bin/voicetype linked to it; then the daemon is started in the background.
+# Set VOICETYPE_NO_START=1 to install without starting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# name, or "a|b" where either package satisfies (Ubuntu 24.04 renamed some with t64).
+WANTED=(
+  python3 python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1
+  "libssl3|libssl3t64" libuuid1 "libasound2|libasound2t64" ca-certificates
+  x11-xkb-utils xdg-utils pulseaudio-utils
+)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+missing=()
+for spec in "${WANTED[@]}"; do
+  ok=0
+  IFS='|' read -ra alternatives <<<"$spec"
+  for p in "${alternatives[@]}"; do if installed "$p"; then ok=1; fi; done
+  if [ "$ok" -eq 0 ]; then
+    # pick the first alternative the archive knows
+    for p in "${alternatives[@]}"; do
+      if apt-cache show "$p" >/dev/null 2>&1; then missing+=("$p"); ok=1; break; fi
+    done
+    [ "$ok" -eq 1 ] || missing+=("${alternatives[0]}")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "voicetype: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+DATA_HOME="${XDG_DATA_HOME:-$HOME/.local/share}"
+VENV="$DATA_HOME/voicetype/venv"
+BIN="$HOME/.local/bin"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import gi' 2>/dev/null; then
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  /usr/bin/python3 -m venv --system-site-packages "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade .
+mkdir -p "$BIN"
+ln -sf "$VENV/bin/voicetype" "$BIN/voicetype"
+echo "voicetype: installed $("$BIN/voicetype" --version) as $BIN/voicetype"
+case ":$PATH:" in
+  *":$BIN:"*) ;;
+  *) echo "voicetype: note: $BIN is not on your PATH; log out and in again (Debian/Ubuntu add it at login) or use $BIN/voicetype" ;;
+esac
+
+if [ "${VOICETYPE_NO_START:-0}" = "1" ]; then exit 0; fi
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "voicetype: no desktop session here (DISPLAY is unset); start it from your desktop with: voicetype"
+  exit 0
+fi
+setsid "$BIN/voicetype" >/dev/null 2>&1 </dev/null &
+echo "voicetype: started. Look for the microphone icon in the tray; press Ctrl+Alt+Space and speak."
+echo "voicetype: no key yet? run: voicetype config init   (then edit the file it names)"

@@ -1,0 +1,239 @@
+"""The daemon: builds the collaborators from the config, runs the tray loop on the main
+thread and the controller on its own thread; the one error boundary for the daemon.
+
+Startup problems that leave voicetype usable (no key yet, no tray menu, no typing, no
+hotkey) are told to the user once — notification, tooltip and log — and the daemon
+keeps running; only a tray that cannot start at all ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from types import FrameType
+
+from voicetype import __version__
+from voicetype.autostart import Autostart, select_autostart
+from voicetype.config import Config, init_config, log_dir
+from voicetype.controller import Controller, ControllerSettings, State
+from voicetype.errors import BackendUnavailable, VoicetypeError
+from voicetype.hotkeys import HotkeyListener
+from voicetype.insertion import Inserter
+from voicetype.logsetup import setup_logging
+from voicetype.notify import Notifier, Urgency
+from voicetype.recognition import Recognizer
+from voicetype.recognition.messages import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _TrayUI:
+    """Adapts controller states to the tray; remembers the last problem for the tooltip."""
+
+    tray: object  # voicetype.tray.Tray (imported lazily: pystray chooses its backend on import)
+
+    def show(self, state: State, detail: str = "") -> None:
+        from voicetype.tray import TrayState
+
+        self.tray.set_state(TrayState[state.name], detail)  # type: ignore[attr-defined]
+
+
+class Daemon:
+    """Owns every collaborator of a running daemon and their shutdown order."""
+
+    def __init__(self, config: Config, verbose: bool = False) -> None:
+        self.config = config
+        self.verbose = verbose
+        self._startup_notes: list[Message] = []
+        self._quit_once = threading.Lock()
+        self._stopping = False
+        self.controller: Controller
+        self.hotkeys: HotkeyListener | None = None
+
+    def run(self) -> int:
+        config = self.config
+        log_path, log_problem = setup_logging(log_dir(), self.verbose, config.azure.key)
+        log.info("voicetype %s starting (config %s, log %s)", __version__, config.path, log_path)
+        if log_problem:
+            self._startup_notes.append(Message("Can't write the log file", log_problem))
+
+        from voicetype.notify.select import select_notifier
+        from voicetype.tray import Tray, TrayActions, menu_fix_hint
+
+        self.autostart: Autostart = select_autostart()
+        actions = TrayActions(
+            dictate=lambda: self.controller.submit_dictate("menu"),
+            set_enabled=lambda on: self.controller.submit_enabled(on),
+            is_enabled=lambda: self.controller.enabled,
+            set_autostart=self._set_autostart,
+            is_autostart=self._is_autostart,
+            open_config=self._open_config,
+            quit=self.quit,
+        )
+        self.tray = Tray(actions)
+        log.info("tray backend: %s (menu: %s)", self.tray.backend, self.tray.has_menu)
+        if not self.tray.has_menu:
+            self._startup_notes.append(
+                Message("The tray icon has no menu on this system", menu_fix_hint())
+            )
+        self.notifier: Notifier = select_notifier(self.tray)
+        recognizer = self._make_recognizer()
+        inserter = self._make_inserter()
+        from voicetype.cue import make_player
+
+        self.controller = Controller(
+            recognizer=recognizer,
+            inserter=inserter,
+            notifier=self.notifier,
+            ui=_TrayUI(self.tray),
+            settings=ControllerSettings(
+                include_text_in_log=config.log.include_text,
+                notify_no_match=config.feedback.notify_no_match,
+                start_sound=config.feedback.start_sound,
+            ),
+            not_configured=self._not_configured_message(),
+            cue=make_player() if config.feedback.start_sound else (lambda: None),
+        )
+        self.hotkeys = self._make_hotkeys()
+        worker = threading.Thread(target=self.controller.run, name="controller", daemon=True)
+        worker.start()
+        self._install_signal_handlers()
+        try:
+            self.tray.run(on_ready=self._on_ready)
+        finally:
+            self._shutdown(worker, recognizer, inserter)
+        log.info("voicetype stopped")
+        return 0
+
+    # ---------------------------------------------------------------- construction
+
+    def _not_configured_message(self) -> Message:
+        path = self.config.path
+        return Message(
+            "Set your Azure Speech key to start dictating",
+            f"Put `key` and `region` under [azure] in {path} (tray menu → Open configuration), "
+            "or set AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION, then restart voicetype.",
+        )
+
+    def _make_recognizer(self) -> Recognizer | None:
+        if not self.config.azure.has_credentials:
+            self._startup_notes.append(self._not_configured_message())
+            return None
+        from voicetype.recognition.azure import AzureRecognizer
+
+        return AzureRecognizer(self.config.azure)
+
+    def _make_inserter(self) -> Inserter | None:
+        from voicetype.insertion import choose_inserter
+
+        try:
+            return choose_inserter(self.config)
+        except BackendUnavailable as exc:
+            self._startup_notes.append(Message("voicetype can't type here", str(exc)))
+            return None
+
+    def _make_hotkeys(self) -> HotkeyListener | None:
+        listener = HotkeyListener(
+            self.config.hotkey.dictate, lambda: self.controller.submit_dictate("hotkey")
+        )
+        try:
+            listener.start()
+        except BackendUnavailable as exc:
+            self._startup_notes.append(Message("The global hotkey is not available", str(exc)))
+            return None
+        log.info("hotkey %s is live", self.config.hotkey.dictate)
+        return listener
+
+    def _install_signal_handlers(self) -> None:
+        def handle(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %d: quitting", signum)
+            self.quit()
+
+        for name in ("SIGTERM", "SIGINT", "SIGHUP"):  # SIGHUP does not exist on Windows
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                signal.signal(sig, handle)
+
+    # ---------------------------------------------------------------- tray callbacks
+
+    def _on_ready(self) -> None:
+        log.info("tray icon is up")
+        if not self._startup_notes:
+            return
+        detail = " ".join(n.as_text() for n in self._startup_notes)
+
+        def tell() -> None:
+            for note in self._startup_notes:
+                self.notifier.notify(note.summary, note.body, Urgency.CRITICAL)
+                log.warning("%s", note.as_text())
+            ui = self.controller.ui
+            ui.show(State.ERROR if self.controller.recognizer is None else State.IDLE, detail)
+
+        self.controller.submit_call(tell)
+
+    def _is_autostart(self) -> bool:
+        try:
+            return self.autostart.is_enabled()
+        except VoicetypeError:
+            return False
+
+    def _set_autostart(self, enabled: bool) -> None:
+        def apply() -> None:
+            try:
+                self.autostart.set_enabled(enabled)
+            except VoicetypeError as exc:
+                self.notifier.notify(exc.message, exc.fix, Urgency.NORMAL)
+                log.warning("autostart: %s", exc)
+            self.tray.refresh_menu()
+
+        self.controller.submit_call(apply)
+
+    def _open_config(self) -> None:
+        def apply() -> None:
+            from voicetype.opener import open_with_default_app
+
+            path = self.config.path
+            try:
+                if init_config(path):
+                    log.info("wrote starter configuration %s", path)
+                open_with_default_app(path)
+            except VoicetypeError as exc:
+                self.notifier.notify(exc.message, exc.fix, Urgency.NORMAL)
+                log.warning("open configuration: %s", exc)
+
+        self.controller.submit_call(apply)
+
+    def quit(self) -> None:
+        """Any thread: stop the controller and the tray loop (idempotent)."""
+        with self._quit_once:
+            if self._stopping:
+                return
+            self._stopping = True
+        self.controller.request_quit()
+        self.tray.stop()
+
+    def _shutdown(self, worker: threading.Thread, recognizer: object, inserter: object) -> None:
+        self._stopping = True
+        self.controller.request_quit()
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+        worker.join(timeout=5)
+        if worker.is_alive():
+            log.warning("the controller did not stop within 5 s")
+        for part in (recognizer, inserter, self.notifier):
+            close = getattr(part, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.debug("error while closing %r", part, exc_info=True)
+
+
+def run_daemon(config: Config, verbose: bool = False) -> int:
+    """Run the daemon until Quit or a signal; returns the exit status."""
+    os.environ.setdefault("NO_AT_BRIDGE", "1")
+    return Daemon(config, verbose).run()
