@@ -1,14 +1,14 @@
 """Starting voicetype at login: the ``Autostart`` interface and the one place choosing one.
 
-Per-platform implementations (XDG autostart entry, Windows Run key, macOS LaunchAgent)
-arrive with the session-integration work; until then ``Unavailable`` reports so.
+One module per platform: ``xdg`` (Desktop Entry in ``$XDG_CONFIG_HOME/autostart``),
+``windows`` (HKCU Run key), ``macos`` (LaunchAgent plist).
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Protocol
-
-from voicetype.errors import VoicetypeError
 
 
 class Autostart(Protocol):
@@ -24,16 +24,33 @@ class Autostart(Protocol):
     def set_enabled(self, enabled: bool) -> None: ...
 
 
-class Unavailable:
-    def is_enabled(self) -> bool:
-        return False
+def launch_command(gui: bool = False) -> list[str]:
+    """The command that starts the installed voicetype with the running interpreter's install.
 
-    def set_enabled(self, enabled: bool) -> None:
-        raise VoicetypeError(
-            "Start at login is not available yet on this system",
-            "add `voicetype` to your desktop's startup applications yourself",
-        )
+    The console script beside ``sys.executable`` when present (``voicetype-gui`` on Windows,
+    which has no console window), else ``python -m voicetype`` with that interpreter.
+    """
+    bindir = Path(sys.executable).parent
+    if sys.platform == "win32":
+        names = ["voicetype-gui.exe", "voicetype.exe"] if gui else ["voicetype.exe"]
+    else:
+        names = ["voicetype"]
+    for name in names:
+        script = bindir / name
+        if script.is_file():
+            return [str(script)]
+    return [sys.executable, "-m", "voicetype"]
 
 
 def select_autostart() -> Autostart:
-    return Unavailable()
+    if sys.platform == "win32":
+        from voicetype.autostart.windows import WindowsAutostart
+
+        return WindowsAutostart(launch_command(gui=True))
+    if sys.platform == "darwin":
+        from voicetype.autostart.macos import MacAutostart
+
+        return MacAutostart(launch_command())
+    from voicetype.autostart.xdg import XdgAutostart
+
+    return XdgAutostart(launch_command())
