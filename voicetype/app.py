@@ -13,11 +13,13 @@ import os
 import signal
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 from voicetype import __version__
 from voicetype.autostart import Autostart, select_autostart
 from voicetype.config import Config, init_config, log_dir
+from voicetype.control import ControlServer, ControlUnavailable, InstanceLock
 from voicetype.controller import Controller, ControllerSettings, State
 from voicetype.errors import BackendUnavailable, VoicetypeError
 from voicetype.hotkeys import HotkeyListener
@@ -53,10 +55,24 @@ class Daemon:
         self._stopping = False
         self.controller: Controller
         self.hotkeys: HotkeyListener | None = None
+        self.control: ControlServer | None = None
+        self.log_path: Path | None = None
+        self.backends: dict[str, str] = {}
 
     def run(self) -> int:
+        lock = InstanceLock()
+        if not lock.acquire():
+            print("voicetype is already running (its icon is in the tray).")
+            return 0
+        try:
+            return self._run_locked()
+        finally:
+            lock.release()
+
+    def _run_locked(self) -> int:
         config = self.config
         log_path, log_problem = setup_logging(log_dir(), self.verbose, config.azure.key)
+        self.log_path = log_path
         log.info("voicetype %s starting (config %s, log %s)", __version__, config.path, log_path)
         if log_problem:
             self._startup_notes.append(Message("Can't write the log file", log_problem))
@@ -99,6 +115,18 @@ class Daemon:
             cue=make_player() if config.feedback.start_sound else (lambda: None),
         )
         self.hotkeys = self._make_hotkeys()
+        self.backends = {
+            "tray": f"{self.tray.backend} ({'menu' if self.tray.has_menu else 'no menu'})",
+            "typing": type(inserter).__name__ if inserter else "unavailable",
+            "notifications": type(self.notifier).__name__,
+            "hotkey": str(config.hotkey.dictate) if self.hotkeys else "unavailable",
+        }
+        self.control = ControlServer(self._control_command)
+        try:
+            self.control.start()
+        except ControlUnavailable as exc:
+            self._startup_notes.append(Message("Control commands unavailable", str(exc)))
+            self.control = None
         worker = threading.Thread(target=self.controller.run, name="controller", daemon=True)
         worker.start()
         self._install_signal_handlers()
@@ -207,6 +235,39 @@ class Daemon:
 
         self.controller.submit_call(apply)
 
+    def _control_command(self, command: str) -> dict[str, object]:
+        """Runs on the control thread: enqueue or read state only."""
+        controller = self.controller
+        if command == "dictate":
+            if not controller.enabled:
+                return {
+                    "ok": False,
+                    "error": "voicetype is disabled; turn it on with "
+                    "`voicetype toggle` or the tray menu",
+                }
+            controller.submit_dictate("command")
+            return {"message": "dictation started"}
+        if command == "toggle":
+            enabled = not controller.enabled
+            controller.submit_enabled(enabled)
+            return {"message": "enabled" if enabled else "disabled", "enabled": enabled}
+        if command == "quit":
+            self.quit()
+            return {"message": "voicetype is quitting"}
+        return {
+            "status": {
+                "state": controller.state.value,
+                "enabled": controller.enabled,
+                "pid": os.getpid(),
+                "version": __version__,
+                **self.backends,
+                "config": str(self.config.path)
+                + ("" if self.config.file_exists else " (not present: defaults)"),
+                "log": str(self.log_path) if self.log_path else "terminal only",
+                "last dictation": controller.last.outcome or "none yet",
+            }
+        }
+
     def quit(self) -> None:
         """Any thread: stop the controller and the tray loop (idempotent)."""
         with self._quit_once:
@@ -221,6 +282,8 @@ class Daemon:
         self.controller.request_quit()
         if self.hotkeys is not None:
             self.hotkeys.stop()
+        if self.control is not None:
+            self.control.stop()
         worker.join(timeout=5)
         if worker.is_alive():
             log.warning("the controller did not stop within 5 s")

@@ -58,6 +58,14 @@ def _build_parser() -> argparse.ArgumentParser:
     once.add_argument("--file", metavar="WAV", type=Path, help="recognize this WAV file")
     once.add_argument("--print", action="store_true", help="write the text to stdout")
 
+    for name, text in (
+        ("dictate", "start a dictation in the running daemon (bind this to a desktop shortcut)"),
+        ("status", "show the running daemon's state, backends, config and log paths"),
+        ("toggle", "turn the running daemon's hotkey on or off"),
+        ("quit", "stop the running daemon"),
+    ):
+        sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+
     config = sub.add_parser(
         "config",
         help="create, locate or check the configuration file",
@@ -89,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "config":
             return _config_command(args.config_command, path)
+        if args.command in ("dictate", "status", "toggle", "quit"):
+            return _control(args.command)
         config = load_config(path)
         if args.command == "once":
             return _once(config, args.file, args.print)
@@ -103,6 +113,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+
+
+def _control(command: str) -> int:
+    from voicetype.control import ControlUnavailable, send_command
+
+    try:
+        reply = send_command(command)
+    except ControlUnavailable as exc:
+        print(f"voicetype: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if not reply.get("ok"):
+        print(f"voicetype: {reply.get('error', 'the daemon refused the command')}", file=sys.stderr)
+        return EXIT_FAILURE
+    if command == "status":
+        for key, value in reply.get("status", {}).items():
+            print(f"{key + ':':<15}{value}")
+    elif reply.get("message"):
+        print(reply["message"])
+    return EXIT_OK
 
 
 def _config_command(action: str, path: Path) -> int:
