@@ -1,0 +1,620 @@
+"""Typing on X11 through XTEST, exactly, with temporary keysym bindings restored afterwards.
+
+How a text is typed
+-------------------
+Every character becomes one key press: ``\\n`` is Return, ``\\t`` is Tab, any other
+character the keysym for its code point (the code point itself for Latin-1, else
+``0x01000000 + code point``; emoji, ZWJ, variation selectors and flag halves are typed
+code point by code point). A keysym already on a key of the current keymap (group 1,
+level 1 or 2, not a keypad or modifier key) is typed with that key, with Shift held for
+level 2. Any other keysym is bound for a while to a *spare* keycode (one with no symbols
+at all), two keysyms per keycode (level 1 plain, level 2 with Shift), as many characters
+per remap as there are slots; when the slots run out the text is cut into batches, each
+one remapping the spare keycodes once.
+
+Windows interpret a key with the keymap they hold *when they process it*, not the one in
+force when it was sent, so a remap must not happen while keys typed with the previous
+binding are still queued in the window, and typing must not start before the window has
+taken in the new mapping. Both waits are a round trip through the target window: a
+``_NET_WM_PING`` client message, answered after the window has handled every event queued
+before it (Tk and GTK answer it even when they don't advertise it). A window that never
+answers (xterm) gets the fixed waits measured in TESTING.md instead: 50 ms after a remap,
+100 ms (+ 1 ms per 1.5 keys in flight) before the next remap or the restore.
+
+The spare keycodes are set back to "no symbols" afterwards, always, also when typing fails
+midway. Binding and unbinding keycodes that had no symbols leaves the XKB keymap exactly as
+it was (``xkbcomp`` dumps compare equal); keycodes that carry symbols are never touched.
+If the process is killed mid-insert the spare keycodes keep their last binding: harmless
+(no physical key sends them) and cleared by the next insert.
+
+Modifiers: typed text must never arrive as a shortcut, so ``insert`` first waits until no
+modifier key (Shift, Ctrl, Alt, Super, AltGr, …; not the Caps/Num Lock keys) is down
+(``XQueryKeymap``), for up to ``modifier_timeout`` seconds. If one is still held then, it
+raises ``InsertionError`` and types nothing: releasing a key the user physically holds
+behind their back is not reliable on real hardware (XTEST is a separate device), and
+typing with it held would fire shortcuts. A locked Caps Lock is switched off for the
+duration and back on afterwards. Known limit: the layout group is assumed to be the first
+one (a user switched to a second layout gets that layout's symbols for the keys already on
+the keymap).
+
+Threading: an ``X11Inserter`` opens its own ``Display`` connection in ``__init__`` and is
+not thread-safe: call it from one thread at a time (the controller thread). ``close``
+closes the connection.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from voicetype.errors import BackendUnavailable
+from voicetype.insertion import InsertionError, Target, TargetGone, sanitize
+
+KEYSYM_RETURN = 0xFF0D
+KEYSYM_TAB = 0xFF09
+KEYSYM_SHIFT_L = 0xFFE1
+KEYSYM_CAPS_LOCK = 0xFFE5
+KEYSYM_NUM_LOCK = 0xFF7F
+KEYSYM_CONTROL_L = 0xFFE3
+_KEYPAD_KEYSYMS = range(0xFF80, 0xFFBE)
+
+#: Characters typed between two checks that the focus is still in the target window.
+CHUNK = 64
+#: Fixed waits for windows that don't answer ``_NET_WM_PING`` (TESTING.md: 50/100 ms
+#: passed 30 of 30 runs in Tk and xterm).
+AFTER_REMAP_WAIT = 0.05
+DRAIN_WAIT = 0.1
+DRAIN_KEYS_PER_S = 1500.0
+#: Our ping ids; far from the small serial ids window managers use for their own pings.
+_PING_BASE = 0x7E000000
+
+
+@dataclass(frozen=True)
+class X11Target:
+    """The top-level client window (the one the window manager manages) that had focus."""
+
+    window: int
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """One key press and release; ``shift`` holds Shift around it (level 2)."""
+
+    keycode: int
+    shift: bool = False
+
+
+@dataclass
+class Batch:
+    """Characters typed under one set of temporary bindings.
+
+    ``bindings`` maps spare keycode -> (level 1 keysym, level 2 keysym); empty when the
+    batch needs no remap. ``strokes`` has exactly one stroke per character.
+    """
+
+    bindings: dict[int, tuple[int, int]] = field(default_factory=dict)
+    strokes: list[Stroke] = field(default_factory=list)
+
+
+def keysym_for_char(ch: str) -> int:
+    """The X keysym that types ``ch``: Return/Tab for newline/tab, the code point for
+    printable Latin-1, ``0x01000000 + code point`` otherwise. ``ValueError`` for other
+    control characters and lone surrogates (they can't be typed as text)."""
+    cp = ord(ch)
+    if ch == "\n":
+        return KEYSYM_RETURN
+    if ch == "\t":
+        return KEYSYM_TAB
+    if cp < 0x20 or 0x7F <= cp < 0xA0 or 0xD800 <= cp <= 0xDFFF:
+        raise ValueError(f"U+{cp:04X} is not a typeable character")
+    if cp <= 0xFF:
+        return cp
+    return 0x01000000 + cp
+
+
+def keymap_strokes(
+    rows: Sequence[Sequence[int]], min_keycode: int, skip: Iterable[int] = ()
+) -> dict[int, Stroke]:
+    """keysym -> stroke for every keysym on level 1 or 2 of group 1 of the core keymap
+    ``rows`` (row i is keycode ``min_keycode + i``), preferring level 1 and the lowest
+    keycode; keycodes in ``skip`` (modifiers) and keypad keys are left out."""
+    skipped = set(skip)
+    out: dict[int, Stroke] = {}
+    for level in (0, 1):
+        for i, row in enumerate(rows):
+            keycode = min_keycode + i
+            if keycode in skipped or any(ks in _KEYPAD_KEYSYMS for ks in row):
+                continue
+            ks = row[level] if len(row) > level else 0
+            if ks and ks not in out:
+                out[ks] = Stroke(keycode, level == 1)
+    return out
+
+
+def spare_keycodes(rows: Sequence[Sequence[int]], min_keycode: int) -> list[int]:
+    """Keycodes with no symbol at all: free to borrow."""
+    return [min_keycode + i for i, row in enumerate(rows) if not any(row)]
+
+
+def plan(text: str, keymap: dict[int, Stroke], spare: Sequence[int]) -> list[Batch]:
+    """Cut ``text`` into batches, greedily: each batch binds at most ``2 * len(spare)``
+    keysyms missing from ``keymap`` (all level-1 slots first, then level 2). Raises
+    ``ValueError`` for an untypeable character and when a missing keysym exists but no
+    keycode is spare."""
+    slots = [(kc, 0) for kc in spare] + [(kc, 1) for kc in spare]
+    batches = [Batch()]
+    assigned: dict[int, Stroke] = {}
+    for ch in text:
+        ks = keysym_for_char(ch)
+        stroke = keymap.get(ks) or assigned.get(ks)
+        if stroke is None:
+            if not slots:
+                raise ValueError(f"no spare keycode to bind {ch!r} (U+{ord(ch):04X}) to")
+            if len(assigned) == len(slots):
+                batches.append(Batch())
+                assigned = {}
+            keycode, level = slots[len(assigned)]
+            stroke = Stroke(keycode, level == 1)
+            assigned[ks] = stroke
+            # A lone cased keysym would be expanded by the server to (lower, upper), so a
+            # level-1-only slot repeats its keysym on level 2.
+            pair = batches[-1].bindings.get(keycode, (ks, ks))
+            batches[-1].bindings[keycode] = (ks, ks) if level == 0 else (pair[0], ks)
+        batches[-1].strokes.append(stroke)
+    return batches
+
+
+def contiguous_runs(keycodes: Iterable[int]) -> list[list[int]]:
+    """Sorted keycodes grouped into runs of consecutive values (one ChangeKeyboardMapping
+    request per run, so keycodes between them are never rewritten)."""
+    runs: list[list[int]] = []
+    for kc in sorted(keycodes):
+        if runs and runs[-1][-1] == kc - 1:
+            runs[-1].append(kc)
+        else:
+            runs.append([kc])
+    return runs
+
+
+class X11Inserter:
+    """Types text into an X11 window with XTEST. See the module docstring for the contract."""
+
+    def __init__(
+        self,
+        display_name: str | None = None,
+        modifier_timeout: float = 2.0,
+        focus_timeout: float = 1.0,
+    ) -> None:
+        try:
+            from Xlib import X, Xatom, display, error
+            from Xlib.ext import xtest
+        except ImportError as e:
+            raise BackendUnavailable(
+                f"typing on X11 needs python-xlib ({e})", fix="pip install python-xlib"
+            ) from e
+        self._X: Any = X
+        self._Xatom: Any = Xatom
+        self._xerror: Any = error
+        self._xtest: Any = xtest
+        try:
+            self.display: Any = display.Display(display_name)
+        except (error.DisplayError, error.ConnectionClosedError, OSError) as e:
+            raise BackendUnavailable(
+                f"cannot connect to the X display {display_name or ''} ({e})",
+                fix="run voicetype inside an X11 session (DISPLAY must be set)",
+            ) from e
+        if not self.display.has_extension("XTEST"):
+            self.display.close()
+            raise BackendUnavailable(
+                "the X server has no XTEST extension, needed to type",
+                fix="enable XTEST in the X server (it is on by default in Xorg and Xvfb)",
+            )
+        self.modifier_timeout = modifier_timeout
+        self.focus_timeout = focus_timeout
+        self.root: Any = self.display.screen().root
+        self._atoms: dict[str, int] = {}
+        self._helper: Any = None
+        self._ping_serial = 0
+
+    # -- small X helpers -------------------------------------------------------------
+
+    def atom(self, name: str) -> int:
+        if name not in self._atoms:
+            self._atoms[name] = self.display.intern_atom(name)
+        return self._atoms[name]
+
+    def _window(self, wid: int) -> Any:
+        return self.display.create_resource_object("window", wid)
+
+    def _active_window(self) -> int | None:
+        """``_NET_ACTIVE_WINDOW`` or None when the window manager doesn't maintain it."""
+        prop = self.root.get_full_property(self.atom("_NET_ACTIVE_WINDOW"), self._X.AnyPropertyType)
+        if prop is None or not len(prop.value):
+            return None
+        return int(prop.value[0]) or None
+
+    def _wm_supports(self, name: str) -> bool:
+        prop = self.root.get_full_property(self.atom("_NET_SUPPORTED"), self._Xatom.ATOM)
+        return prop is not None and self.atom(name) in prop.value
+
+    def _parent_chain(self, wid: int) -> list[int]:
+        """``wid`` and its ancestors up to (not including) the root."""
+        chain = []
+        root = self.root.id
+        while wid and wid != root:
+            chain.append(wid)
+            wid = int(self._window(wid).query_tree().parent.id)
+        return chain
+
+    def _client_of(self, wid: int) -> int:
+        """The top-level client window containing ``wid`` (the one with WM_STATE)."""
+        chain = self._parent_chain(wid)
+        if not chain:
+            return wid
+        wm_state = self.atom("WM_STATE")
+        for w in chain:
+            if self._window(w).get_full_property(wm_state, self._X.AnyPropertyType):
+                return w
+        top = chain[-1]  # a frame without WM_STATE: look for the client inside it
+        stack = [top]
+        while stack:
+            w = stack.pop()
+            if self._window(w).get_full_property(wm_state, self._X.AnyPropertyType):
+                return w
+            stack.extend(int(c.id) for c in self._window(w).query_tree().children)
+        return top
+
+    def _focus_window(self) -> int | None:
+        """Where key events go now: the focus window, or for PointerRoot the window under
+        the pointer. None when keys go nowhere."""
+        focus = self.display.get_input_focus().focus
+        fid = focus if isinstance(focus, int) else int(focus.id)
+        if fid == self._X.PointerRoot:
+            child = self.root.query_pointer().child
+            return int(child.id) if child else None
+        return fid or None
+
+    def server_time(self) -> int:
+        """A current server timestamp (ICCCM: never CurrentTime for focus and selections),
+        from the PropertyNotify of a zero-length append to our own helper window."""
+        win = self.helper_window()
+        win.change_property(self.atom("_VOICETYPE_TIME"), self._Xatom.STRING, 8, b"",
+                            mode=self._X.PropModeAppend)  # fmt: skip
+        self.display.flush()
+        ev = self.wait_event(
+            lambda e: e.type == self._X.PropertyNotify and int(e.window.id) == int(win.id), 1.0
+        )
+        if ev is None:
+            raise InsertionError("the X server did not answer (no PropertyNotify)")
+        return int(ev.time)
+
+    def helper_window(self) -> Any:
+        if self._helper is None:
+            self._helper = self.root.create_window(
+                -10, -10, 1, 1, 0, self._X.CopyFromParent, self._X.InputOnly,
+                event_mask=self._X.PropertyChangeMask,
+            )  # fmt: skip
+        return self._helper
+
+    def wait_event(self, match: Callable[[Any], bool], timeout: float) -> Any:
+        """The first queued or arriving event that ``match``es (others are dropped), or
+        None after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while self.display.pending_events():
+                ev = self.display.next_event()
+                if match(ev):
+                    return ev
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            select.select([self.display.fileno()], [], [], left)
+
+    def key(self, keycode: int, down: bool) -> None:
+        self._xtest.fake_input(self.display, self._X.KeyPress if down else self._X.KeyRelease,
+                               keycode)  # fmt: skip
+
+    # -- the Inserter interface --------------------------------------------------------
+
+    def focused_target(self) -> X11Target | None:
+        """The focused top-level client window: ``_NET_ACTIVE_WINDOW`` (one round trip),
+        else the client containing the input focus. None when nothing has focus."""
+        active = self._active_window()
+        if active:
+            return X11Target(active)
+        focus = self._focus_window()
+        return X11Target(self._client_of(focus)) if focus else None
+
+    def insert(self, text: str, target: Target | None) -> None:
+        """Type ``text`` into ``target`` (None: into whatever has focus now).
+
+        Control characters other than newline and tab are dropped first (``sanitize``);
+        a lone surrogate raises ``InsertionError`` before anything is typed.
+        """
+        text = sanitize(text)
+        try:
+            keysyms_ok = [keysym_for_char(ch) for ch in text]
+        except ValueError as e:
+            raise InsertionError(f"cannot type this text: {e}; nothing was typed") from e
+        if not keysyms_ok:
+            return
+        window = self.prepare(_x11_target(target))
+        self._type(text, window)
+
+    def close(self) -> None:
+        try:
+            if self._helper is not None:
+                self._helper.destroy()
+            self.display.close()
+        except self._xerror.ConnectionClosedError:
+            pass
+
+    # -- steps shared with the clipboard inserter -----------------------------------
+
+    def prepare(self, target: X11Target | None) -> int:
+        """Wait for the modifiers to be released, check that ``target`` exists and holds
+        the focus (giving it back if it moved). Returns the target window id."""
+        self.wait_modifiers_released()
+        if target is None:
+            focus = self.focused_target()
+            if focus is None:
+                raise InsertionError(
+                    "no window has the keyboard focus; nothing was typed",
+                    fix="click into the window you want to type into and dictate again",
+                )
+            return focus.window
+        self._ensure_focus(target.window)
+        return target.window
+
+    def held_modifiers(self) -> list[int]:
+        """Keycodes of modifier keys (not Caps/Num Lock) that are down now."""
+        keymap = self.display.query_keymap()
+        held = []
+        for kc in self._modifier_keycodes(include_locks=False):
+            if keymap[kc // 8] & (1 << (kc % 8)):
+                held.append(kc)
+        return held
+
+    def wait_modifiers_released(self) -> None:
+        deadline = time.monotonic() + self.modifier_timeout
+        while True:
+            held = self.held_modifiers()
+            if not held:
+                return
+            if time.monotonic() > deadline:
+                names = ", ".join(self._keyname(kc) for kc in held)
+                raise InsertionError(
+                    f"a modifier key is still held ({names}) {self.modifier_timeout:g} s after"
+                    " the dictation ended; nothing was typed, so that the text could not"
+                    " arrive as shortcuts",
+                    fix="release all keys after pressing the hotkey",
+                )
+            time.sleep(0.01)
+
+    def _keyname(self, keycode: int) -> str:
+        from Xlib import XK
+
+        ks = self.display.keycode_to_keysym(keycode, 0)
+        return XK.keysym_to_string(ks) or f"keycode {keycode}"
+
+    def _modifier_keycodes(self, include_locks: bool) -> list[int]:
+        mapping = self.display.get_modifier_mapping()
+        lock_kcs: set[int] = set()
+        if not include_locks:
+            for ks in (KEYSYM_CAPS_LOCK, KEYSYM_NUM_LOCK):
+                lock_kcs.update(kc for kc, _ in self.display.keysym_to_keycodes(ks))
+        out: list[int] = []
+        for index, keycodes in enumerate(mapping):
+            if index == self._X.LockMapIndex and not include_locks:
+                continue
+            out.extend(kc for kc in keycodes if kc and kc not in lock_kcs)
+        return out
+
+    def focus_is_in(self, window: int) -> bool:
+        """Keys typed now go to ``window`` (and, with EWMH, the WM says it is active)."""
+        active = self._active_window()
+        if active is not None and active != window:
+            return False
+        focus = self._focus_window()
+        return focus is not None and window in self._parent_chain(focus)
+
+    def _ensure_focus(self, window: int) -> None:
+        try:
+            attrs = self._window(window).get_attributes()
+            _ = attrs.map_state
+            if self.focus_is_in(window):
+                return
+        except (self._xerror.BadWindow, self._xerror.BadDrawable) as e:
+            raise TargetGone(
+                "the window that had focus when you pressed the hotkey was closed;"
+                " nothing was typed"
+            ) from e
+        stamp = self.server_time()
+        try:
+            if self._wm_supports("_NET_ACTIVE_WINDOW"):
+                from Xlib.protocol import event
+
+                ev = event.ClientMessage(
+                    window=self._window(window),
+                    client_type=self.atom("_NET_ACTIVE_WINDOW"),
+                    data=(32, [2, stamp, self._active_window() or 0, 0, 0]),
+                )
+                mask = self._X.SubstructureRedirectMask | self._X.SubstructureNotifyMask
+                self.root.send_event(ev, event_mask=mask)
+            else:
+                self._window(window).set_input_focus(self._X.RevertToParent, stamp)
+            self.display.sync()
+            deadline = time.monotonic() + self.focus_timeout
+            while not self.focus_is_in(window):
+                if time.monotonic() > deadline:
+                    raise InsertionError(
+                        "could not give the focus back to the window that had it when you"
+                        " pressed the hotkey; nothing was typed",
+                        fix="keep that window open and focused until the text appears",
+                    )
+                time.sleep(0.005)
+        except (self._xerror.BadWindow, self._xerror.BadMatch) as e:
+            raise TargetGone(
+                "the window that had focus when you pressed the hotkey was closed;"
+                " nothing was typed"
+            ) from e
+
+    # -- typing -------------------------------------------------------------------------
+
+    def _type(self, text: str, window: int) -> None:
+        d = self.display
+        min_kc = d.display.info.min_keycode
+        rows = [
+            list(r) for r in d.get_keyboard_mapping(min_kc, d.display.info.max_keycode - min_kc + 1)
+        ]
+        modifier_kcs = self._modifier_keycodes(include_locks=True)
+        keymap = keymap_strokes(rows, min_kc, modifier_kcs)
+        spare = spare_keycodes(rows, min_kc)
+        shift_kc = next((kc for kc in d.get_modifier_mapping()[self._X.ShiftMapIndex] if kc), 0)
+        try:
+            batches = plan(text, keymap, spare)
+        except ValueError as e:
+            raise InsertionError(f"cannot type this text: {e}; nothing was typed") from e
+        if not shift_kc and any(s.shift for b in batches for s in b.strokes):
+            raise InsertionError("the keymap has no Shift key; nothing was typed")
+
+        # Pongs come back through the root window.
+        self.root.change_attributes(event_mask=self._X.SubstructureNotifyMask)
+        caps_kc = self._caps_lock_off()
+        sync = _Syncer(self, window)
+        typed = 0
+        bound: set[int] = set()
+        in_flight = 0  # keys typed on borrowed keycodes since the last sync
+        shift_down = False
+        try:
+            for batch in batches:
+                if batch.bindings:
+                    if bound:
+                        sync.drain(in_flight)
+                    in_flight = 0
+                    for run in contiguous_runs(batch.bindings):
+                        d.change_keyboard_mapping(run[0], [batch.bindings[kc] for kc in run])
+                    bound.update(batch.bindings)
+                    sync.after_remap()
+                strokes = batch.strokes
+                for start in range(0, len(strokes), CHUNK):
+                    if not self.focus_is_in(window):
+                        raise InsertionError(
+                            f"the focus left the window while typing: {typed} of {len(text)}"
+                            " characters were typed",
+                            fix="don't switch windows until the text has appeared",
+                        )
+                    for s in strokes[start : start + CHUNK]:
+                        if s.shift != shift_down:
+                            self.key(shift_kc, s.shift)
+                            shift_down = s.shift
+                        self.key(s.keycode, True)
+                        self.key(s.keycode, False)
+                    if shift_down:
+                        self.key(shift_kc, False)
+                        shift_down = False
+                    d.flush()
+                    n = len(strokes[start : start + CHUNK])
+                    typed += n
+                    if batch.bindings:
+                        in_flight += n
+            if bound:
+                sync.drain(in_flight)
+        finally:
+            try:
+                if shift_down:
+                    self.key(shift_kc, False)
+                if bound:
+                    if sync.pending:
+                        sync.drain(in_flight)
+                    for run in contiguous_runs(bound):
+                        d.change_keyboard_mapping(run[0], [[0] * len(rows[0]) for _ in run])
+                if caps_kc:
+                    self.key(caps_kc, True)
+                    self.key(caps_kc, False)
+                self.root.change_attributes(event_mask=self._X.NoEventMask)
+                d.sync()
+            except self._xerror.ConnectionClosedError:
+                pass
+
+    def _caps_lock_off(self) -> int:
+        """If Caps Lock is locked, switch it off; return its keycode (0 if untouched)."""
+        if not self.root.query_pointer().mask & self._X.LockMask:
+            return 0
+        kcs = [kc for kc, _ in self.display.keysym_to_keycodes(KEYSYM_CAPS_LOCK)]
+        if kcs:
+            self.key(kcs[0], True)
+            self.key(kcs[0], False)
+        if not kcs or self.root.query_pointer().mask & self._X.LockMask:
+            raise InsertionError("Caps Lock is on and could not be switched off; nothing typed",
+                                 fix="switch Caps Lock off and dictate again")  # fmt: skip
+        return kcs[0]
+
+
+def _x11_target(target: Target | None) -> X11Target | None:
+    if target is None or isinstance(target, X11Target):
+        return target
+    raise TypeError(f"not an X11 target: {target!r}")
+
+
+class _Syncer:
+    """Waits until the target window has handled every event sent before: a
+    ``_NET_WM_PING`` round trip when the window answers pings, else a fixed wait."""
+
+    def __init__(self, x: X11Inserter, window: int) -> None:
+        self.x = x
+        self.window = window
+        self.answers: bool | None = None  # unknown until the first ping
+        self.pending = False  # keys sent since the last completed sync
+
+    def _ping(self, fallback: float, bound: float) -> bool:
+        from Xlib.protocol import event
+
+        x = self.x
+        x._ping_serial += 1
+        ping_id = _PING_BASE + x._ping_serial
+        wm_protocols = x.atom("WM_PROTOCOLS")
+        ev = event.ClientMessage(
+            window=x._window(self.window),
+            client_type=wm_protocols,
+            data=(32, [x.atom("_NET_WM_PING"), ping_id, self.window, 0, 0]),
+        )
+        x._window(self.window).send_event(ev, event_mask=0)
+        x.display.flush()
+        timeout = fallback if self.answers is None else bound
+        pong = x.wait_event(
+            lambda e: (
+                e.type == x._X.ClientMessage
+                and e.client_type == wm_protocols
+                and int(e.data[1][1]) == ping_id
+            ),
+            timeout,
+        )
+        if pong is not None:
+            self.answers = True
+            return True
+        if self.answers:
+            raise InsertionError(
+                f"the window stopped responding for {timeout:.1f} s while text was typed"
+            )
+        self.answers = False
+        return False
+
+    def after_remap(self) -> None:
+        if self.answers is False:
+            time.sleep(AFTER_REMAP_WAIT)
+        else:
+            self._ping(AFTER_REMAP_WAIT, 2.0)
+        self.pending = True
+
+    def drain(self, keys: int) -> None:
+        """Wait until the window has handled the ``keys`` keys sent since the last sync."""
+        fallback = DRAIN_WAIT + keys / DRAIN_KEYS_PER_S
+        if self.answers is False:
+            time.sleep(fallback)
+        else:
+            self._ping(fallback, 2.0 + keys / 300.0)
+        self.pending = False
