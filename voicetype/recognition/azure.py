@@ -1,0 +1,442 @@
+"""``AzureRecognizer``: one utterance through Microsoft's Speech SDK (``azure-cognitiveservices-speech``).
+
+The only module that imports the SDK. Every outcome becomes exactly one ``Recognized``,
+``NoMatch`` or ``Failed``; nothing the service, the network, the microphone or the WAV file
+does raises out of ``recognize_once``.
+
+Never hanging. Measured with SDK 1.53 against the fake service (tests/harness/fake_speech.py):
+a silent service makes ``recognize_once`` wait ~60-70 s by default. The undocumented
+``SPEECH-OneShotRecognition-OperationTimeoutMs`` bounds the *whole* call (a speaker still
+talking after that long, hypotheses flowing, is cut off too), so it cannot tell a quiet service
+from a long utterance. Instead a watchdog here ends the recognition when the SDK has reported
+no sign of the service (connection, speech start/end, hypothesis) for
+``AzureConfig.timeout_seconds``, by calling ``stop_continuous_recognition_async`` (which also
+stops a one-shot recognition). ``SPEECH-StopRecognitionTimeoutInSeconds`` = 0 makes that stop,
+and the destruction of the SDK recognizer, immediate (with the default, each took ~1 s more).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import wave
+from dataclasses import dataclass
+from typing import Any
+
+import azure.cognitiveservices.speech as speechsdk
+
+from voicetype.config import AzureConfig
+from voicetype.recognition import (
+    AudioInput,
+    ErrorKind,
+    Failed,
+    Microphone,
+    NoMatch,
+    NoMatchReason,
+    RecognitionResult,
+    Recognized,
+    WavFile,
+)
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_PROPERTY = "SPEECH-StopRecognitionTimeoutInSeconds"
+# How long recognize_once still waits for the SDK after asking it to stop.
+_STOP_GRACE_SECONDS = 2.0
+
+# ------------------------------------------------------------------ pure mapping
+
+_NO_MATCH_REASONS = {
+    "NotRecognized": NoMatchReason.NOT_RECOGNIZED,
+    "InitialSilenceTimeout": NoMatchReason.INITIAL_SILENCE_TIMEOUT,
+    "InitialBabbleTimeout": NoMatchReason.INITIAL_BABBLE_TIMEOUT,
+    "EndSilenceTimeout": NoMatchReason.END_SILENCE_TIMEOUT,
+    "KeywordNotRecognized": NoMatchReason.KEYWORD_NOT_RECOGNIZED,
+}
+
+_ERROR_CODES = {
+    "AuthenticationFailure": ErrorKind.AUTHENTICATION,
+    "BadRequest": ErrorKind.BAD_REQUEST,
+    "TooManyRequests": ErrorKind.THROTTLED,
+    "Forbidden": ErrorKind.FORBIDDEN,
+    "ConnectionFailure": ErrorKind.CONNECTION_FAILURE,
+    "ServiceTimeout": ErrorKind.SERVICE_TIMEOUT,
+    "ServiceError": ErrorKind.SERVICE_ERROR,
+    "ServiceUnavailable": ErrorKind.SERVICE_UNAVAILABLE,
+    "ServiceRedirectTemporary": ErrorKind.SERVICE_ERROR,
+    "ServiceRedirectPermanent": ErrorKind.SERVICE_ERROR,
+    "RuntimeError": ErrorKind.INTERNAL,
+    "EmbeddedModelError": ErrorKind.INTERNAL,
+    "NoError": ErrorKind.INTERNAL,
+}
+
+# Codes too generic to trust over what the details say.
+_GENERIC_CODES = {"ConnectionFailure", "RuntimeError", "ServiceError", "NoError", ""}
+
+# "WebSocket upgrade failed: Authentication error (403)", "Failed with HTTP 500 …",
+# "… status code 429"; never the bare numbers of a JSON body ("Duration": 27846875).
+_HTTP_STATUS = re.compile(
+    r"(?:\((?P<a>[1-5]\d\d)\))|(?:\bHTTP[ /]?(?:1\.1 )?(?P<b>[1-5]\d\d)\b)"
+    r"|(?:\bstatus(?: code)?[: ]+(?P<c>[1-5]\d\d)\b)",
+    re.IGNORECASE,
+)
+
+_CONNECTION_WORDS = re.compile(
+    r"connection refused|connection reset|connection (?:was )?closed|"
+    r"name or service not known|temporary failure in name resolution|getaddrinfo|"
+    r"could not resolve|failed to resolve|dns|host not found|no route to host|"
+    r"network is unreachable|tls|ssl|certificate|handshake failed|socket",
+    re.IGNORECASE,
+)
+
+
+def kind_for_http_status(status: int) -> ErrorKind:
+    """The error kind an HTTP status from the speech service means."""
+    if status == 400:
+        return ErrorKind.BAD_REQUEST
+    if status == 401:
+        return ErrorKind.AUTHENTICATION
+    if status == 403:
+        return ErrorKind.FORBIDDEN
+    if status == 429:
+        return ErrorKind.THROTTLED
+    if status in (408, 504):
+        return ErrorKind.SERVICE_TIMEOUT
+    if status == 503:
+        return ErrorKind.SERVICE_UNAVAILABLE
+    if status >= 500:
+        return ErrorKind.SERVICE_ERROR
+    return ErrorKind.CONNECTION_FAILURE
+
+
+def http_status_in(details: str) -> int | None:
+    """The HTTP status the SDK quotes in its error details, if any."""
+    m = _HTTP_STATUS.search(details)
+    if not m:
+        return None
+    return int(m.group("a") or m.group("b") or m.group("c"))
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` on one line with every secret (the key) replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return " ".join(text.split())
+
+
+def classify_cancellation(code: str, details: str, secrets: tuple[str, ...] = ()) -> Failed:
+    """Map a ``CancellationErrorCode`` name and the SDK's error details to a ``Failed``.
+
+    An HTTP status quoted in the details wins (the SDK reports a 403 on the websocket upgrade
+    as ``AuthenticationFailure``); a generic code with network words in the details is a
+    connection failure; otherwise the code decides. Unknown codes are ``INTERNAL``.
+    """
+    detail = scrub(details, secrets)
+    status = http_status_in(details)
+    if status is not None and status >= 400:
+        kind = kind_for_http_status(status)
+    elif code in _GENERIC_CODES and _CONNECTION_WORDS.search(details):
+        kind = ErrorKind.CONNECTION_FAILURE
+    else:
+        kind = _ERROR_CODES.get(code, ErrorKind.INTERNAL)
+    return Failed(kind, detail)
+
+
+def classify_no_match(reason: str) -> NoMatch:
+    """Map a ``NoMatchReason`` name; unknown reasons count as not recognized."""
+    return NoMatch(_NO_MATCH_REASONS.get(reason, NoMatchReason.NOT_RECOGNIZED))
+
+
+_SPX_CODE = re.compile(r"\b(SPXERR_[A-Z_]+)\b")
+
+
+def classify_exception(exc: BaseException, audio: AudioInput, secrets: tuple[str, ...]) -> Failed:
+    """Map an exception the SDK raised while setting up a recognition.
+
+    The SDK raises ``RuntimeError`` with a native call stack and a line such as
+    ``Exception with an error code: 0x… (SPXERR_MIC_NOT_AVAILABLE)``; only that line is kept.
+    """
+    text = str(exc)
+    spx = _SPX_CODE.search(text)
+    line = next((ln for ln in text.splitlines() if "SPXERR_" in ln), text.splitlines()[0] if text else "")
+    detail = scrub(line or type(exc).__name__, secrets)
+    code = spx.group(1) if spx else ""
+    if code == "SPXERR_MIC_NOT_AVAILABLE" or (
+        isinstance(audio, Microphone) and code in ("SPXERR_MIC_ERROR", "SPXERR_AUDIO_SYS_LIBRARY_NOT_FOUND")
+    ):
+        return Failed(ErrorKind.MICROPHONE_UNAVAILABLE, detail)
+    if isinstance(audio, WavFile) and code in (
+        "SPXERR_FILE_OPEN_FAILED",
+        "SPXERR_INVALID_HEADER",
+        "SPXERR_UNSUPPORTED_FORMAT",
+        "SPXERR_UNEXPECTED_EOF",
+    ):
+        return Failed(ErrorKind.AUDIO_FILE, detail)
+    return Failed(ErrorKind.INTERNAL, detail)
+
+
+def check_wav(path: Any) -> str | None:
+    """Why the SDK cannot read ``path`` (None when it is a readable 16-bit PCM WAV).
+
+    The SDK itself accepts a non-PCM or truncated file and then fails in odd ways (a
+    RuntimeError on construction, or silence), so files are checked before it sees them.
+    """
+    try:
+        with wave.open(str(path), "rb") as w:
+            width, channels, rate, frames = (
+                w.getsampwidth(),
+                w.getnchannels(),
+                w.getframerate(),
+                w.getnframes(),
+            )
+    except FileNotFoundError:
+        return f"{path} does not exist"
+    except (OSError, wave.Error, EOFError) as exc:
+        return f"{path} is not a PCM WAV file ({exc or type(exc).__name__})"
+    if width != 2:
+        return f"{path} has {8 * width}-bit samples; 16-bit PCM is needed"
+    if channels != 1:
+        return f"{path} has {channels} channels; mono is needed"
+    if not 8000 <= rate <= 48000:
+        return f"{path} has a sample rate of {rate} Hz; 8000-48000 Hz is needed"
+    if frames == 0:
+        return f"{path} holds no audio"
+    return None
+
+
+def map_result(result: Any, secrets: tuple[str, ...]) -> RecognitionResult:
+    """Map an SDK ``SpeechRecognitionResult`` to exactly one result.
+
+    Recognized text is returned exactly as the SDK decoded it. An empty text counts as
+    ``NoMatch(NOT_RECOGNIZED)`` (nothing to type). ``Canceled`` with ``EndOfStream`` means the
+    audio ended before anything was recognized.
+    """
+    reason = result.reason
+    if reason == speechsdk.ResultReason.RecognizedSpeech:
+        text = result.text or ""
+        if text:
+            return Recognized(text)
+        return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the service recognized no words")
+    if reason == speechsdk.ResultReason.NoMatch:
+        return classify_no_match(result.no_match_details.reason.name)
+    if reason == speechsdk.ResultReason.Canceled:
+        details = result.cancellation_details
+        if details.reason == speechsdk.CancellationReason.EndOfStream:
+            return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the audio ended before any speech")
+        return classify_cancellation(details.code.name, details.error_details or "", secrets)
+    return Failed(ErrorKind.INTERNAL, f"unexpected result from the Speech SDK: {reason}")
+
+
+# ------------------------------------------------------------------ the recognizer
+
+
+@dataclass
+class _Run:
+    """One running recognition; the SDK's callbacks only touch this under ``cond``."""
+
+    cond: threading.Condition
+    last_activity: float
+    result: Any = None
+    error: BaseException | None = None
+    done: bool = False
+    cancelled: bool = False
+
+    def touch(self, _evt: object = None) -> None:
+        with self.cond:
+            self.last_activity = time.monotonic()
+            self.cond.notify_all()
+
+
+class AzureRecognizer:
+    """``Recognizer`` over the Azure Speech SDK, for the cloud (key + region) or a ``host``.
+
+    The SDK's ``SpeechConfig`` is built once here; each ``recognize_once`` creates and
+    destroys its own SDK recognizer, so the microphone is open only while a recognition runs.
+    Missing credentials are not an error here: ``recognize_once`` then returns
+    ``Failed(NOT_CONFIGURED)`` (the daemon starts and explains).
+
+    Threading: ``recognize_once`` is for one thread at a time (the controller thread);
+    a second concurrent call raises ``RuntimeError``. It blocks for at most about
+    ``config.timeout_seconds`` after the service last showed a sign of life, plus 2 s.
+    ``cancel`` and ``close`` may be called from any thread and never block for long:
+    ``cancel`` makes a running ``recognize_once`` return ``Failed(SERVICE_TIMEOUT)`` within
+    ~0.1 s (or the result if it was already known), and does nothing when none runs;
+    ``close`` cancels and makes later calls raise ``RuntimeError``. The SDK calls back on its
+    own threads; those callbacks only record times under a lock.
+    """
+
+    def __init__(self, config: AzureConfig) -> None:
+        self._config = config
+        self._secrets = (config.key,)
+        self._lock = threading.Lock()  # held while recognize_once runs
+        self._state = threading.Lock()  # guards _run and _closed
+        self._run: _Run | None = None
+        self._closed = False
+        self._speech_config: Any = None
+        self._setup_failure: Failed | None = None
+        if not config.has_credentials:
+            missing = "key" if not config.key else "region or host"
+            self._setup_failure = Failed(ErrorKind.NOT_CONFIGURED, f"no Azure Speech {missing}")
+            return
+        try:
+            if config.host:
+                sc = speechsdk.SpeechConfig(host=config.host, subscription=config.key)
+            else:
+                sc = speechsdk.SpeechConfig(subscription=config.key, region=config.region)
+            sc.speech_recognition_language = config.language
+            sc.set_property_by_name(STOP_TIMEOUT_PROPERTY, "0")
+        except (RuntimeError, ValueError) as exc:
+            self._setup_failure = Failed(ErrorKind.NOT_CONFIGURED, scrub(str(exc), self._secrets))
+            return
+        self._speech_config = sc
+
+    # -------------------------------------------------------------- protocol
+
+    def recognize_once(self, audio: AudioInput) -> RecognitionResult:
+        """Recognize one utterance from ``audio``; see the class docstring for the contract."""
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("AzureRecognizer.recognize_once is already running")
+        try:
+            with self._state:
+                if self._closed:
+                    raise RuntimeError("AzureRecognizer is closed")
+            if self._setup_failure is not None:
+                return self._setup_failure
+            if isinstance(audio, WavFile):
+                problem = check_wav(audio.path)
+                if problem:
+                    return Failed(ErrorKind.AUDIO_FILE, problem)
+            return self._recognize(audio)
+        finally:
+            self._lock.release()
+
+    def cancel(self) -> None:
+        with self._state:
+            run = self._run
+        if run is not None:
+            with run.cond:
+                run.cancelled = True
+                run.cond.notify_all()
+
+    def close(self) -> None:
+        with self._state:
+            self._closed = True
+        self.cancel()
+
+    # -------------------------------------------------------------- internals
+
+    def _recognize(self, audio: AudioInput) -> RecognitionResult:
+        try:
+            if isinstance(audio, Microphone):
+                audio_config = speechsdk.audio.AudioConfig(use_default_microphone=True)
+            else:
+                audio_config = speechsdk.audio.AudioConfig(filename=str(audio.path))
+            recognizer = speechsdk.SpeechRecognizer(
+                speech_config=self._speech_config, audio_config=audio_config
+            )
+        except (RuntimeError, ValueError) as exc:
+            failure = classify_exception(exc, audio, self._secrets)
+            log.info("recognizer setup failed: %s", failure)
+            return failure
+
+        run = _Run(threading.Condition(), time.monotonic())
+        for signal in (
+            recognizer.session_started,
+            recognizer.speech_start_detected,
+            recognizer.speech_end_detected,
+            recognizer.recognizing,
+        ):
+            signal.connect(run.touch)
+        connection = speechsdk.Connection.from_recognizer(recognizer)
+        connection.connected.connect(run.touch)
+        with self._state:
+            self._run = run
+        try:
+            return self._wait(recognizer, run)
+        finally:
+            with self._state:
+                self._run = None
+            self._release(recognizer, connection, run)
+
+    def _wait(self, recognizer: Any, run: _Run) -> RecognitionResult:
+        future = recognizer.recognize_once_async()
+
+        def collect() -> None:
+            try:
+                result = future.get()
+            except Exception as exc:  # the SDK's own failure, reported as INTERNAL
+                with run.cond:
+                    run.error = exc
+                    run.done = True
+                    run.cond.notify_all()
+                return
+            with run.cond:
+                run.result = result
+                run.done = True
+                run.cond.notify_all()
+
+        threading.Thread(target=collect, name="azure-result", daemon=True).start()
+        idle = self._config.timeout_seconds
+        with run.cond:
+            while not run.done and not run.cancelled:
+                remaining = run.last_activity + idle - time.monotonic()
+                if remaining <= 0:
+                    break
+                run.cond.wait(remaining)
+            if run.done:
+                return self._outcome(run)
+            why = (
+                "cancelled"
+                if run.cancelled
+                else f"no answer from the speech service for {idle:g} s"
+            )
+        log.info("stopping the recognition: %s", why)
+        try:
+            recognizer.stop_continuous_recognition_async()
+        except RuntimeError as exc:  # already finishing: its result is collected below
+            log.debug("stop failed: %s", exc)
+        with run.cond:
+            run.cond.wait_for(lambda: run.done, _STOP_GRACE_SECONDS)
+            if run.done and run.result is not None and _is_final(run.result):
+                return self._outcome(run)  # the answer raced the stop: keep it
+        return Failed(ErrorKind.SERVICE_TIMEOUT, why)
+
+    def _outcome(self, run: _Run) -> RecognitionResult:
+        if run.error is not None:
+            return classify_exception(run.error, Microphone(), self._secrets)
+        return map_result(run.result, self._secrets)
+
+    def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
+        """Drop the SDK objects; if the SDK is still busy, let its result thread do it."""
+        for signal in (
+            recognizer.session_started,
+            recognizer.speech_start_detected,
+            recognizer.speech_end_detected,
+            recognizer.recognizing,
+            connection.connected,
+        ):
+            signal.disconnect_all()
+        with run.cond:
+            finished = run.done
+        if not finished:
+            log.warning("the Speech SDK did not stop in time; releasing it in the background")
+            holder = threading.Thread(
+                target=_hold_until_done, args=(run, recognizer), name="azure-release", daemon=True
+            )
+            holder.start()
+
+
+def _hold_until_done(run: _Run, recognizer: Any) -> None:
+    with run.cond:
+        run.cond.wait_for(lambda: run.done, 120)
+    del recognizer
+
+
+def _is_final(result: Any) -> bool:
+    """Whether a result raced our stop with a real answer (not the stop's own cancellation)."""
+    if result.reason in (speechsdk.ResultReason.RecognizedSpeech, speechsdk.ResultReason.NoMatch):
+        return True
+    return False
