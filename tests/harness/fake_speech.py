@@ -31,7 +31,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
@@ -41,6 +41,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 T = TypeVar("T")
 
@@ -327,7 +328,9 @@ class FakeSpeechService:
             raise AssertionError("the fake speech service saw no turn")
         return turns[-1]
 
-    def wait_until(self, predicate: Callable[[FakeSpeechService], T], timeout: float, what: str) -> T:
+    def wait_until(
+        self, predicate: Callable[[FakeSpeechService], T], timeout: float, what: str
+    ) -> T:
         """Block until ``predicate(self)`` is truthy (re-checked on every event the fake sees)."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -372,7 +375,7 @@ class FakeSpeechService:
             "127.0.0.1",
             0,
             process_request=self._process_request,
-            select_subprotocol=lambda _conn, offered: "USP" if "USP" in offered else None,
+            select_subprotocol=_select_usp,
             compression=None,
             max_size=None,
             ping_interval=None,
@@ -524,7 +527,11 @@ class _Session:
             await self.send(
                 turn, "speech.hypothesis", {"Text": hyp, "Offset": 0, "Duration": duration}
             )
-        phrase: dict[str, Any] = {"RecognitionStatus": b.recognition_status, "Offset": 0, "Duration": duration}
+        phrase: dict[str, Any] = {
+            "RecognitionStatus": b.recognition_status,
+            "Offset": 0,
+            "Duration": duration,
+        }
         if b.recognition_status == "Success":
             phrase["DisplayText"] = b.text
         phrase.update(b.extra)
@@ -576,6 +583,10 @@ class _Session:
         await self.conn.send(text)
 
 
+def _select_usp(_conn: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    return Subprotocol("USP") if "USP" in offered else None
+
+
 def _timestamp() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
@@ -611,11 +622,12 @@ def _copy_turn(turn: Turn) -> Turn:
 
 
 @contextmanager
-def running(key: str | None = None, default: Behaviour | None = None) -> Iterator[FakeSpeechService]:
+def running(
+    key: str | None = None, default: Behaviour | None = None
+) -> Iterator[FakeSpeechService]:
     """A started fake, stopped on exit."""
     service = FakeSpeechService(key=key, default=default).start()
     try:
         yield service
     finally:
         service.stop()
-

@@ -17,7 +17,7 @@ from harness.pulse import PulseAudio
 from harness.speech import SpeechWavs
 
 from voicetype.config import AzureConfig
-from voicetype.recognition import ErrorKind, Failed, Microphone, Recognized
+from voicetype.recognition import ErrorKind, Microphone, Recognized
 from voicetype.recognition.azure import AzureRecognizer
 
 
@@ -38,10 +38,14 @@ def test_default_microphone_reaches_the_service(
     seconds = len(speech) / 32_000
     # The SDK never ends microphone audio itself: the fake answers once it holds the phrase
     # plus a margin, like the real service after the end silence.
-    speech_service.always(Behaviour.say("Grüße aus dem Mikrofon", answer_after=seconds + 1.0, progress_every=0.5))
+    speech_service.always(
+        Behaviour.say("Grüße aus dem Mikrofon", answer_after=seconds + 1.0, progress_every=0.5)
+    )
     recognizer = AzureRecognizer(fake_azure)
     outcome: list[object] = []
-    worker = threading.Thread(target=lambda: outcome.append(recognizer.recognize_once(Microphone())))
+    worker = threading.Thread(
+        target=lambda: outcome.append(recognizer.recognize_once(Microphone()))
+    )
     worker.start()
     try:
         player = pulse_audio.play(speech_wavs.phrase, wait_for_capture=10)
@@ -62,14 +66,12 @@ def test_no_audio_server_means_microphone_unavailable(tmp_path: Path) -> None:
     # In a subprocess: the SDK's audio backend reads the environment once per process.
     code = textwrap.dedent(
         """
-        import sys, time
         from voicetype.config import AzureConfig
         from voicetype.recognition import Microphone
         from voicetype.recognition.azure import AzureRecognizer
         r = AzureRecognizer(AzureConfig(key="k" * 32, host="ws://127.0.0.1:9"))
-        t = time.monotonic()
         result = r.recognize_once(Microphone())
-        print(repr(result), round(time.monotonic() - t, 3))
+        print(result.kind.name, "|", result.detail)
         """
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULSE_", "XDG_RUNTIME"))}
@@ -80,15 +82,7 @@ def test_no_audio_server_means_microphone_unavailable(tmp_path: Path) -> None:
     )
     elapsed = time.monotonic() - start
     assert out.returncode == 0, out.stderr
-    assert "MICROPHONE_UNAVAILABLE" in out.stdout, out.stdout + out.stderr
-    assert "SPXERR_MIC_NOT_AVAILABLE" in out.stdout
+    kind, _, detail = out.stdout.strip().partition(" | ")
+    assert ErrorKind[kind] is ErrorKind.MICROPHONE_UNAVAILABLE, out.stdout + out.stderr
+    assert "SPXERR_MIC_NOT_AVAILABLE" in detail
     assert elapsed < 10
-    assert isinstance(eval_failed_kind(out.stdout), ErrorKind)
-
-
-def eval_failed_kind(line: str) -> ErrorKind:
-    name = line.split("ErrorKind.", 1)[1].split(":", 1)[0]
-    return ErrorKind[name]
-
-
-_ = Failed

@@ -1,4 +1,4 @@
-"""``AzureRecognizer``: one utterance through Microsoft's Speech SDK (``azure-cognitiveservices-speech``).
+"""``AzureRecognizer``: one utterance through the Speech SDK (``azure-cognitiveservices-speech``).
 
 The only module that imports the SDK. Every outcome becomes exactly one ``Recognized``,
 ``NoMatch`` or ``Failed``; nothing the service, the network, the microphone or the WAV file
@@ -25,7 +25,7 @@ import wave
 from dataclasses import dataclass
 from typing import Any
 
-import azure.cognitiveservices.speech as speechsdk
+from azure.cognitiveservices import speech as speechsdk
 
 from voicetype.config import AzureConfig
 from voicetype.recognition import (
@@ -161,11 +161,14 @@ def classify_exception(exc: BaseException, audio: AudioInput, secrets: tuple[str
     """
     text = str(exc)
     spx = _SPX_CODE.search(text)
-    line = next((ln for ln in text.splitlines() if "SPXERR_" in ln), text.splitlines()[0] if text else "")
+    line = next(
+        (ln for ln in text.splitlines() if "SPXERR_" in ln), text.splitlines()[0] if text else ""
+    )
     detail = scrub(line or type(exc).__name__, secrets)
     code = spx.group(1) if spx else ""
     if code == "SPXERR_MIC_NOT_AVAILABLE" or (
-        isinstance(audio, Microphone) and code in ("SPXERR_MIC_ERROR", "SPXERR_AUDIO_SYS_LIBRARY_NOT_FOUND")
+        isinstance(audio, Microphone)
+        and code in ("SPXERR_MIC_ERROR", "SPXERR_AUDIO_SYS_LIBRARY_NOT_FOUND")
     ):
         return Failed(ErrorKind.MICROPHONE_UNAVAILABLE, detail)
     if isinstance(audio, WavFile) and code in (
@@ -399,8 +402,8 @@ class AzureRecognizer:
         except RuntimeError as exc:  # already finishing: its result is collected below
             log.debug("stop failed: %s", exc)
         with run.cond:
-            run.cond.wait_for(lambda: run.done, _STOP_GRACE_SECONDS)
-            if run.done and run.result is not None and _is_final(run.result):
+            finished = run.cond.wait_for(lambda: run.done, _STOP_GRACE_SECONDS)
+            if finished and run.result is not None and _is_final(run.result):
                 return self._outcome(run)  # the answer raced the stop: keep it
         return Failed(ErrorKind.SERVICE_TIMEOUT, why)
 
@@ -437,6 +440,5 @@ def _hold_until_done(run: _Run, recognizer: Any) -> None:
 
 def _is_final(result: Any) -> bool:
     """Whether a result raced our stop with a real answer (not the stop's own cancellation)."""
-    if result.reason in (speechsdk.ResultReason.RecognizedSpeech, speechsdk.ResultReason.NoMatch):
-        return True
-    return False
+    final = (speechsdk.ResultReason.RecognizedSpeech, speechsdk.ResultReason.NoMatch)
+    return bool(result.reason in final)
