@@ -1,0 +1,289 @@
+"""Pure parts of text insertion: keysyms, batching, and the Windows/macOS backends with fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from voicetype.errors import BackendUnavailable
+from voicetype.insertion import InsertionError, TargetGone
+from voicetype.insertion import macos as mac
+from voicetype.insertion import windows as win
+from voicetype.insertion.clipboard import paste_keys_for
+from voicetype.insertion.select import AutoInserter, select_inserter
+from voicetype.insertion.x11 import (
+    KEYSYM_RETURN,
+    KEYSYM_TAB,
+    Stroke,
+    contiguous_runs,
+    keymap_strokes,
+    keysym_for_char,
+    plan,
+    spare_keycodes,
+)
+
+# -- X11 helpers -----------------------------------------------------------------------
+
+
+def test_keysym_for_char() -> None:
+    assert keysym_for_char("a") == 0x61
+    assert keysym_for_char("é") == 0xE9
+    assert keysym_for_char("\xa0") == 0xA0
+    assert keysym_for_char("€") == 0x10020AC
+    assert keysym_for_char("😀") == 0x101F600
+    assert keysym_for_char("\u200d") == 0x100200D
+    assert keysym_for_char("\n") == KEYSYM_RETURN
+    assert keysym_for_char("\t") == KEYSYM_TAB
+    for bad in ("\x1b", "\x7f", "\x85", "\ud83d"):
+        with pytest.raises(ValueError):
+            keysym_for_char(bad)
+
+
+ROWS = [
+    [0, 0],  # 8: spare
+    [0x61, 0x41],  # 9: a A
+    [0xFFE1, 0],  # 10: Shift_L (modifier)
+    [0xFFB1, 0xFF9C],  # 11: keypad
+    [0, 0],  # 12: spare
+    [0, 0],  # 13: spare
+    [0x31, 0x21],  # 14: 1 !
+    [0x41, 0],  # 15: A at level 1 on another key
+]
+
+
+def test_keymap_strokes_prefers_level_one_and_skips_modifiers_and_keypad() -> None:
+    km = keymap_strokes(ROWS, 8, skip=[10])
+    assert km[0x61] == Stroke(9, False)
+    assert km[0x41] == Stroke(15, False)
+    assert km[0x21] == Stroke(14, True)
+    assert 0xFFE1 not in km and 0xFFB1 not in km
+    assert spare_keycodes(ROWS, 8) == [8, 12, 13]
+    assert contiguous_runs([13, 8, 12]) == [[8], [12, 13]]
+
+
+def test_plan_batches_missing_keysyms_two_levels_per_spare_keycode() -> None:
+    km = keymap_strokes(ROWS, 8, skip=[10])
+    batches = plan("a€ü€!ßçñ😀a", km, [8, 12])
+    # 4 slots per batch, level 1 first: € ü then ß ç on level 2 | ñ 😀
+    assert [len(b.strokes) for b in batches] == [7, 3]
+    first, second = batches
+    assert first.bindings == {8: (0x10020AC, 0xDF), 12: (0xFC, 0xE7)}
+    assert first.strokes[1] == first.strokes[3] == Stroke(8, False)
+    assert first.strokes[5] == Stroke(8, True)  # ß on level 2
+    # a lone level-1 keysym is repeated on level 2 (else the server would add its upper case)
+    assert second.bindings == {8: (0xF1, 0xF1), 12: (0x101F600, 0x101F600)}
+    assert second.strokes[2] == Stroke(9, False)
+
+
+def test_plan_without_spare_keycodes_refuses_missing_characters() -> None:
+    km = keymap_strokes(ROWS, 8, skip=[10])
+    assert len(plan("aA1!", km, [])) == 1
+    with pytest.raises(ValueError):
+        plan("a€", km, [])
+
+
+def test_paste_keys_for_terminals() -> None:
+    assert paste_keys_for(("gnome-terminal-server", "Gnome-terminal")) == (True, None)
+    assert paste_keys_for(("VoicetypeTextwin", "VoicetypeTextwin")) == (False, None)
+    assert paste_keys_for(None) == (False, None)
+    _shift, problem = paste_keys_for(("xterm", "XTerm"))
+    assert problem and "no key that pastes" in problem
+
+
+# -- select -----------------------------------------------------------------------------
+
+
+def test_select_reports_what_is_missing() -> None:
+    with pytest.raises(BackendUnavailable) as e:
+        select_inserter("auto", platform="linux", environ={"WAYLAND_DISPLAY": "wayland-0"})
+    assert "XWayland" in e.value.fix and "voicetype dictate" in e.value.fix
+    with pytest.raises(BackendUnavailable) as e:
+        select_inserter("type", platform="linux", environ={})
+    assert "DISPLAY" in str(e.value)
+    for platform in ("win32", "darwin"):
+        with pytest.raises(BackendUnavailable, match="paste"):
+            select_inserter("paste", platform=platform, environ={})
+    with pytest.raises(ValueError):
+        select_inserter("telepathy", platform="linux", environ={})
+
+
+class _Recorder:
+    def __init__(self, name: str, calls: list[tuple[str, str]]) -> None:
+        self.name, self.calls = name, calls
+
+    def focused_target(self) -> None:
+        return None
+
+    def insert(self, text: str, target: object) -> None:
+        self.calls.append((self.name, text))
+
+    def close(self) -> None:
+        self.calls.append((self.name, "closed"))
+
+    def paste_problem(self, target: object) -> str | None:
+        return "no paste key" if target == "xterm" else None
+
+
+def test_auto_types_short_texts_and_pastes_long_ones_except_in_paste_less_terminals() -> None:
+    calls: list[tuple[str, str]] = []
+    auto = AutoInserter(_Recorder("type", calls), _Recorder("paste", calls), paste_above=5)
+    auto.insert("short", None)
+    auto.insert("longer", None)
+    auto.insert("longer", "xterm")
+    auto.close()
+    assert calls == [
+        ("type", "short"),
+        ("paste", "longer"),
+        ("type", "longer"),
+        ("paste", "closed"),
+        ("type", "closed"),
+    ]
+
+
+# -- Windows ----------------------------------------------------------------------------
+
+U, UP = win.KEYEVENTF_UNICODE, win.KEYEVENTF_KEYUP
+
+
+class FakeWin:
+    def __init__(self, foreground: int = 7, windows: Sequence[int] = (7, 9)) -> None:
+        self.foreground = foreground
+        self.windows = set(windows)
+        self.held: set[int] = set()
+        self.sent: list[win.KeyInput] = []
+        self.accept: int | None = None
+        self.refuse_focus = False
+        self.on_send: list[object] = []
+
+    def foreground_window(self) -> int:
+        return self.foreground
+
+    def is_window(self, hwnd: int) -> bool:
+        return hwnd in self.windows
+
+    def set_foreground_window(self, hwnd: int) -> bool:
+        if not self.refuse_focus:
+            self.foreground = hwnd
+        return not self.refuse_focus
+
+    def key_is_down(self, vk: int) -> bool:
+        if vk in self.held:
+            self.held.discard(vk)  # released by the time it is asked again
+            return True
+        return False
+
+    def send_input(self, inputs: Sequence[win.KeyInput]) -> int:
+        self.sent.extend(inputs)
+        return len(inputs) if self.accept is None else self.accept
+
+
+def test_windows_exact_input_sequence() -> None:
+    api = FakeWin()
+    w = win.WindowsInserter(api)
+    w.insert("é😀\n\t€", w.focused_target())
+    assert api.sent == [
+        win.KeyInput(0, 0xE9, U),
+        win.KeyInput(0, 0xE9, U | UP),
+        win.KeyInput(0, 0xD83D, U),
+        win.KeyInput(0, 0xD83D, U | UP),
+        win.KeyInput(0, 0xDE00, U),
+        win.KeyInput(0, 0xDE00, U | UP),
+        win.KeyInput(win.VK_RETURN, 0, 0),
+        win.KeyInput(win.VK_RETURN, 0, UP),
+        win.KeyInput(win.VK_TAB, 0, 0),
+        win.KeyInput(win.VK_TAB, 0, UP),
+        win.KeyInput(0, 0x20AC, U),
+        win.KeyInput(0, 0x20AC, U | UP),
+    ]
+
+
+def test_windows_shortcut_like_text_is_literal_and_control_chars_dropped() -> None:
+    api = FakeWin()
+    win.WindowsInserter(api).insert("^c\x1b[A", win.WindowsTarget(7))
+    assert [k.scan for k in api.sent if not k.flags & UP] == [ord(c) for c in "^c[A"]
+    assert all(k.vk == 0 and k.flags & U for k in api.sent)
+
+
+def test_windows_focus_gone_refocus_and_partial() -> None:
+    api = FakeWin(foreground=9)
+    w = win.WindowsInserter(api, modifier_timeout=0.05, focus_timeout=0.05)
+    w.insert("x", win.WindowsTarget(7))
+    assert api.foreground == 7 and len(api.sent) == 2
+    with pytest.raises(TargetGone):
+        w.insert("x", win.WindowsTarget(42))
+    api.foreground, api.refuse_focus, api.sent = 9, True, []
+    with pytest.raises(InsertionError, match="could not bring back"):
+        w.insert("x", win.WindowsTarget(7))
+    assert api.sent == []
+    api.refuse_focus, api.accept = False, 1
+    with pytest.raises(InsertionError, match="only part"):
+        w.insert("xy", win.WindowsTarget(7))
+
+
+def test_windows_waits_for_modifiers() -> None:
+    api = FakeWin()
+    api.held = {0x11}
+    win.WindowsInserter(api).insert("a", win.WindowsTarget(7))
+    assert len(api.sent) == 2
+
+    class Stuck(FakeWin):
+        def key_is_down(self, vk: int) -> bool:
+            return vk == 0x11
+
+    stuck = Stuck()
+    with pytest.raises(InsertionError, match="modifier"):
+        win.WindowsInserter(stuck, modifier_timeout=0.05).insert("a", win.WindowsTarget(7))
+    assert stuck.sent == []
+
+
+# -- macOS ------------------------------------------------------------------------------
+
+
+class FakeMac:
+    def __init__(self) -> None:
+        self.front = 100
+        self.apps = {100, 200}
+        self.posted: list[mac.MacKey] = []
+        self.mods = 0
+
+    def frontmost_pid(self) -> int:
+        return self.front
+
+    def app_running(self, pid: int) -> bool:
+        return pid in self.apps
+
+    def activate(self, pid: int) -> bool:
+        self.front = pid
+        return True
+
+    def modifiers_down(self) -> bool:
+        self.mods = max(0, self.mods - 1)
+        return self.mods > 0
+
+    def post(self, key: mac.MacKey) -> None:
+        self.posted.append(key)
+
+
+def test_mac_chunks_never_split_surrogates_and_use_return_tab_keys() -> None:
+    text = "a" * 19 + "😀" + "b\n\tc"
+    events = mac.events_for_text(text)
+    texts = [e.text for e in events if e.down and e.text]
+    assert texts == ["a" * 19, "😀b", "c"]
+    assert all(mac.utf16_len(t) <= mac.CHUNK_UNITS for t in texts)
+    keys = [(e.keycode, e.down) for e in events if not e.text]
+    assert keys == [(36, True), (36, False), (48, True), (48, False)]
+
+
+def test_mac_insert_refocuses_and_posts_everything() -> None:
+    api = FakeMac()
+    api.front, api.mods = 200, 3
+    m = mac.MacInserter(api)
+    m.insert("Grüße 👩‍👩‍👧 ctrl+c\n", mac.MacTarget(100))
+    assert api.front == 100
+    got = "".join(
+        e.text if e.text else ("\n" if e.keycode == 36 else "") for e in api.posted if e.down
+    )
+    assert got == "Grüße 👩‍👩‍👧 ctrl+c\n"
+    with pytest.raises(TargetGone):
+        m.insert("x", mac.MacTarget(300))
