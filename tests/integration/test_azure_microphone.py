@@ -17,7 +17,7 @@ from harness.pulse import PulseAudio
 from harness.speech import SpeechWavs
 
 from voicetype.config import AzureConfig
-from voicetype.recognition import ErrorKind, Microphone, Recognized
+from voicetype.recognition import ErrorKind, Failed, Microphone, Recognized
 from voicetype.recognition.azure import AzureRecognizer
 
 
@@ -86,3 +86,25 @@ def test_no_audio_server_means_microphone_unavailable(tmp_path: Path) -> None:
     assert ErrorKind[kind] is ErrorKind.MICROPHONE_UNAVAILABLE, out.stdout + out.stderr
     assert "SPXERR_MIC_NOT_AVAILABLE" in detail
     assert elapsed < 10
+
+
+@pytest.mark.audio
+def test_silent_service_on_the_microphone_times_out_and_releases_it(
+    pulse_audio: PulseAudio,
+    pulse_env: dict[str, str],
+    speech_service: FakeSpeechService,
+    fake_azure: AzureConfig,
+) -> None:
+    speech_service.always(Behaviour.silent(turn_start=True))
+    recognizer = AzureRecognizer(fake_azure)
+    try:
+        start = time.monotonic()
+        result = recognizer.recognize_once(Microphone())
+        elapsed = time.monotonic() - start
+    finally:
+        recognizer.close()
+    assert isinstance(result, Failed)
+    assert result.kind is ErrorKind.SERVICE_TIMEOUT
+    assert fake_azure.timeout_seconds <= elapsed < fake_azure.timeout_seconds + 1.5
+    assert speech_service.last_turn.audio_bytes > 0  # the microphone was streaming
+    assert not pulse_audio.capture_streams(), "the microphone stayed open after the timeout"

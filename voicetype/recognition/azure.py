@@ -357,14 +357,15 @@ class AzureRecognizer:
         connection.connected.connect(run.touch)
         with self._state:
             self._run = run
+            run.cancelled = self._closed  # close() raced the setup above
         try:
-            return self._wait(recognizer, run)
+            return self._wait(recognizer, run, audio)
         finally:
             with self._state:
                 self._run = None
             self._release(recognizer, connection, run)
 
-    def _wait(self, recognizer: Any, run: _Run) -> RecognitionResult:
+    def _wait(self, recognizer: Any, run: _Run, audio: AudioInput) -> RecognitionResult:
         future = recognizer.recognize_once_async()
 
         def collect() -> None:
@@ -390,7 +391,7 @@ class AzureRecognizer:
                     break
                 run.cond.wait(remaining)
             if run.done:
-                return self._outcome(run)
+                return self._outcome(run, audio)
             why = (
                 "cancelled"
                 if run.cancelled
@@ -404,12 +405,12 @@ class AzureRecognizer:
         with run.cond:
             finished = run.cond.wait_for(lambda: run.done, _STOP_GRACE_SECONDS)
             if finished and run.result is not None and _is_final(run.result):
-                return self._outcome(run)  # the answer raced the stop: keep it
+                return self._outcome(run, audio)  # the answer raced the stop: keep it
         return Failed(ErrorKind.SERVICE_TIMEOUT, why)
 
-    def _outcome(self, run: _Run) -> RecognitionResult:
+    def _outcome(self, run: _Run, audio: AudioInput) -> RecognitionResult:
         if run.error is not None:
-            return classify_exception(run.error, Microphone(), self._secrets)
+            return classify_exception(run.error, audio, self._secrets)
         return map_result(run.result, self._secrets)
 
     def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
