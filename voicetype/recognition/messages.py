@@ -19,7 +19,9 @@ class Message:
         return f"{self.summary}: {self.body}" if self.body else self.summary
 
 
-_KEY_FIX = "check `key` and `region` in config.toml, or AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION"
+_KEY_FIX = (
+    "check `key` and `region` in config.toml, or AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION"
+)
 
 _NO_MATCH = {
     NoMatchReason.NOT_RECOGNIZED: "speech was heard but not understood",
@@ -46,7 +48,7 @@ _FAILED = {
     ),
     ErrorKind.BAD_REQUEST: (
         "Azure refused the request (400)",
-        "Check `language` in config.toml (for example \"en-US\").",
+        'Check `language` in config.toml (for example "en-US").',
     ),
     ErrorKind.CONNECTION_FAILURE: (
         "Could not reach the speech service",
