@@ -153,7 +153,7 @@ class Daemon:
             return None
         from voicetype.recognition.azure import AzureRecognizer
 
-        return AzureRecognizer(self.config.azure)
+        return AzureRecognizer(self.config.azure, on_speech_end=self._speech_ended)
 
     def _make_inserter(self) -> Inserter | None:
         from voicetype.insertion import choose_inserter
@@ -175,6 +175,9 @@ class Daemon:
             return None
         log.info("hotkey %s is live", self.config.hotkey.dictate)
         return listener
+
+    def _speech_ended(self) -> None:
+        self.controller.speech_ended()
 
     def _install_signal_handlers(self) -> None:
         def handle(signum: int, frame: FrameType | None) -> None:

@@ -110,6 +110,7 @@ class Controller:
         self._queue: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._enabled = True
         self._state = State.IDLE
+        self._state_lock = threading.Lock()
         self._busy_until = float("-inf")
         self._quitting = threading.Event()
         self.last = DictationRecord()
@@ -134,6 +135,10 @@ class Controller:
         if self.recognizer is not None:
             self.recognizer.cancel()
         self._queue.put(_Quit())
+
+    def speech_ended(self) -> None:
+        """Any thread (the recognizer's): show "recognizing" while still listening."""
+        self._set_state(State.RECOGNIZING, only_from=State.LISTENING)
 
     @property
     def enabled(self) -> bool:
@@ -180,12 +185,15 @@ class Controller:
     def _idle_state(self) -> State:
         return State.IDLE if self._enabled else State.DISABLED
 
-    def _set_state(self, state: State, detail: str = "") -> None:
-        self._state = state
-        try:
-            self.ui.show(state, detail)
-        except Exception:
-            log.exception("could not update the tray")
+    def _set_state(self, state: State, detail: str = "", only_from: State | None = None) -> None:
+        with self._state_lock:  # serializes the icon too: "recognizing" comes from an SDK thread
+            if only_from is not None and self._state is not only_from:
+                return
+            self._state = state
+            try:
+                self.ui.show(state, detail)
+            except Exception:
+                log.exception("could not update the tray")
 
     def _tell(self, message: Message, urgency: Urgency) -> bool:
         delivered = self.notifier.notify(message.summary, message.body, urgency)

@@ -319,3 +319,26 @@ def test_log_line_has_text_only_when_opted_in(
     assert len(lines) == 1
     assert "typed" in lines[0]
     assert ("private words" in lines[0]) is include
+
+
+def test_speech_end_shows_recognizing_only_while_listening() -> None:
+    controller, _ = make(Recognized("x"))
+    recognizer = controller.recognizer
+    assert isinstance(recognizer, FakeRecognizer)
+    recognizer.gate = threading.Event()
+    controller.speech_ended()  # idle: ignored
+    controller.submit_dictate()
+    drain_thread = threading.Thread(target=drain, args=(controller,))
+    drain_thread.start()
+    assert recognizer.started.wait(5)
+    controller.speech_ended()
+    recognizer.gate.set()
+    drain_thread.join(5)
+    controller.speech_ended()  # after typing: ignored
+    assert states(controller) == [
+        State.IDLE,
+        State.LISTENING,
+        State.RECOGNIZING,
+        State.TYPING,
+        State.IDLE,
+    ]

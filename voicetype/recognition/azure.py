@@ -22,6 +22,7 @@ import re
 import threading
 import time
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,8 +272,13 @@ class AzureRecognizer:
     own threads; those callbacks only record times under a lock.
     """
 
-    def __init__(self, config: AzureConfig) -> None:
+    def __init__(
+        self, config: AzureConfig, on_speech_end: Callable[[], None] | None = None
+    ) -> None:
+        """``on_speech_end`` runs on an SDK thread when the service hears the speech end
+        (the icon's "recognizing"); it must be fast and must not raise."""
         self._config = config
+        self._on_speech_end = on_speech_end
         self._secrets = (config.key,)
         self._lock = threading.Lock()  # held while recognize_once runs
         self._state = threading.Lock()  # guards _run and _closed
@@ -353,6 +359,9 @@ class AzureRecognizer:
             recognizer.recognizing,
         ):
             signal.connect(run.touch)
+        if self._on_speech_end is not None:
+            hook = self._on_speech_end
+            recognizer.speech_end_detected.connect(lambda _evt: hook())
         connection = speechsdk.Connection.from_recognizer(recognizer)
         connection.connected.connect(run.touch)
         with self._state:
@@ -443,3 +452,18 @@ def _is_final(result: Any) -> bool:
     """Whether a result raced our stop with a real answer (not the stop's own cancellation)."""
     final = (speechsdk.ResultReason.RecognizedSpeech, speechsdk.ResultReason.NoMatch)
     return bool(result.reason in final)
+
+
+def probe_microphone() -> Failed | None:
+    """Whether the SDK can open the default microphone: None when it can, else the failure.
+
+    Opens no network connection (the SDK connects only when recognition starts).
+    """
+    try:
+        config = speechsdk.SpeechConfig(host="ws://127.0.0.1:9", subscription="probe")
+        audio_config = speechsdk.audio.AudioConfig(use_default_microphone=True)
+        recognizer = speechsdk.SpeechRecognizer(speech_config=config, audio_config=audio_config)
+    except (RuntimeError, ValueError) as exc:
+        return classify_exception(exc, Microphone(), ())
+    del recognizer
+    return None
