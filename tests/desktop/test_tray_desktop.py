@@ -1,0 +1,299 @@
+"""The tray icon on a real (headless) desktop: Xvfb + openbox + trayer + a private D-Bus.
+
+Each test runs ``tray_driver.py`` (a real ``voicetype.tray.Tray`` with recording actions)
+in its own process, because pystray picks its backend once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness.dbus_notify import NotificationBus
+from harness.tray import DockedIcon, TrayHost
+from PIL import Image, ImageChops, ImageStat
+
+from voicetype.icons import IconState, icon_image
+from voicetype.tray import AUTOSTART, DICTATE, ENABLED, OPEN_CONFIG, QUIT, TrayState, title_text
+
+pytestmark = pytest.mark.desktop
+
+DRIVER = Path(__file__).with_name("tray_driver.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+Event = dict[str, Any]
+
+
+class DriverProcess:
+    """The tray driver as a child process; events are collected by a reader thread."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._log = log
+        self.popen = subprocess.Popen(
+            [sys.executable, str(DRIVER)],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=open(log, "wb"),  # noqa: SIM115 - closed with the process
+            text=True,
+        )
+        self.events: list[Event] = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            with self._cond:
+                self.events.append(json.loads(line))
+                self._cond.notify_all()
+
+    def wait(self, match: Callable[[Event], bool], timeout: float = 10.0, since: int = 0) -> Event:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for event in self.events[since:]:
+                    if match(event):
+                        return event
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.popen.poll() is not None and not self._reader.is_alive()):
+                    raise TimeoutError(
+                        f"no matching event in {timeout:g} s; events: {self.events}; "
+                        f"stderr: {self._log.read_text(errors='replace')[-2000:]}"
+                    )
+                self._cond.wait(min(left, 0.1))
+
+    def mark(self) -> int:
+        with self._cond:
+            return len(self.events)
+
+    def wait_action(self, name: str, since: int, timeout: float = 5.0) -> Event:
+        return self.wait(lambda e: e == {**e, "event": "action", "name": name}, timeout, since)
+
+    def send(self, **cmd: Any) -> None:
+        since = self.mark()
+        assert self.popen.stdin is not None
+        self.popen.stdin.write(json.dumps(cmd) + "\n")
+        self.popen.stdin.flush()
+        self.wait(lambda e: e == {"event": "ack", "cmd": cmd["cmd"]}, 5, since)
+
+    def close(self) -> int:
+        if self.popen.poll() is None and self.popen.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                self.popen.stdin.close()
+        try:
+            return self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(5)
+            raise
+
+
+@pytest.fixture
+def start_tray(
+    x_env: dict[str, str],
+    notifications: NotificationBus,
+    tmp_path: Path,
+) -> Iterator[Callable[..., DriverProcess]]:
+    started: list[DriverProcess] = []
+
+    def start(backend: str, **extra_env: str) -> DriverProcess:
+        env = {
+            **x_env,
+            **notifications.env,
+            "NO_AT_BRIDGE": "1",
+            "VOICETYPE_TRAY_BACKEND": backend,
+            "PYTHONPATH": str(ROOT),
+            **extra_env,
+        }
+        env.pop("PYSTRAY_BACKEND", None)
+        proc = DriverProcess(env, tmp_path / f"driver-{len(started)}.log")
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.close()
+
+
+def _icon_pixels(host: TrayHost, icon: DockedIcon, path: Path) -> Image.Image:
+    shot = host.screenshot(path)
+    with Image.open(shot) as image:
+        return image.convert("RGB").crop(
+            (icon.x, icon.y, icon.x + icon.width, icon.y + icon.height)
+        )
+
+
+def _closest_state(crop: Image.Image) -> IconState:
+    """The state whose drawn icon, scaled and placed as well as it fits, looks most like
+    ``crop`` (the tray scales our 64 px image to its own size)."""
+    background = crop.getpixel((0, 0))
+    assert isinstance(background, tuple)
+
+    def distance(state: IconState) -> float:
+        best = float("inf")
+        for side in range(min(crop.size) - 4, min(crop.size) + 1):
+            image = icon_image(state, 64).resize((side, side), Image.Resampling.LANCZOS)
+            for dx in range(crop.width - side + 1):
+                for dy in range(crop.height - side + 1):
+                    ref = Image.new("RGB", crop.size, background)
+                    ref.paste(image, (dx, dy), image)
+                    diff = sum(ImageStat.Stat(ImageChops.difference(ref, crop)).mean)
+                    best = min(best, diff)
+        return best
+
+    return min(IconState, key=distance)
+
+
+def test_appindicator_docks_and_shows_each_state(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
+) -> None:
+    tray_host.park_pointer()
+    driver = start_tray("appindicator")
+    ready = driver.wait(lambda e: e["event"] == "ready")
+    assert ready["backend"] == "appindicator" and ready["has_menu"] is True
+    icon = tray_host.wait_for_icon()
+    assert icon.width > 1 and icon.height > 1
+    crops = []
+    for state in TrayState:
+        driver.send(cmd="state", state=state.value, detail="")
+        icon = tray_host.wait_for_title(title_text(state))
+        # the title arrives with the icon (one idle callback each); wait for the pixels
+        expected = state.icon_state
+        path = artifacts / f"tray-appindicator-{state.value}.png"
+        crop = _icon_pixels(tray_host, icon, path)
+        deadline = time.monotonic() + 5
+        while _closest_state(crop) is not expected and time.monotonic() < deadline:
+            crop = _icon_pixels(tray_host, icon, path)
+        assert _closest_state(crop) is expected, f"tray shows {_closest_state(crop)}"
+        tray_host.crop_tray(path, artifacts / f"tray-appindicator-{state.value}-zoom.png")
+        crops.append(crop)
+    driver.send(cmd="state", state="error", detail="No Azure Speech key\nsecond line")
+    tray_host.wait_for_title("voicetype — Error — No Azure Speech key")
+    driver.send(cmd="stop")
+    driver.wait(lambda e: e["event"] == "stopped")
+    assert driver.close() == 0
+
+
+def test_menu_items_fire_their_actions(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
+) -> None:
+    driver = start_tray("appindicator")
+    driver.wait(lambda e: e["event"] == "ready")
+    icon = tray_host.wait_for_icon()
+
+    def open_menu(shot: str | None = None) -> Any:
+        tray_host.click_icon(icon, 1)  # AppIndicator: a left click opens the menu
+        menu = tray_host.wait_for_menu()
+        if shot:
+            path = tray_host.screenshot(artifacts / f"{shot}.png")
+            tray_host.crop_tray(path, artifacts / f"{shot}-zoom.png")
+        return menu
+
+    def choose(label: str, action: str, shot: str | None = None) -> Event:
+        since = driver.mark()
+        menu = open_menu(shot)
+        tray_host.click_menu_item(menu, label)
+        event = driver.wait_action(action, since)
+        tray_host.wait_for_menu_closed()
+        return event
+
+    assert choose(DICTATE, "dictate", shot="tray-menu-open")["value"] is None
+    assert choose(ENABLED, "set_enabled")["value"] is False
+    assert choose(ENABLED, "set_enabled")["value"] is True
+    assert choose(AUTOSTART, "set_autostart")["value"] is True
+
+    # the autostart state changes behind the menu's back: the next opening re-reads it
+    driver.send(cmd="set", name="autostart", value=False)
+    since = driver.mark()
+    menu = open_menu(shot="tray-menu-autostart-off")
+    read = driver.wait(lambda e: e["event"] == "read" and e["name"] == "is_autostart", 5, since)
+    assert read["value"] is False
+    tray_host.click_menu_item(menu, AUTOSTART)
+    assert driver.wait_action("set_autostart", since)["value"] is True
+    tray_host.wait_for_menu_closed()
+
+    choose(OPEN_CONFIG, "open_config")
+    since = driver.mark()
+    tray_host.click_menu_item(open_menu(), QUIT)
+    driver.wait_action("quit", since)
+    driver.wait(lambda e: e["event"] == "stopped", since=since)
+    assert driver.close() == 0
+
+
+def test_gtk_backend_docks_right_click_menu_left_click_dictates(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
+) -> None:
+    driver = start_tray("gtk")
+    ready = driver.wait(lambda e: e["event"] == "ready")
+    assert ready["backend"] == "gtk" and ready["has_menu"] is True
+    icon = tray_host.wait_for_icon()
+    driver.send(cmd="state", state="listening")
+    icon = tray_host.wait_for_title(title_text(TrayState.LISTENING))
+    since = driver.mark()
+    tray_host.click_icon(icon, 1)
+    driver.wait_action("dictate", since)
+    tray_host.click_icon(icon, 3)
+    menu = tray_host.wait_for_menu()
+    path = tray_host.screenshot(artifacts / "tray-gtk-menu-open.png")
+    tray_host.crop_tray(path, artifacts / "tray-gtk-menu-open-zoom.png")
+    since = driver.mark()
+    tray_host.click_menu_item(menu, QUIT)
+    driver.wait_action("quit", since)
+    driver.wait(lambda e: e["event"] == "stopped", since=since)
+    assert driver.close() == 0
+
+
+def test_docks_when_the_tray_host_starts_after_the_icon(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    tray_host.stop()
+    try:
+        driver = start_tray("appindicator")
+        driver.wait(lambda e: e["event"] == "ready")
+        assert tray_host.icons() == []
+        tray_host.start()
+        icon = tray_host.wait_for_icon(timeout=10)
+        assert icon.name == title_text(TrayState.IDLE)
+    finally:
+        tray_host.start()
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
+def test_runs_and_stops_without_a_session_bus(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, tmp_path: Path
+) -> None:
+    # pystray 0.19.5's GTK backends raise from run() without a bus; Tray works around it
+    driver = start_tray("appindicator", DBUS_SESSION_BUS_ADDRESS=f"unix:path={tmp_path}/none")
+    driver.wait(lambda e: e["event"] == "ready")
+    tray_host.wait_for_icon()
+    driver.send(cmd="stop")
+    driver.wait(lambda e: e["event"] == "stopped")
+    assert driver.close() == 0
+
+
+def test_plain_x_fallback_has_no_menu(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    driver = start_tray("xorg")
+    ready = driver.wait(lambda e: e["event"] == "ready")
+    assert ready == {**ready, "backend": "xorg", "has_menu": False}
+    icon = tray_host.wait_for_icon()
+    # pystray's xorg backend writes WM_NAME as latin-1
+    assert icon.name == "voicetype - Idle"
+    driver.send(cmd="state", state="listening")
+    tray_host.wait_for_title("voicetype - Listening...")
+    driver.send(cmd="stop")
+    driver.wait(lambda e: e["event"] == "stopped")
+    assert driver.close() == 0

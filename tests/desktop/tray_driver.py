@@ -1,0 +1,103 @@
+"""Runs a real ``voicetype.tray.Tray`` in its own process for the desktop tests.
+
+pystray chooses its backend once per process (on import), so each backend under test gets
+its own process. Protocol: JSON lines. Commands on stdin::
+
+    {"cmd": "state", "state": "listening", "detail": ""}
+    {"cmd": "set", "name": "autostart" | "enabled", "value": true}   # change the fake's
+                                                                    # value, no refresh
+    {"cmd": "refresh"}
+    {"cmd": "stop"}
+
+Events on stdout: ``{"event": "ready", "backend": …, "has_menu": …}``,
+``{"event": "action", "name": "dictate" | "set_enabled" | …, "value": …}``,
+``{"event": "read", "name": "is_enabled" | "is_autostart", "value": …}``,
+``{"event": "ack", "cmd": …}`` after each command, ``{"event": "stopped"}`` at the end.
+EOF on stdin stops the tray.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any
+
+from voicetype.tray import Tray, TrayActions, TrayState
+
+_out_lock = threading.Lock()
+
+
+def emit(**event: Any) -> None:
+    with _out_lock:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+
+def main() -> int:
+    values = {"enabled": True, "autostart": False}
+    holder: dict[str, Tray] = {}
+
+    def action(name: str, value: Any = None) -> None:
+        emit(event="action", name=name, value=value)
+
+    def set_value(key: str, name: str) -> Any:
+        def setter(value: bool) -> None:
+            values[key] = value
+            action(name, value)
+
+        return setter
+
+    def getter(key: str, name: str) -> Any:
+        def read() -> bool:
+            emit(event="read", name=name, value=values[key])
+            return values[key]
+
+        return read
+
+    def quit_() -> None:
+        action("quit")
+        holder["tray"].stop()
+
+    actions = TrayActions(
+        dictate=lambda: action("dictate"),
+        set_enabled=set_value("enabled", "set_enabled"),
+        is_enabled=getter("enabled", "is_enabled"),
+        set_autostart=set_value("autostart", "set_autostart"),
+        is_autostart=getter("autostart", "is_autostart"),
+        open_config=lambda: action("open_config"),
+        quit=quit_,
+    )
+    tray = Tray(actions)
+    holder["tray"] = tray
+
+    def commands() -> None:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            cmd = json.loads(line)
+            kind = cmd["cmd"]
+            if kind == "state":
+                tray.set_state(TrayState(cmd["state"]), cmd.get("detail", ""))
+            elif kind == "set":
+                values[cmd["name"]] = bool(cmd["value"])
+            elif kind == "refresh":
+                tray.refresh_menu()
+            elif kind == "stop":
+                emit(event="ack", cmd=kind)
+                tray.stop()
+                return
+            emit(event="ack", cmd=kind)
+        tray.stop()
+
+    def ready() -> None:
+        emit(event="ready", backend=tray.backend, has_menu=tray.has_menu, title=tray.title)
+        threading.Thread(target=commands, name="driver-commands", daemon=True).start()
+
+    tray.run(ready)
+    emit(event="stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
