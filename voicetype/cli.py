@@ -66,6 +66,20 @@ def _build_parser() -> argparse.ArgumentParser:
     ):
         sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
 
+    sub.add_parser(
+        "doctor",
+        help="check configuration, service, microphone, desktop; show fixes",
+        description="Check everything voicetype needs (configuration, key, the speech "
+        "service, microphone, desktop session, tray, notifications, autostart, log) and "
+        "print a fix for each problem. Exit status 0 when all pass, 1 otherwise.",
+    )
+    autostart = sub.add_parser(
+        "autostart",
+        help="start voicetype at login: enable, disable or show status",
+        description="Manage starting voicetype at login (the same as the tray's 'Start at login').",
+    )
+    autostart.add_argument("action", choices=("enable", "disable", "status"))
+
     config = sub.add_parser(
         "config",
         help="create, locate or check the configuration file",
@@ -99,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config_command(args.config_command, path)
         if args.command in ("dictate", "status", "toggle", "quit"):
             return _control(args.command)
+        if args.command == "doctor":
+            from voicetype.doctor import run_doctor
+
+            return run_doctor(path)
+        if args.command == "autostart":
+            return _autostart(args.action)
         config = load_config(path)
         if args.command == "once":
             return _once(config, args.file, args.print)
@@ -113,6 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+
+
+def _autostart(action: str) -> int:
+    from voicetype.autostart import select_autostart
+
+    auto = select_autostart()
+    if action != "status":
+        auto.set_enabled(action == "enable")
+    where = getattr(auto, "path", None)
+    state = getattr(auto, "state", None)
+    described = state() if callable(state) else ("enabled" if auto.is_enabled() else "disabled")
+    print(f"start at login: {described}" + (f" ({where})" if where else ""))
+    return EXIT_OK
 
 
 def _control(command: str) -> int:
@@ -149,14 +182,9 @@ def _config_command(action: str, path: Path) -> int:
     return EXIT_OK
 
 
-def mask_key(key: str) -> str:
-    """Show enough of a key to recognize it, never enough to use it."""
-    if not key:
-        return "(not set)"
-    return f"{'*' * 8}{key[-4:]}" if len(key) >= 16 else "*" * 8
-
-
 def _describe(config: Config) -> str:
+    from voicetype.doctor import mask_key
+
     a = config.azure
     lines = [
         f"config file: {config.path}" + ("" if config.file_exists else " (not present: defaults)"),

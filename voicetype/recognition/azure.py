@@ -17,12 +17,15 @@ and the destruction of the SDK recognizer, immediate (with the default, each too
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import sys
 import threading
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -460,10 +463,26 @@ def probe_microphone() -> Failed | None:
     Opens no network connection (the SDK connects only when recognition starts).
     """
     try:
-        config = speechsdk.SpeechConfig(host="ws://127.0.0.1:9", subscription="probe")
-        audio_config = speechsdk.audio.AudioConfig(use_default_microphone=True)
-        recognizer = speechsdk.SpeechRecognizer(speech_config=config, audio_config=audio_config)
+        with _native_stderr_silenced():  # ALSA and JACK print pages of noise when probing
+            config = speechsdk.SpeechConfig(host="ws://127.0.0.1:9", subscription="probe")
+            audio_config = speechsdk.audio.AudioConfig(use_default_microphone=True)
+            recognizer = speechsdk.SpeechRecognizer(speech_config=config, audio_config=audio_config)
+            del recognizer
     except (RuntimeError, ValueError) as exc:
         return classify_exception(exc, Microphone(), ())
-    del recognizer
     return None
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration (process-wide: CLI use only)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

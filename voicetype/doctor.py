@@ -1,0 +1,232 @@
+"""``voicetype doctor``: a checklist of everything voicetype needs, each ✗ with its fix.
+
+Every check is bounded in time and never raises; the key is only ever shown masked.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import wave
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicetype.config import Config, load_config, log_dir
+from voicetype.errors import ConfigError, VoicetypeError
+from voicetype.recognition import ErrorKind, Failed, NoMatch, Recognized, WavFile
+from voicetype.recognition.messages import describe_failure
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def render(self) -> str:
+        mark = "✓" if self.ok else "✗"
+        line = f"{mark} {self.name}: {self.detail}"
+        return f"{line}\n    fix: {self.fix}" if self.fix and not self.ok else line
+
+
+def mask_key(key: str) -> str:
+    """Enough of a key to recognize it, never enough to use it."""
+    if not key:
+        return "(not set)"
+    return f"{'*' * 8}{key[-4:]}" if len(key) >= 16 else "*" * 8
+
+
+def check_config(path: Path) -> tuple[Check, Config | None]:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return Check("configuration", False, exc.message, exc.fix), None
+    where = str(path) if config.file_exists else f"{path} (not present: defaults apply)"
+    return Check("configuration", True, f"{where}, valid"), config
+
+
+def check_credentials(config: Config) -> Check:
+    a = config.azure
+    try:
+        a.require_credentials(config.path)
+    except ConfigError as exc:
+        return Check("Azure key and region", False, exc.message, exc.fix)
+    where = f"host {a.host}" if a.host else f"region {a.region}"
+    return Check("Azure key and region", True, f"key {mask_key(a.key)}, {where}, {a.language}")
+
+
+def _silent_wav(directory: Path) -> Path:
+    path = directory / "silence.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 8000)
+    return path
+
+
+def check_service(config: Config) -> Check:
+    """A real recognition of half a second of silence: proves reachability and the key."""
+    if not config.azure.has_credentials:
+        return Check("speech service", False, "not tried: no key", "set the key first (above)")
+    from dataclasses import replace
+
+    from voicetype.recognition.azure import AzureRecognizer
+
+    target = config.azure.host or f"Azure region {config.azure.region}"
+    azure = replace(config.azure, timeout_seconds=min(config.azure.timeout_seconds, 8.0))
+    recognizer = AzureRecognizer(azure)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = recognizer.recognize_once(WavFile(_silent_wav(Path(tmp))))
+    finally:
+        recognizer.close()
+    if isinstance(result, Recognized | NoMatch):
+        return Check("speech service", True, f"{target} answered and accepted the key")
+    assert isinstance(result, Failed)
+    message = describe_failure(result)
+    return Check("speech service", False, f"{target}: {message.summary}", message.body)
+
+
+def check_microphone() -> Check:
+    from voicetype.recognition.azure import probe_microphone
+
+    failure = probe_microphone()
+    if failure is None:
+        return Check("microphone", True, "the default microphone opens")
+    message = describe_failure(Failed(ErrorKind.MICROPHONE_UNAVAILABLE, failure.detail))
+    return Check("microphone", False, message.summary, message.body)
+
+
+def check_session(env: Mapping[str, str]) -> Check:
+    if sys.platform in ("win32", "darwin"):
+        return Check("desktop session", True, sys.platform)
+    session = env.get("XDG_SESSION_TYPE", "").lower()
+    wayland = bool(env.get("WAYLAND_DISPLAY")) or session == "wayland"
+    if wayland:
+        return Check(
+            "desktop session",
+            False,
+            "Wayland: the global hotkey and typing only reach XWayland (X11) apps",
+            "bind `voicetype dictate` to a shortcut in your desktop's keyboard settings, "
+            "or log in to an X11 session",
+        )
+    if not env.get("DISPLAY"):
+        return Check(
+            "desktop session",
+            False,
+            "no display (DISPLAY is unset)",
+            "run voicetype inside your desktop session",
+        )
+    return Check("desktop session", True, f"X11 on {env['DISPLAY']}")
+
+
+def check_tray(env: Mapping[str, str]) -> Check:
+    from voicetype.tray import MENU_FIX, choose_tray_backend
+
+    try:
+        backend = choose_tray_backend(dict(env))
+    except VoicetypeError as exc:
+        return Check("tray icon", False, exc.message, exc.fix)
+    if backend in ("xorg", "dummy"):
+        return Check(
+            "tray icon", False, f"pystray backend {backend}: icon without a menu", MENU_FIX
+        )
+    return Check("tray icon", True, f"pystray backend {backend}, with menu")
+
+
+def check_notifications(env: Mapping[str, str]) -> Check:
+    if not sys.platform.startswith("linux"):
+        return Check("notifications", True, "through the tray icon")
+    fix = (
+        "start your desktop's notification service (most desktops have one; e.g. dunst), "
+        "otherwise messages appear in the tray tooltip and the log"
+    )
+    if (
+        not env.get("DBUS_SESSION_BUS_ADDRESS")
+        and not Path(env.get("XDG_RUNTIME_DIR", "/nonexistent"), "bus").exists()
+    ):
+        return Check("notifications", False, "no D-Bus session bus", fix)
+    try:
+        from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
+        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+
+        address = DBusAddress(
+            "/org/freedesktop/Notifications",
+            bus_name="org.freedesktop.Notifications",
+            interface="org.freedesktop.Notifications",
+        )
+        with open_dbus_connection(bus="SESSION") as conn:
+            reply = conn.send_and_get_reply(
+                new_method_call(address, "GetServerInformation"), timeout=2
+            )
+    except Exception as exc:  # no bus, no service, timeout: all mean "no notifications"
+        return Check("notifications", False, f"no notification service ({exc})", fix)
+    if reply.header.message_type.name == "error":
+        return Check("notifications", False, "no notification service on the session bus", fix)
+    name, vendor, version = (str(x) for x in reply.body[:3])
+    return Check("notifications", True, f"{name} {version} ({vendor})")
+
+
+def check_autostart() -> Check:
+    from voicetype.autostart import select_autostart
+
+    auto = select_autostart()
+    state = getattr(auto, "state", None)
+    described = state() if callable(state) else ("enabled" if auto.is_enabled() else "disabled")
+    where = getattr(auto, "path", None)
+    detail = f"{described}" + (f" ({where})" if where else "")
+    if described == "disabled-by-user":
+        return Check(
+            "start at login",
+            False,
+            detail,
+            "the entry was disabled in your session settings; "
+            "turn it on there or run `voicetype autostart enable`",
+        )
+    return Check("start at login", True, detail)
+
+
+def check_log() -> Check:
+    directory = log_dir()
+    path = directory / "voicetype.log"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return Check("log file", False, f"{path}: {exc.strerror}", f"make {directory} writable")
+    return Check("log file", True, str(path))
+
+
+def run_doctor(
+    config_path: Path,
+    env: Mapping[str, str] | None = None,
+    out: Callable[[str], None] = print,
+) -> int:
+    """Print the checklist; return 0 when every check passed, 1 otherwise."""
+    env = os.environ if env is None else env
+    checks: list[Check] = []
+
+    def add(check: Check) -> None:
+        checks.append(check)
+        out(check.render())
+
+    config_check, config = check_config(config_path)
+    add(config_check)
+    if config is not None:
+        add(check_credentials(config))
+        add(check_service(config))
+    add(check_microphone())
+    add(check_session(env))
+    add(check_tray(env))
+    add(check_notifications(env))
+    add(check_autostart())
+    add(check_log())
+    failed = sum(not c.ok for c in checks)
+    out("")
+    out("All checks passed." if not failed else f"{failed} of {len(checks)} checks failed.")
+    return 0 if not failed else 1
