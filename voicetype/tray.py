@@ -75,6 +75,12 @@ MENU_FIX = (
 )
 
 
+def menu_fix_hint() -> str:
+    """How to get the tray menu (``MENU_FIX``), for the one-time message when
+    ``Tray.has_menu`` is False."""
+    return MENU_FIX
+
+
 def missing_menu() -> BackendUnavailable:
     """What to tell the user (once) when the tray has no menu (``Tray.has_menu`` False)."""
     return BackendUnavailable(

@@ -117,8 +117,9 @@ class FreedesktopNotifier:
                     self._drop()
                     self._fail("timeout", f"no answer from D-Bus within {self._timeout:g} s")
                     return False
-                except (OSError, AuthenticationError, ValueError) as e:
-                    # broken or refused connection (the bus restarted, a stale socket…)
+                except (OSError, AuthenticationError, ValueError, RuntimeError) as e:
+                    # broken or refused connection (the bus restarted, a stale socket…);
+                    # jeepney raises RuntimeError for transports it lacks (tcp:)
                     self._drop()
                     if attempt == 2 or time.monotonic() >= deadline:
                         self._fail("bus", f"cannot reach the D-Bus session bus: {e!r}")

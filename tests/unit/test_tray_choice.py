@@ -1,0 +1,76 @@
+"""Choosing the tray backend, the titles, the no-menu message (no display needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicetype.errors import BackendUnavailable, ConfigError
+from voicetype.tray import (
+    MENU_FIX,
+    MENU_ROWS,
+    TrayState,
+    _latin1,
+    choose_tray_backend,
+    menu_fix_hint,
+    missing_menu,
+    status_text,
+    title_text,
+)
+
+
+def _probe(result: str):  # type: ignore[no-untyped-def]
+    return lambda: [result]
+
+
+@pytest.mark.parametrize(
+    ("platform", "probe", "expected"),
+    [
+        ("linux", "appindicator", "appindicator"),
+        ("linux", "gtk", "gtk"),
+        ("linux", "xorg", "xorg"),
+        ("win32", "appindicator", "win32"),
+        ("darwin", "appindicator", "darwin"),
+    ],
+)
+def test_platform_default(platform: str, probe: str, expected: str) -> None:
+    env: dict[str, str] = {}
+    assert choose_tray_backend(env, platform=platform, probe=_probe(probe)) == expected
+    assert env["PYSTRAY_BACKEND"] == expected
+
+
+def test_voicetype_override_beats_pystray_variable() -> None:
+    env = {"VOICETYPE_TRAY_BACKEND": "GTK", "PYSTRAY_BACKEND": "xorg"}
+    assert choose_tray_backend(env, platform="linux", probe=_probe("appindicator")) == "gtk"
+    assert env["PYSTRAY_BACKEND"] == "gtk"
+    env = {"PYSTRAY_BACKEND": "dummy"}
+    assert choose_tray_backend(env, platform="linux", probe=_probe("appindicator")) == "dummy"
+
+
+def test_unknown_override_is_a_config_error_naming_the_choices() -> None:
+    with pytest.raises(ConfigError) as e:
+        choose_tray_backend({"VOICETYPE_TRAY_BACKEND": "kde"}, platform="linux")
+    assert "VOICETYPE_TRAY_BACKEND='kde'" in e.value.message
+    assert "appindicator" in e.value.fix
+
+
+def test_real_probe_finds_pygobject_here() -> None:
+    # Debian's python3-gi and gir1.2-ayatanaappindicator3-0.1 are installed for the tests
+    assert choose_tray_backend({}, platform="linux") == "appindicator"
+
+
+def test_titles_and_status_rows() -> None:
+    assert title_text(TrayState.IDLE) == "voicetype — Idle"
+    assert title_text(TrayState.LISTENING) == "voicetype — Listening…"
+    assert status_text(TrayState.ERROR, "No key\nmore") == "Error — No key"
+    assert len(status_text(TrayState.ERROR, "x" * 500)) < 140
+    assert _latin1(title_text(TrayState.RECOGNIZING)) == "voicetype - Recognizing..."
+    assert MENU_ROWS.count("-") == 2 and MENU_ROWS[-1] == "Quit"
+
+
+def test_missing_menu_says_how_to_get_it() -> None:
+    problem = missing_menu()
+    assert isinstance(problem, BackendUnavailable)
+    assert problem.fix == MENU_FIX == menu_fix_hint()
+    for words in ("python3-gi", "gir1.2-ayatanaappindicator3-0.1", "--system-site-packages",
+                  'pip install "PyGObject<3.51"', "libgirepository1.0-dev"):  # fmt: skip
+        assert words in MENU_FIX
