@@ -129,16 +129,25 @@ class TextWindow:
         )
         self.pid: int = int(info["pid"])
         self.window_id: int = _client_window(display, int(info["inner"]))
-        wait_for(self._viewable, 10, f"text window {title!r} to be mapped")
+        try:
+            # generous: a window manager busy with MappingNotify backlogs maps late
+            wait_for(self._viewable, 30, f"text window {title!r} to be mapped")
+        except TimeoutError as e:
+            why = f"{e}; window {self.window_id:#x}, alive={self.alive()}, {self._xwininfo()}"
+            self.close()
+            log = (workdir / "textwin.log").read_text(errors="replace")
+            raise TimeoutError(f"{why}\nlog:\n{log}") from None
 
-    def _viewable(self) -> bool:
-        out = subprocess.run(
+    def _xwininfo(self) -> str:
+        return subprocess.run(
             ["xwininfo", "-id", str(self.window_id)],
             env={**os.environ, "DISPLAY": self.display},
             capture_output=True,
             text=True,
         ).stdout
-        return "IsViewable" in out
+
+    def _viewable(self) -> bool:
+        return "IsViewable" in self._xwininfo()
 
     def alive(self) -> bool:
         return self._proc.poll() is None

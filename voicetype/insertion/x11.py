@@ -141,10 +141,13 @@ def spare_keycodes(rows: Sequence[Sequence[int]], min_keycode: int) -> list[int]
 
 def plan(text: str, keymap: dict[int, Stroke], spare: Sequence[int]) -> list[Batch]:
     """Cut ``text`` into batches, greedily: each batch binds at most ``2 * len(spare)``
-    keysyms missing from ``keymap`` (all level-1 slots first, then level 2). Raises
+    keysyms missing from ``keymap`` (level 1 then 2 of each spare keycode in turn). Raises
     ``ValueError`` for an untypeable character and when a missing keysym exists but no
     keycode is spare."""
-    slots = [(kc, 0) for kc in spare] + [(kc, 1) for kc in spare]
+    # Both levels of a keycode before the next keycode: every keycode touched costs one
+    # ChangeKeyboardMapping and so one MappingNotify to every client (window managers
+    # regrab their keys on each), so touch as few as possible.
+    slots = [(kc, level) for kc in spare for level in (0, 1)]
     batches = [Batch()]
     assigned: dict[int, Stroke] = {}
     for ch in text:
@@ -398,7 +401,8 @@ class X11Inserter:
         from Xlib import XK
 
         ks = self.display.keycode_to_keysym(keycode, 0)
-        return XK.keysym_to_string(ks) or f"keycode {keycode}"
+        names = {v: k[3:] for k, v in vars(XK).items() if k.startswith("XK_")}
+        return names.get(ks) or f"keycode {keycode}"
 
     def _modifier_keycodes(self, include_locks: bool) -> list[int]:
         mapping = self.display.get_modifier_mapping()

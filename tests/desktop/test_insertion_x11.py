@@ -1,0 +1,306 @@
+"""Text insertion into a real Tk window under Xvfb + openbox: exactness, focus, keymap and
+clipboard restored, modifiers. The corpus doubles as the exactness benchmark's input."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from harness.procs import require, wait_for
+from harness.textwin import TextWindow
+
+from voicetype.insertion import InsertionError, TargetGone
+from voicetype.insertion.clipboard import ClipboardInserter
+from voicetype.insertion.x11 import X11Inserter, X11Target
+
+pytestmark = pytest.mark.desktop
+
+MIXED = (
+    "Grüße aus Köln: 5 € für Straße & Café — naïve façade. "
+    "日本語のテキスト 😀👍🏽 👩‍👩‍👧 🇫🇷🇩🇪 שלום مرحبا"
+)
+
+CORPUS = [
+    "hello",
+    "Hello, World!",
+    "The quick brown fox jumps over the lazy dog.",
+    "THE QUICK BROWN FOX 0123456789",
+    "~`!@#$%^&*()-_=+[]{}\\|;:'\",.<>/?",
+    "ctrl+c",
+    "<ctrl>+<alt>+x",
+    "Alt+F4 then Super+L",
+    "^C ^D ^Z",
+    "[A[B[C",
+    "%s {0} $HOME `rm -rf`",
+    "café crème brûlée",
+    "naïve façade résumé",
+    "Grüße, Straße, Fuß",
+    "ß ẞ",
+    "ÀÉÎÕÜ àéîõü ÿ",
+    "Ångström Øresund Æble",
+    "Price: 5 € or £4 or ¥600 or ₹350",
+    "½ ¼ ¾ ± × ÷ ° µ ¶ § © ® ™",
+    "“quoted” ‘single’ «guillemets» – — …",
+    "Łódź Žluťoučký kůň Ğüş",
+    "Ελληνικά κείμενο",
+    "Русский текст, Ёё",
+    "日本語のテキスト",
+    "中文文本，标点。",
+    "한국어 텍스트",
+    "ภาษาไทย",
+    "हिन्दी पाठ",
+    "שלום עולם",
+    "مرحبا بالعالم",
+    "mixed עברית and English",
+    "😀😃😄😁",
+    "👍🏽 👋🏿",
+    "👩‍👩‍👧‍👦 👨‍💻 🏳️‍🌈",
+    "🇫🇷🇩🇪🇯🇵🇺🇸",
+    "❤️ ✔️ ☃",
+    "e\u0301 combining acute, n\u0303",
+    "zero\u200bwidth\u200cjoiners\u200d",
+    "line one\nline two\nline three",
+    "\tindented\n\t\tdouble\n",
+    "col1\tcol2\tcol3",
+    "trailing spaces   ",
+    "   leading spaces",
+    "\n\nblank lines\n\n",
+    "a" * 300,
+    "".join(chr(0x4E00 + i) for i in range(120)),
+    MIXED,
+]
+
+
+def long_text(n: int = 5000) -> str:
+    words = ["Dictation", "works", "well:", "Grüße", "5 €,", "日本,", "😀", "naïve", "line\n"]
+    out, i = "", 0
+    while len(out) < n:
+        out += words[i % len(words)] + " "
+        i += 1
+    return out[:n]
+
+
+def xkb_dump(display: str) -> str:
+    out = subprocess.run(
+        ["xkbcomp", "-xkb", display, "-"], capture_output=True, text=True, check=True, timeout=20
+    ).stdout
+    assert "xkb_symbols" in out
+    return out
+
+
+@pytest.fixture
+def inserter(x_display: str) -> Iterator[X11Inserter]:
+    require("xkbcomp", "xclip")
+    ins = X11Inserter(x_display)
+    yield ins
+    ins.close()
+
+
+def typed_into(ins: X11Inserter, win: TextWindow, text: str) -> str:
+    target = ins.focused_target()
+    assert target == X11Target(win.window_id)
+    ins.insert(text, target)
+    return win.wait_for_text(text)
+
+
+def test_ascii_unicode_multiline_and_shortcut_lookalikes_arrive_exactly(
+    inserter: X11Inserter, text_window: TextWindow, x_display: str
+) -> None:
+    before = xkb_dump(x_display)
+    for text in ["Hello, World!", MIXED, "one\n\ttwo\nthree\t3", "ctrl+c <alt>+F4 ^V"]:
+        text_window.clear()
+        typed_into(inserter, text_window, text)
+    text_window.clear()
+    inserter.insert("esc\x1b[A bell\x07 ok\r\n", inserter.focused_target())
+    text_window.wait_for_text("esc[A bell ok\n")
+    assert xkb_dump(x_display) == before
+
+
+def test_5000_characters(inserter: X11Inserter, text_window: TextWindow, x_display: str) -> None:
+    before = xkb_dump(x_display)
+    text = long_text()
+    t0 = time.perf_counter()
+    inserter.insert(text, inserter.focused_target())
+    text_window.wait_for_text(text, timeout=30)
+    elapsed = time.perf_counter() - t0
+    print(f"5,000 mixed characters typed in {elapsed:.2f} s ({len(text) / elapsed:.0f} chars/s)")
+    assert xkb_dump(x_display) == before
+
+
+def test_corpus_exact_and_keymap_restored(
+    inserter: X11Inserter, text_window: TextWindow, x_display: str
+) -> None:
+    assert len(CORPUS) >= 40
+    before = xkb_dump(x_display)
+    wrong = []
+    for text in CORPUS:
+        text_window.clear()
+        inserter.insert(text, inserter.focused_target())
+        try:
+            text_window.wait_for_text(text, timeout=5)
+        except AssertionError:
+            wrong.append((text, text_window.content()))
+    assert wrong == []
+    assert xkb_dump(x_display) == before
+
+
+def test_caps_lock_is_ignored_and_left_on(
+    inserter: X11Inserter, text_window: TextWindow, x_env: dict[str, str]
+) -> None:
+    def caps_on() -> bool:
+        out = subprocess.run(["xset", "q"], env=x_env, capture_output=True, text=True).stdout
+        return "Caps Lock:   on" in out
+
+    subprocess.run(["xdotool", "key", "Caps_Lock"], env=x_env, check=True)
+    try:
+        assert caps_on()
+        typed_into(inserter, text_window, "Hello ÉCOLE école")
+        assert caps_on()
+    finally:
+        subprocess.run(["xdotool", "key", "Caps_Lock"], env=x_env, check=True)
+    assert not caps_on()
+
+
+def test_focus_moved_away_text_lands_in_original_window(
+    inserter: X11Inserter, text_window_factory: Callable[..., TextWindow]
+) -> None:
+    first = text_window_factory("first")
+    other = text_window_factory("other")
+    first.focus()
+    target = inserter.focused_target()
+    other.focus()
+    assert inserter.focused_target() == X11Target(other.window_id)
+    inserter.insert("back home ✓", target)
+    first.wait_for_text("back home ✓")
+    assert inserter.focused_target() == X11Target(first.window_id)
+    assert other.settle() == ""
+
+
+def test_target_destroyed_raises_target_gone_and_types_nothing(
+    inserter: X11Inserter, text_window_factory: Callable[..., TextWindow]
+) -> None:
+    doomed = text_window_factory("doomed")
+    other = text_window_factory("other")
+    doomed.focus()
+    target = inserter.focused_target()
+    doomed.close()
+    other.focus()
+    with pytest.raises(TargetGone):
+        inserter.insert("must not appear", target)
+    assert other.settle() == ""
+
+
+def test_focus_lost_while_typing_stops_and_says_how_much(
+    inserter: X11Inserter, text_window: TextWindow, x_display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = xkb_dump(x_display)
+    checks = iter([True, True, True])  # prepare's check, then two chunks
+    real = inserter.focus_is_in
+    monkeypatch.setattr(inserter, "focus_is_in", lambda w: next(checks, False) and real(w))
+    text = "€" + "x" * 300
+    with pytest.raises(InsertionError, match="128 of 301 characters"):
+        inserter.insert(text, inserter.focused_target())
+    assert text_window.settle() == text[:128]
+    assert xkb_dump(x_display) == before
+
+
+def test_waits_while_a_modifier_is_held(
+    inserter: X11Inserter, text_window: TextWindow, x_env: dict[str, str]
+) -> None:
+    seen_held = threading.Event()
+    real = inserter.held_modifiers
+
+    def watched() -> list[int]:
+        held = real()
+        if held:
+            seen_held.set()
+        return held
+
+    inserter.held_modifiers = watched  # type: ignore[method-assign]
+    inserter.modifier_timeout = 10
+    target = inserter.focused_target()
+    subprocess.run(["xdotool", "keydown", "ctrl"], env=x_env, check=True)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            inserter.insert("as text, not ctrl+a", target)
+        except BaseException as e:
+            errors.append(e)
+
+    worker = threading.Thread(target=run)
+    try:
+        worker.start()
+        assert seen_held.wait(5), "the inserter never saw the held Ctrl"
+        assert worker.is_alive() and text_window.content() == ""
+    finally:
+        subprocess.run(["xdotool", "keyup", "ctrl"], env=x_env, check=True)
+    worker.join(10)
+    assert errors == []
+    text_window.wait_for_text("as text, not ctrl+a")
+
+
+def test_modifier_still_held_after_timeout_types_nothing(
+    inserter: X11Inserter, text_window: TextWindow, x_env: dict[str, str]
+) -> None:
+    inserter.modifier_timeout = 0.2
+    subprocess.run(["xdotool", "keydown", "Shift_L"], env=x_env, check=True)
+    try:
+        with pytest.raises(InsertionError, match="Shift_L"):
+            inserter.insert("nothing", inserter.focused_target())
+    finally:
+        subprocess.run(["xdotool", "keyup", "Shift_L"], env=x_env, check=True)
+    assert text_window.settle() == ""
+
+
+def clipboard(x_env: dict[str, str], target: str = "UTF8_STRING") -> str:
+    return subprocess.run(
+        ["xclip", "-selection", "clipboard", "-o", "-t", target],
+        env=x_env,
+        capture_output=True,
+        text=True,
+        timeout=5,
+    ).stdout
+
+
+def set_clipboard(x_env: dict[str, str], text: str) -> None:
+    subprocess.run(
+        ["xclip", "-selection", "clipboard", "-i"],
+        input=text,
+        text=True,
+        env=x_env,
+        check=True,
+        timeout=5,
+    )
+    wait_for(lambda: clipboard(x_env) == text, 5, "xclip to own the clipboard")
+
+
+def test_paste_is_exact_and_restores_the_clipboard(
+    x_display: str, x_env: dict[str, str], text_window: TextWindow
+) -> None:
+    require("xclip", "xkbcomp")
+    before = xkb_dump(x_display)
+    set_clipboard(x_env, "the user's clipboard: ü € 😀")
+    paster = ClipboardInserter(display_name=x_display)
+    try:
+        for text in [MIXED, "multi\nline\twith tab", long_text()]:
+            text_window.clear()
+            t0 = time.perf_counter()
+            paster.insert(text, paster.focused_target())
+            text_window.wait_for_text(text)
+            print(f"pasted {len(text)} chars in {time.perf_counter() - t0:.3f} s")
+            assert clipboard(x_env) == "the user's clipboard: ü € 😀"
+    finally:
+        paster.close()
+    assert xkb_dump(x_display) == before
+
+
+def test_typing_leaves_the_clipboard_alone(
+    inserter: X11Inserter, text_window: TextWindow, x_env: dict[str, str]
+) -> None:
+    set_clipboard(x_env, "untouched")
+    typed_into(inserter, text_window, "typed, not pasted ✓")
+    assert clipboard(x_env) == "untouched"
