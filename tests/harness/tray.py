@@ -83,7 +83,7 @@ def _menu_bands(image: Image.Image) -> list[tuple[int, int, bool]]:
     text (with check boxes) forms taller bands. The 3 px frame is ignored."""
     grey = image.convert("L")
     w, h = grey.size
-    data: list[int] = list(grey.getdata())
+    data = grey.tobytes()
     margin = 3
     histogram = grey.crop((margin, margin, w - margin, h - margin)).histogram()
     background = max(range(256), key=lambda v: histogram[v])
