@@ -151,8 +151,8 @@ def check_notifications(env: Mapping[str, str]) -> Check:
     ):
         return Check("notifications", False, "no D-Bus session bus", fix)
     try:
-        from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
-        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
 
         address = DBusAddress(
             "/org/freedesktop/Notifications",

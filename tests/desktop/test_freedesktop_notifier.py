@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from harness.dbus_notify import NotificationBus
-from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+from jeepney.io.blocking import open_dbus_connection
 
 from voicetype.notify import Urgency
 from voicetype.notify.freedesktop import EXPIRE_MS, FreedesktopNotifier

@@ -35,15 +35,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jeepney import (  # type: ignore[import-untyped]
+from jeepney import (
     DBusAddress,
     MessageType,
     new_error,
     new_method_return,
     new_signal,
 )
-from jeepney.bus_messages import message_bus  # type: ignore[import-untyped]
-from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+from jeepney.bus_messages import message_bus
+from jeepney.io.blocking import open_dbus_connection
 
 from harness.procs import Proc, require, wait_for
 

@@ -6,6 +6,7 @@ event we can subscribe to from another process) and fails with a description.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -19,9 +20,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(
-    predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.01
-) -> T:
+def wait_for(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.01) -> T:
     """Return the first truthy value of ``predicate()``; raise TimeoutError after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -56,6 +55,7 @@ class Proc:
         env: dict[str, str] | None = None,
         log: Path | None = None,
         cwd: Path | None = None,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.argv = list(argv)
         self.log = log
@@ -69,6 +69,7 @@ class Proc:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=tuple(pass_fds),
             )
         finally:
             if log:
@@ -86,18 +87,14 @@ class Proc:
 
     def stop(self, timeout: float = 5.0) -> int | None:
         if self.popen.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(timeout)
         else:
-            try:  # children left in the group
+            with contextlib.suppress(ProcessLookupError, PermissionError):  # children left behind
                 os.killpg(self.popen.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         return self.popen.returncode

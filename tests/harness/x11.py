@@ -8,6 +8,7 @@ Fixtures:
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +16,6 @@ from pathlib import Path
 import pytest
 
 from harness.procs import Proc, require, wait_for
-
-
-def _free_display() -> int:
-    for n in range(57, 200):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display number")
 
 
 def _x_ready(display: str) -> bool:
@@ -37,20 +31,40 @@ def _x_ready(display: str) -> bool:
 def x_display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require("Xvfb", "openbox", "xdotool", "xdpyinfo")
     logs = tmp_path_factory.mktemp("x11")
-    number = _free_display()
-    display = f":{number}"
-    xvfb = Proc(
-        ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        log=logs / "xvfb.log",
-    )
+    read_fd, write_fd = os.pipe()  # Xvfb picks a free display itself and writes its number
     try:
+        xvfb = Proc(
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_fd),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ],
+            log=logs / "xvfb.log",
+            pass_fds=(write_fd,),
+        )
+    finally:
+        os.close(write_fd)
+    wm: Proc | None = None
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            ready, _, _ = select.select([pipe], [], [], 15)
+            number = pipe.readline().decode().strip() if ready else ""
+        if not number.isdigit():
+            raise RuntimeError(f"Xvfb did not start: {xvfb.output()[-2000:]}")
+        display = f":{number}"
         wait_for(lambda: _x_ready(display), 15, f"Xvfb on {display}", interval=0.05)
         env = {**os.environ, "DISPLAY": display}
         wm = Proc(["openbox", "--sm-disable"], env=env, log=logs / "openbox.log")
         wait_for(lambda: _wm_running(display), 15, "openbox to manage the screen", interval=0.05)
         yield display
-        wm.stop()
     finally:
+        if wm is not None:
+            wm.stop()
         xvfb.stop()
 
 

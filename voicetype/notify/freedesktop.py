@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jeepney import (  # type: ignore[import-untyped]
+from jeepney import (
     AuthenticationError,
     DBusAddress,
     HeaderFields,
     MessageType,
     new_method_call,
 )
-from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+from jeepney.io.blocking import open_dbus_connection
 
 from voicetype.notify import Urgency
 
