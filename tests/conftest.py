@@ -15,6 +15,7 @@ pytest_plugins = [
     "harness.dbus_notify",
     "harness.tray",
     "harness.textwin",
+    "harness.daemon",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

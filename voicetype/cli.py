@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from voicetype import __version__
 from voicetype.config import Config, init_config, load_config, resolve_config_path
@@ -35,22 +36,21 @@ def _build_parser() -> argparse.ArgumentParser:
         "4 recognition failed, 1 other failure.",
     )
     parser.add_argument("--version", action="version", version=f"voicetype {__version__}")
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="configuration file (default: $VOICETYPE_CONFIG, else the user config dir)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    _add_common(parser, None)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common(common, argparse.SUPPRESS)  # also accepted after the command
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser(
         "run",
+        parents=[common],
         help="start the daemon (the default)",
         description="Start the background daemon: tray icon, global hotkey, typing.",
     )
 
     once = sub.add_parser(
         "once",
+        parents=[common],
         help="recognize one utterance now",
         description="Recognize one utterance from the default microphone (or a WAV file) "
         "and type it into the focused window, or print it with --print.",
@@ -64,10 +64,13 @@ def _build_parser() -> argparse.ArgumentParser:
         ("toggle", "turn the running daemon's hotkey on or off"),
         ("quit", "stop the running daemon"),
     ):
-        sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+        sub.add_parser(
+            name, parents=[common], help=text, description=text[0].upper() + text[1:] + "."
+        )
 
     sub.add_parser(
         "doctor",
+        parents=[common],
         help="check configuration, service, microphone, desktop; show fixes",
         description="Check everything voicetype needs (configuration, key, the speech "
         "service, microphone, desktop session, tray, notifications, autostart, log) and "
@@ -75,6 +78,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     autostart = sub.add_parser(
         "autostart",
+        parents=[common],
         help="start voicetype at login: enable, disable or show status",
         description="Manage starting voicetype at login (the same as the tray's 'Start at login').",
     )
@@ -82,22 +86,41 @@ def _build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser(
         "config",
+        parents=[common],
         help="create, locate or check the configuration file",
         description="Manage the configuration file.",
     )
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_sub.add_parser(
         "init",
+        parents=[common],
         help="write a commented starter file (never overwrites)",
         description="Write a commented starter config.toml, readable only by you. "
         "An existing file is left untouched.",
     )
-    config_sub.add_parser("path", help="print the configuration file's path")
+    config_sub.add_parser("path", parents=[common], help="print the configuration file's path")
     config_sub.add_parser(
         "check",
+        parents=[common],
         help="validate the configuration and show the effective settings (key masked)",
     )
     return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="configuration file (default: $VOICETYPE_CONFIG, else the user config dir)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False if default is None else default,
+        help="log debug details",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
