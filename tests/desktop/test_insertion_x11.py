@@ -304,3 +304,29 @@ def test_typing_leaves_the_clipboard_alone(
     set_clipboard(x_env, "untouched")
     typed_into(inserter, text_window, "typed, not pasted ✓")
     assert clipboard(x_env) == "untouched"
+
+
+def test_paste_with_an_empty_clipboard_leaves_it_empty(
+    x_display: str, x_env: dict[str, str], text_window: TextWindow
+) -> None:
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(x_display)
+    try:
+        clip = d.intern_atom("CLIPBOARD")
+        d.screen().root.create_window(0, 0, 1, 1, 0, 0).set_selection_owner(clip, 0)
+        d.sync()
+        # our throwaway window owns it; destroying the connection leaves no owner
+    finally:
+        d.close()
+    paster = ClipboardInserter(display_name=x_display)
+    try:
+        paster.insert("into nothing", paster.focused_target())
+        text_window.wait_for_text("into nothing")
+        assert clipboard(x_env) == ""
+        d = xdisplay.Display(x_display)
+        owner = d.get_selection_owner(d.intern_atom("CLIPBOARD"))
+        d.close()
+        assert owner in (0, None) or getattr(owner, "id", 1) == 0
+    finally:
+        paster.close()

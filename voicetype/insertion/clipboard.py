@@ -373,7 +373,11 @@ class _Owner(threading.Thread):
         stamp = self.server_time()
         if store is None:
             if self.store is not None:
-                self.d.set_selection_owner(self.CLIPBOARD, self.X.NONE, stamp)
+                from Xlib.protocol import request
+
+                request.SetSelectionOwner(
+                    display=self.d.display, window=self.X.NONE, selection=self.CLIPBOARD, time=stamp
+                )
             self.store = None
             self.d.flush()
             return
