@@ -201,8 +201,7 @@ class Daemon:
             for note in self._startup_notes:
                 self.notifier.notify(note.summary, note.body, Urgency.CRITICAL)
                 log.warning("%s", note.as_text())
-            ui = self.controller.ui
-            ui.show(State.ERROR if self.controller.recognizer is None else State.IDLE, detail)
+            self.controller.show_problem(detail)
 
         self.controller.submit_call(tell)
 

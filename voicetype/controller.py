@@ -182,6 +182,11 @@ class Controller:
         elif isinstance(event, _Call):
             event.func()
 
+    def show_problem(self, detail: str) -> None:
+        """Controller thread (use ``submit_call``): show a startup problem in the tooltip; the
+        icon shows an error when dictation cannot work at all (no key)."""
+        self._set_state(State.ERROR if self.recognizer is None else self._idle_state(), detail)
+
     def _idle_state(self) -> State:
         return State.IDLE if self._enabled else State.DISABLED
 
