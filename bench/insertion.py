@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from harness.procs import Proc, wait_for  # noqa: E402
 from harness.textwin import TextWindow  # noqa: E402
-from harness.x11 import _free_display, _wm_running, _x_ready  # noqa: E402
+from harness.x11 import _wm_running, _x_ready  # noqa: E402
 
 ASCII_LINE = "The quick brown fox jumps over the lazy dog, then naps; 0123456789!?\n"
 MIXED_LINE = "Grüße 5 € Straße, naïve café; 日本語 😀👍🏽 👩‍👩‍👧 🇫🇷 שלום ok\n"
@@ -52,8 +52,14 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=500)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="vt-bench-"))
-    display = f":{_free_display()}"
-    xvfb = Proc(["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+    read_fd, write_fd = os.pipe()  # Xvfb picks a free display and writes its number
+    xvfb = Proc(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        display = ":" + pipe.readline().decode().strip()
     wm = None
     win = None
     try:
