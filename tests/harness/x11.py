@@ -8,9 +8,11 @@ Fixtures:
 from __future__ import annotations
 
 import os
-import select
+import random
+import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,44 +29,64 @@ def _x_ready(display: str) -> bool:
     )
 
 
+def _display_in_use(number: int) -> bool:
+    """A lock file, or a socket someone answers on (abstract or file), means taken."""
+    if Path(f"/tmp/.X{number}-lock").exists():
+        return True
+    for address in (f"\0/tmp/.X11-unix/X{number}", f"/tmp/.X11-unix/X{number}"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            try:
+                s.connect(address)
+            except OSError:
+                continue
+            return True
+    return False
+
+
+def _up_or_dead(proc: Proc, ready: Callable[[str], bool], display: str) -> bool:
+    return not proc.alive() or ready(display)
+
+
+def _start_desktop(logs: Path) -> tuple[Proc, Proc, str]:
+    """Xvfb on a random free high display plus openbox; retried when another server races
+    us for the number (seen when several test sessions share a machine)."""
+    problems: list[str] = []
+    for attempt in range(5):
+        number = random.randrange(100, 900)
+        if _display_in_use(number):
+            continue
+        display = f":{number}"
+        xvfb = Proc(
+            ["Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            log=logs / f"xvfb-{attempt}.log",
+        )
+        wm: Proc | None = None
+        try:
+            wait_for(partial(_up_or_dead, xvfb, _x_ready, display), 15, f"Xvfb on {display}", 0.05)
+            if not xvfb.alive():
+                raise RuntimeError(f"Xvfb {display} exited: {xvfb.output()[-500:]}")
+            env = {**os.environ, "DISPLAY": display}
+            wm = Proc(["openbox", "--sm-disable"], env=env, log=logs / f"openbox-{attempt}.log")
+            wait_for(partial(_up_or_dead, wm, _wm_running, display), 15, "openbox", 0.05)
+            if not wm.alive():
+                raise RuntimeError(f"openbox exited on {display}: {wm.output()[-500:]}")
+            return xvfb, wm, display
+        except (RuntimeError, TimeoutError) as exc:
+            problems.append(str(exc))
+            if wm is not None:
+                wm.stop()
+            xvfb.stop()
+    raise RuntimeError("could not start Xvfb + openbox: " + "; ".join(problems))
+
+
 @pytest.fixture(scope="session")
 def x_display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    require("Xvfb", "openbox", "xdotool", "xdpyinfo")
-    logs = tmp_path_factory.mktemp("x11")
-    read_fd, write_fd = os.pipe()  # Xvfb picks a free display itself and writes its number
+    require("Xvfb", "openbox", "xdotool", "xdpyinfo", "xprop")
+    xvfb, wm, display = _start_desktop(tmp_path_factory.mktemp("x11"))
     try:
-        xvfb = Proc(
-            [
-                "Xvfb",
-                "-displayfd",
-                str(write_fd),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ],
-            log=logs / "xvfb.log",
-            pass_fds=(write_fd,),
-        )
-    finally:
-        os.close(write_fd)
-    wm: Proc | None = None
-    try:
-        with os.fdopen(read_fd, "rb") as pipe:
-            ready, _, _ = select.select([pipe], [], [], 15)
-            number = pipe.readline().decode().strip() if ready else ""
-        if not number.isdigit():
-            raise RuntimeError(f"Xvfb did not start: {xvfb.output()[-2000:]}")
-        display = f":{number}"
-        wait_for(lambda: _x_ready(display), 15, f"Xvfb on {display}", interval=0.05)
-        env = {**os.environ, "DISPLAY": display}
-        wm = Proc(["openbox", "--sm-disable"], env=env, log=logs / "openbox.log")
-        wait_for(lambda: _wm_running(display), 15, "openbox to manage the screen", interval=0.05)
         yield display
     finally:
-        if wm is not None:
-            wm.stop()
+        wm.stop()
         xvfb.stop()
 
 
