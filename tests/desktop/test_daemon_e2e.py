@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -215,3 +216,25 @@ def test_first_run_without_a_key_explains_how_to_set_it(
     calls = notifications.wait_for(2, timeout=20)
     assert calls[1].summary == call.summary
     assert text_window.content() == ""
+
+
+def test_once_without_print_types_into_the_focused_window(
+    user_env: dict[str, str],
+    x_display: str,
+    speech_service: FakeSpeechService,
+    speech_wavs: Any,
+    text_window: TextWindow,
+) -> None:
+    speech_service.always(Behaviour.say(UNICODE))
+    text_window.focus()
+    env = {**user_env, "DISPLAY": x_display, **speech_service.env()}
+    done = subprocess.run(
+        [sys.executable, "-m", "voicetype", "once", "--file", str(speech_wavs.phrase)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert text_window.wait_for_text(UNICODE, timeout=10) == UNICODE
