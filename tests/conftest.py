@@ -16,6 +16,7 @@ pytest_plugins = [
     "harness.tray",
     "harness.textwin",
     "harness.daemon",
+    "harness.faults",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

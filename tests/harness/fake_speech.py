@@ -200,11 +200,15 @@ class FakeSpeechService:
     """The server. ``start()`` binds a free port on 127.0.0.1; ``stop()`` closes everything.
 
     ``key``: the subscription key it accepts; any other key (or none) gets HTTP 401 on the
-    upgrade, like Azure. ``default``: the behaviour when the script is empty.
+    upgrade, like Azure. ``default``: the behaviour when the script is empty. ``port``: bind
+    this port instead of a free one (a service "coming back" on the address it had).
     """
 
-    def __init__(self, key: str | None = None, default: Behaviour | None = None) -> None:
+    def __init__(
+        self, key: str | None = None, default: Behaviour | None = None, port: int = 0
+    ) -> None:
         self.key = key if key is not None else "fake-" + secrets.token_hex(16)
+        self._want_port = port
         self.default = default or Behaviour.say("")
         self._script: deque[Behaviour] = deque()
         self._cond = threading.Condition()
@@ -373,7 +377,7 @@ class FakeSpeechService:
         return await serve(
             self._handle,
             "127.0.0.1",
-            0,
+            self._want_port,
             process_request=self._process_request,
             select_subprotocol=_select_usp,
             compression=None,
