@@ -172,21 +172,29 @@ def _doctor(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return voicetype(env, "doctor", timeout=60)
 
 
-def test_doctor_good_setup(
+@pytest.fixture
+def doctor_env(
     user_env: dict[str, str],
     x_display: str,
     notifications: Any,
     pulse_audio: Any,
     speech_service: FakeSpeechService,
-) -> None:
+) -> dict[str, str]:
+    """A good setup: desktop, bus with notifications, microphone, a service that answers."""
     speech_service.always(Behaviour.status("InitialSilenceTimeout"))
-    env = {
+    return {
         **user_env,
         "DISPLAY": x_display,
         **notifications.env,
         **pulse_audio.env,
         **speech_service.env(),
     }
+
+
+def test_doctor_good_setup(
+    doctor_env: dict[str, str], x_display: str, speech_service: FakeSpeechService
+) -> None:
+    env = doctor_env
     out = _doctor(env)
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
@@ -203,21 +211,9 @@ def test_doctor_good_setup(
 
 @pytest.mark.parametrize("fault", ["missing key", "unreachable", "no microphone", "wayland"])
 def test_doctor_reports_each_problem_with_its_fix(
-    fault: str,
-    user_env: dict[str, str],
-    x_display: str,
-    notifications: Any,
-    pulse_audio: Any,
-    speech_service: FakeSpeechService,
+    fault: str, doctor_env: dict[str, str], speech_service: FakeSpeechService
 ) -> None:
-    speech_service.always(Behaviour.status("InitialSilenceTimeout"))
-    env = {
-        **user_env,
-        "DISPLAY": x_display,
-        **notifications.env,
-        **pulse_audio.env,
-        **speech_service.env(),
-    }
+    env = doctor_env
     expected: tuple[str, str]
     if fault == "missing key":
         del env["AZURE_AI_SPEECH_KEY"]
