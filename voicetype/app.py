@@ -2,8 +2,14 @@
 thread and the controller on its own thread; the one error boundary for the daemon.
 
 Startup problems that leave voicetype usable (no key yet, no tray menu, no typing, no
-hotkey) are told to the user once — notification, tooltip and log — and the daemon
-keeps running; only a tray that cannot start at all ends it.
+hotkey, no microphone, a key file others can read, an unwritable log) are told to the user
+once — notification, tooltip and log — and the daemon keeps running; only a tray that
+cannot start at all ends it.
+
+Reloading: SIGHUP, ``voicetype reload`` and the control command ``reload`` re-read the
+configuration file on the controller thread, between dictations. A file that does not
+load leaves every setting as it was and says so (notification naming the file and line);
+a good one replaces the recognizer, the inserter, the hotkey and the feedback settings.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ from types import FrameType
 
 from voicetype import __version__
 from voicetype.autostart import Autostart, select_autostart
-from voicetype.config import Config, init_config, log_dir
+from voicetype.config import Config, exposed_key_file, init_config, load_config, log_dir
 from voicetype.control import ControlServer, ControlUnavailable, InstanceLock
 from voicetype.controller import Controller, ControllerSettings, State
-from voicetype.errors import BackendUnavailable, VoicetypeError
+from voicetype.errors import BackendUnavailable, ConfigError, VoicetypeError
 from voicetype.hotkeys import HotkeyListener
 from voicetype.insertion import Inserter
 from voicetype.logsetup import setup_logging
@@ -83,6 +89,8 @@ class Daemon:
         self.autostart: Autostart = select_autostart()
         actions = TrayActions(
             dictate=lambda: self.controller.submit_dictate("menu"),
+            type_last=lambda: self.controller.submit_type_last("menu"),
+            has_kept_text=lambda: self.controller.has_kept_text,
             set_enabled=lambda on: self.controller.submit_enabled(on),
             is_enabled=lambda: self.controller.enabled,
             set_autostart=self._set_autostart,
@@ -97,7 +105,12 @@ class Daemon:
                 Message("The tray icon has no menu on this system", menu_fix_hint())
             )
         self.notifier: Notifier = select_notifier(self.tray)
+        exposed = exposed_key_file(config)
+        if exposed is not None:
+            self._startup_notes.append(Message(exposed.message, f"Fix: {exposed.fix}."))
         recognizer = self._make_recognizer()
+        if recognizer is not None:
+            self._probe_microphone()
         inserter = self._make_inserter()
         from voicetype.cue import make_player
 
@@ -106,11 +119,7 @@ class Daemon:
             inserter=inserter,
             notifier=self.notifier,
             ui=_TrayUI(self.tray),
-            settings=ControllerSettings(
-                include_text_in_log=config.log.include_text,
-                notify_no_match=config.feedback.notify_no_match,
-                start_sound=config.feedback.start_sound,
-            ),
+            settings=_settings(config),
             not_configured=self._not_configured_message(),
             cue=make_player() if config.feedback.start_sound else (lambda: None),
         )
@@ -176,6 +185,71 @@ class Daemon:
         log.info("hotkey %s is live", self.config.hotkey.dictate)
         return listener
 
+    def _probe_microphone(self) -> None:
+        """Tell at startup (not only at the first press) when no microphone opens."""
+        from voicetype.recognition import ErrorKind, Failed
+        from voicetype.recognition.azure import probe_microphone
+        from voicetype.recognition.messages import describe_failure
+
+        failure = probe_microphone()
+        if failure is not None:
+            log.warning("microphone probe: %s", failure.detail)
+            self._startup_notes.append(
+                describe_failure(Failed(ErrorKind.MICROPHONE_UNAVAILABLE, failure.detail))
+            )
+
+    # ---------------------------------------------------------------- reload
+
+    def reload(self) -> None:
+        """Any thread: re-read the configuration between dictations (see the module doc)."""
+        self.controller.submit_call(self._reload)
+
+    def _reload(self) -> None:
+        """Controller thread. A bad file keeps the running settings and says so once."""
+        from voicetype.keystore import read_key
+
+        path = self.config.path
+        try:
+            new = load_config(path, keyring=read_key)
+        except ConfigError as exc:
+            message = Message(
+                "Configuration not reloaded: voicetype keeps its previous settings",
+                f"{exc.message}. Fix: {exc.fix}." if exc.fix else f"{exc.message}.",
+            )
+            self.notifier.notify(message.summary, message.body, Urgency.NORMAL)
+            log.warning("reload: %s", message.as_text())
+            return
+        old, self.config = self.config, new
+        self._startup_notes = []  # what building the new parts finds wrong goes here
+        controller = self.controller
+        controller.settings = _settings(new)
+        if new.azure != old.azure:
+            from voicetype.logsetup import scrub_secret
+
+            scrub_secret(new.azure.key)
+            if controller.recognizer is not None:
+                controller.recognizer.close()
+            controller.recognizer = self._make_recognizer()
+        if new.typing != old.typing:
+            if controller.inserter is not None:
+                controller.inserter.close()
+            controller.inserter = self._make_inserter()
+            self.backends["typing"] = type(controller.inserter).__name__
+        if new.hotkey != old.hotkey:
+            if self.hotkeys is not None:
+                self.hotkeys.stop()
+            self.hotkeys = self._make_hotkeys()
+            self.backends["hotkey"] = str(new.hotkey.dictate) if self.hotkeys else "unavailable"
+        notes, self._startup_notes = self._startup_notes, []
+        exposed = exposed_key_file(new)
+        if exposed is not None:
+            notes.append(Message(exposed.message, f"Fix: {exposed.fix}."))
+        summary = f"Configuration reloaded from {path}"
+        body = " ".join(n.as_text() for n in notes)
+        self.notifier.notify(summary, body, Urgency.CRITICAL if notes else Urgency.LOW)
+        log.info("reload: %s%s", summary, f" ({body})" if body else "")
+        controller.show_problem(body)
+
     def _speech_ended(self) -> None:
         self.controller.speech_ended()
 
@@ -184,10 +258,14 @@ class Daemon:
             log.info("signal %d: quitting", signum)
             self.quit()
 
-        for name in ("SIGTERM", "SIGINT", "SIGHUP"):  # SIGHUP does not exist on Windows
-            sig = getattr(signal, name, None)
-            if sig is not None:
-                signal.signal(sig, handle)
+        def reload(signum: int, frame: FrameType | None) -> None:
+            log.info("signal %d: reloading the configuration", signum)
+            self.reload()
+
+        for name in ("SIGTERM", "SIGINT"):
+            signal.signal(getattr(signal, name), handle)
+        if hasattr(signal, "SIGHUP"):  # not on Windows
+            signal.signal(signal.SIGHUP, reload)
 
     # ---------------------------------------------------------------- tray callbacks
 
@@ -256,6 +334,11 @@ class Daemon:
         if command == "quit":
             self.quit()
             return {"message": "voicetype is quitting"}
+        if command == "reload":
+            self.reload()
+            return {
+                "message": f"reloading {self.config.path}; the result is shown as a notification"
+            }
         return {
             "status": {
                 "state": controller.state.value,
@@ -289,6 +372,9 @@ class Daemon:
         worker.join(timeout=5)
         if worker.is_alive():
             log.warning("the controller did not stop within 5 s")
+        # reloads may have replaced them: close the ones in use now
+        recognizer = self.controller.recognizer or recognizer
+        inserter = self.controller.inserter or inserter
         for part in (recognizer, inserter, self.notifier):
             close = getattr(part, "close", None)
             if close is not None:
@@ -296,6 +382,14 @@ class Daemon:
                     close()
                 except Exception:
                     log.debug("error while closing %r", part, exc_info=True)
+
+
+def _settings(config: Config) -> ControllerSettings:
+    return ControllerSettings(
+        include_text_in_log=config.log.include_text,
+        notify_no_match=config.feedback.notify_no_match,
+        start_sound=config.feedback.start_sound,
+    )
 
 
 def run_daemon(config: Config, verbose: bool = False) -> int:

@@ -63,6 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
         ("status", "show the running daemon's state, backends, config and log paths"),
         ("toggle", "turn the running daemon's hotkey on or off"),
         ("quit", "stop the running daemon"),
+        ("reload", "re-read the configuration file in the running daemon (like SIGHUP)"),
     ):
         sub.add_parser(
             name, parents=[common], help=text, description=text[0].upper() + text[1:] + "."
@@ -100,6 +101,15 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     config_sub.add_parser("path", parents=[common], help="print the configuration file's path")
     config_sub.add_parser(
+        "set-key",
+        parents=[common],
+        help="store the Azure key in the OS keyring (asks without echo; or reads stdin)",
+        description="Store the Azure Speech key in the OS keyring. It is read without "
+        "echo from the terminal, or as one line from standard input when that is not a "
+        "terminal. The key is used when neither AZURE_AI_SPEECH_KEY nor `key` in the "
+        "configuration file is set.",
+    )
+    config_sub.add_parser(
         "check",
         parents=[common],
         help="validate the configuration and show the effective settings (key masked)",
@@ -134,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "config":
             return _config_command(args.config_command, path)
-        if args.command in ("dictate", "status", "toggle", "quit"):
+        if args.command in ("dictate", "status", "toggle", "quit", "reload"):
             return _control(args.command)
         if args.command == "doctor":
             from voicetype.doctor import run_doctor
@@ -142,7 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_doctor(path)
         if args.command == "autostart":
             return _autostart(args.action)
-        config = load_config(path)
+        from voicetype.keystore import read_key
+
+        config = load_config(path, keyring=read_key)
         if args.command == "once":
             return _once(config, args.file, args.print)
         from voicetype.app import run_daemon
@@ -200,8 +212,45 @@ def _config_command(action: str, path: Path) -> int:
         else:
             print(f"{path} already exists; left it as it is.")
         return EXIT_OK
-    config = load_config(path)
+    if action == "set-key":
+        return _set_key(path)
+    from voicetype.keystore import read_key
+
+    config = load_config(path, keyring=read_key)
     print(_describe(config))
+    return EXIT_OK
+
+
+def _read_secret(prompt: str) -> str:
+    """From the terminal without echo; else one line from standard input."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    return sys.stdin.readline() if sys.stdin is not None else ""
+
+
+def _set_key(path: Path) -> int:
+    from voicetype.config import ENV_KEY
+    from voicetype.keystore import store_key
+
+    key = _read_secret("Azure Speech key (input hidden): ").strip()
+    if not key or any(ch.isspace() for ch in key):
+        raise ConfigError(
+            "That is not an Azure Speech key (empty, or it contains spaces)",
+            "copy Key 1 from your Speech resource's Keys and Endpoint page in the Azure portal",
+        )
+    backend = store_key(key)
+    print(f"Stored the key in the keyring ({backend}).")
+    if os.environ.get(ENV_KEY):
+        print(f"Note: {ENV_KEY} is set and wins over the keyring; unset it to use this key.")
+    else:
+        try:
+            file_key = load_config(path).azure.key_source == "file"
+        except ConfigError:
+            file_key = False
+        if file_key:
+            print(f"Note: `key` in {path} wins over the keyring; delete that line to use it.")
     return EXIT_OK
 
 
@@ -211,7 +260,7 @@ def _describe(config: Config) -> str:
     a = config.azure
     lines = [
         f"config file: {config.path}" + ("" if config.file_exists else " (not present: defaults)"),
-        f"key:         {mask_key(a.key)}",
+        f"key:         {mask_key(a.key)}" + (f" (from {a.key_source})" if a.key_source else ""),
         f"region:      {a.region or '(not set)'}",
         f"host:        {a.host or '(Azure cloud)'}",
         f"language:    {a.language}",

@@ -14,7 +14,7 @@ import ipaddress
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ class AzureConfig:
     language: str = "en-US"
     allow_insecure_host: bool = False
     timeout_seconds: float = 8.0  # the longest the service may stay quiet before we give up
+    key_source: str = ""  # where the key came from: "environment", "file", "keyring" or ""
 
     def require_credentials(self, config_path: Path) -> None:
         """Raise ``ConfigError`` with the exact fix when the key or the region/host is missing."""
@@ -221,12 +222,19 @@ def _is_loopback(hostname: str) -> bool:
         return False
 
 
-def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    keyring: Callable[[], str] | None = None,
+) -> Config:
     """Read, validate and merge the config file at ``path`` with the environment.
 
     Errors: ``ConfigError`` for unreadable or unparsable files, unknown tables or keys
     (with a suggestion), wrong types or values. Environment variables
-    (``AZURE_AI_SPEECH_KEY``/``_REGION``/``_HOST``) win over the file.
+    (``AZURE_AI_SPEECH_KEY``/``_REGION``/``_HOST``) win over the file. The key comes from
+    the environment, else the file, else ``keyring()`` (called only then; it returns ""
+    when the OS keyring holds none and must not raise); ``AzureConfig.key_source`` says
+    which.
     """
     env = os.environ if env is None else env
     data: dict[str, Any] = {}
@@ -287,7 +295,13 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         return _where(path, locate.line(table, key))
 
     a = AzureConfig()
-    key = env.get(ENV_KEY) or get("azure", "key", a.key)
+    key, key_source = env.get(ENV_KEY, "").strip(), "environment"
+    if not key:
+        key, key_source = get("azure", "key", a.key).strip(), "file"
+    if not key and keyring is not None:
+        key, key_source = keyring().strip(), "keyring"
+    if not key:
+        key_source = ""
     region_from_env = bool(env.get(ENV_REGION))
     region = (env.get(ENV_REGION) or get("azure", "region", a.region)).strip()
     region = _check_region(region, ENV_REGION if region_from_env else origin("azure", "region"))
@@ -308,7 +322,8 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
             "use a number of seconds from 2 to 60",
         )
     azure = AzureConfig(
-        key=key.strip(),
+        key=key,
+        key_source=key_source,
         region=region,
         host=host,
         language=language,
@@ -345,6 +360,24 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         ),
         log=LogConfig(include_text=get("log", "include_text", False)),
         file_exists=exists,
+    )
+
+
+def exposed_key_file(config: Config) -> ConfigError | None:
+    """The problem when the config file holds the key and other users can read it (None
+    otherwise, and on systems without POSIX permissions). The error carries the fix."""
+    if config.azure.key_source != "file" or os.name != "posix":
+        return None
+    try:
+        mode = config.path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return ConfigError(
+        f"{config.path} holds your Azure key and other users can read it (permissions {mode:04o})",
+        f"run `chmod 600 {config.path}`, or move the key to the keyring with "
+        "`voicetype config set-key` and delete `key` from the file",
     )
 
 

@@ -30,7 +30,7 @@ from voicetype.errors import VoicetypeError
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("dictate", "status", "toggle", "quit")
+COMMANDS = ("dictate", "status", "toggle", "quit", "reload")
 MAX_REQUEST = 512
 IO_TIMEOUT = 2.0
 

@@ -87,11 +87,23 @@ class _Call:
 
 
 @dataclass(frozen=True)
+class _TypeLast:
+    source: str
+
+
+@dataclass(frozen=True)
 class _Quit:
     pass
 
 
-_Event = _Dictate | _SetEnabled | _Call | _Quit
+_Event = _Dictate | _SetEnabled | _Call | _TypeLast | _Quit
+
+#: Told when a dictation could not be typed (window closed, typing failed); the words are
+#: kept in ``Controller.last_text`` until "Type last dictation" types them.
+KEPT_HINT = (
+    "Your words are kept: click where they should go, then choose "
+    "“Type last dictation” in the tray menu."
+)
 
 
 @dataclass
@@ -124,6 +136,15 @@ class Controller:
 
     def submit_enabled(self, enabled: bool) -> None:
         self._queue.put(_SetEnabled(enabled))
+
+    def submit_type_last(self, source: str = "menu") -> None:
+        """Type the kept text (``last_text``) into the window focused when this is handled;
+        tells the user when nothing is kept. Never starts a recognition."""
+        self._queue.put(_TypeLast(source))
+
+    @property
+    def has_kept_text(self) -> bool:
+        return self.last_text is not None
 
     def submit_call(self, func: Callable[[], None]) -> None:
         """Run ``func`` on the controller thread, between dictations."""
@@ -179,6 +200,8 @@ class Controller:
             self._enabled = event.enabled
             log.info("enabled: %s", event.enabled)
             self._set_state(State.IDLE if event.enabled else State.DISABLED)
+        elif isinstance(event, _TypeLast):
+            self._type_last(event.source)
         elif isinstance(event, _Call):
             event.func()
 
@@ -271,8 +294,7 @@ class Controller:
             self._tell(
                 Message(
                     "The window closed before the text arrived",
-                    "Nothing was typed. Your words are kept: use “Type last dictation” in "
-                    "the tray menu in the window you want.",
+                    f"Nothing was typed. {KEPT_HINT}",
                 ),
                 Urgency.NORMAL,
             )
@@ -281,7 +303,7 @@ class Controller:
         except InsertionError as exc:
             self.last_text = text
             record.outcome = "typing failed"
-            self._tell(Message("Could not type the text", str(exc)), Urgency.NORMAL)
+            self._tell(Message("Could not type the text", f"{exc} {KEPT_HINT}"), Urgency.NORMAL)
             self._set_state(State.ERROR, str(exc))
             return
         record.insert_ms = (self.clock() - start) * 1000
@@ -289,6 +311,20 @@ class Controller:
         record.outcome = "typed"
         self.last_text = None
         self._set_state(self._idle_state())
+
+    def _type_last(self, source: str) -> None:
+        text = self.last_text
+        if text is None:
+            self._tell(
+                Message("Nothing to type", "No dictation is kept: the last one was typed."),
+                Urgency.LOW,
+            )
+            return
+        target = self.inserter.focused_target() if self.inserter else None
+        record = DictationRecord()
+        self._type(text, target, record)
+        self.last = record
+        log.info("type last dictation (%s): %s, %d chars", source, record.outcome, record.chars)
 
     def _log_line(
         self, number: int, source: str, record: DictationRecord, text: str | None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicetype.config import Config, load_config, log_dir
+from voicetype.config import Config, exposed_key_file, load_config, log_dir
 from voicetype.errors import ConfigError, VoicetypeError
 from voicetype.recognition import ErrorKind, Failed, NoMatch, Recognized, WavFile
 from voicetype.recognition.messages import describe_failure
@@ -40,12 +40,24 @@ def mask_key(key: str) -> str:
 
 
 def check_config(path: Path) -> tuple[Check, Config | None]:
+    from voicetype.keystore import read_key
+
     try:
-        config = load_config(path)
+        config = load_config(path, keyring=read_key)
     except ConfigError as exc:
         return Check("configuration", False, exc.message, exc.fix), None
     where = str(path) if config.file_exists else f"{path} (not present: defaults apply)"
     return Check("configuration", True, f"{where}, valid"), config
+
+
+def check_key_file(config: Config) -> Check:
+    """A config file holding the key must be readable only by its owner."""
+    problem = exposed_key_file(config)
+    if problem is not None:
+        return Check("key file permissions", False, problem.message, problem.fix)
+    if config.azure.key_source == "file":
+        return Check("key file permissions", True, f"{config.path} is readable only by you")
+    return Check("key file permissions", True, "the key is not in a file")
 
 
 def check_credentials(config: Config) -> Check:
@@ -55,7 +67,10 @@ def check_credentials(config: Config) -> Check:
     except ConfigError as exc:
         return Check("Azure key and region", False, exc.message, exc.fix)
     where = f"host {a.host}" if a.host else f"region {a.region}"
-    return Check("Azure key and region", True, f"key {mask_key(a.key)}, {where}, {a.language}")
+    source = f" (from {a.key_source})" if a.key_source else ""
+    return Check(
+        "Azure key and region", True, f"key {mask_key(a.key)}{source}, {where}, {a.language}"
+    )
 
 
 def _silent_wav(directory: Path) -> Path:
@@ -219,6 +234,7 @@ def run_doctor(
     add(config_check)
     if config is not None:
         add(check_credentials(config))
+        add(check_key_file(config))
         add(check_service(config))
     add(check_microphone())
     add(check_session(env))

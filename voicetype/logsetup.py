@@ -15,19 +15,46 @@ LOG_NAME = "voicetype.log"
 
 
 class KeyFilter(logging.Filter):
-    """Replaces the Azure key wherever it would appear in a record."""
+    """Replaces the Azure key (every key the daemon has held) wherever it would appear in a
+    record, tracebacks included."""
 
     def __init__(self, key: str) -> None:
         super().__init__()
-        self._key = key
+        self._keys: set[str] = set()
+        self.add(key)
+
+    def add(self, key: str) -> None:
+        if key and len(key) >= 4:
+            self._keys.add(key)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._key and len(self._key) >= 4:
-            message = record.getMessage()
-            if self._key in message:
-                record.msg = message.replace(self._key, "********")
+        if not self._keys:
+            return True
+        message = record.getMessage()
+        if any(k in message for k in self._keys):
+            for key in self._keys:
+                message = message.replace(key, "********")
+            record.msg = message
+            record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            if any(k in text for k in self._keys):
+                for key in self._keys:
+                    text = text.replace(key, "********")
+                record.msg = f"{record.getMessage()}\n{text}"
                 record.args = None
+                record.exc_info = None
+                record.exc_text = None
         return True
+
+
+def scrub_secret(key: str) -> None:
+    """Also keep ``key`` out of every log handler set up by ``setup_logging`` (a key that
+    arrived with a configuration reload)."""
+    for handler in logging.getLogger().handlers:
+        for flt in handler.filters:
+            if isinstance(flt, KeyFilter):
+                flt.add(key)
 
 
 def setup_logging(directory: Path, verbose: bool, key: str = "") -> tuple[Path | None, str]:

@@ -48,6 +48,7 @@ APP_NAME = "voicetype"
 
 # Menu labels (tests click them by position; see MENU_ROWS).
 DICTATE = "Dictate now"
+TYPE_LAST = "Type last dictation"
 ENABLED = "Enabled"
 AUTOSTART = "Start at login"
 OPEN_CONFIG = "Open configuration"
@@ -59,6 +60,7 @@ MENU_ROWS: tuple[str, ...] = (
     STATUS_ROW,
     SEPARATOR,
     DICTATE,
+    TYPE_LAST,
     ENABLED,
     AUTOSTART,
     OPEN_CONFIG,
@@ -151,6 +153,10 @@ class TrayActions:
     is_autostart: Callable[[], bool]  # read at each menu open (GTK backends) and refresh
     open_config: Callable[[], None]
     quit: Callable[[], None]
+    #: Types the kept text of a dictation that could not be typed into the focused window.
+    type_last: Callable[[], None] = lambda: None
+    #: Whether a text is kept (the "Type last dictation" row is greyed out otherwise).
+    has_kept_text: Callable[[], bool] = lambda: False
 
 
 def _gi_namespace_available(namespace: str, version: str) -> bool:
@@ -380,6 +386,11 @@ class Tray:
         rows = {
             "status": item(status, self._call(lambda: None), enabled=False),
             "dictate": item(DICTATE, self._call(a.dictate), default=True),
+            "type_last": item(
+                TYPE_LAST,
+                self._call(a.type_last),
+                enabled=lambda _item: self._read(a.has_kept_text),
+            ),
             "enabled": item(
                 ENABLED,
                 self._call(lambda: a.set_enabled(not self._read(a.is_enabled))),
@@ -399,6 +410,7 @@ class Tray:
             rows["status"],
             sep,
             rows["dictate"],
+            rows["type_last"],
             rows["enabled"],
             rows["autostart"],
             rows["open_config"],
@@ -441,6 +453,8 @@ class Tray:
         try:
             if "status" in items:
                 items["status"].set_label(status_text(self._state, self._detail))
+            if "type_last" in items:
+                items["type_last"].set_sensitive(self._read(self._actions.has_kept_text))
             if "enabled" in items:
                 items["enabled"].set_active(self._read(self._actions.is_enabled))
             if "autostart" in items:

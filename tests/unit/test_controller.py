@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from voicetype.controller import Controller, ControllerSettings, State
+from voicetype.controller import KEPT_HINT, Controller, ControllerSettings, State
 from voicetype.insertion import InsertionError, TargetGone
 from voicetype.notify import Urgency
 from voicetype.recognition import (
@@ -273,7 +273,7 @@ def test_insertion_error_keeps_text_and_reports() -> None:
     assert controller.last_text == "keep"
     assert notes(controller)[0] == (
         "Could not type the text",
-        "Focus moved to another window after 3 characters",
+        f"Focus moved to another window after 3 characters {KEPT_HINT}",
         Urgency.NORMAL,
     )
 
