@@ -32,7 +32,7 @@ from voicetype.hotkeys import HotkeyListener
 from voicetype.insertion import Inserter
 from voicetype.logsetup import setup_logging
 from voicetype.notify import Notifier, Urgency
-from voicetype.recognition import Recognizer
+from voicetype.recognition import Failed, Recognizer
 from voicetype.recognition.messages import Message
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ class Daemon:
             settings=_settings(config),
             not_configured=self._not_configured_message(),
             cue=make_player() if config.feedback.start_sound else (lambda: None),
+            microphone_check=_microphone_check,
         )
         self.hotkeys = self._make_hotkeys()
         self.backends = {
@@ -382,6 +383,12 @@ class Daemon:
                     close()
                 except Exception:
                     log.debug("error while closing %r", part, exc_info=True)
+
+
+def _microphone_check() -> Failed | None:
+    from voicetype.recognition.azure import probe_microphone
+
+    return probe_microphone()
 
 
 def _settings(config: Config) -> ControllerSettings:

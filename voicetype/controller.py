@@ -117,6 +117,10 @@ class Controller:
     audio: AudioInput = field(default_factory=Microphone)
     cue: Callable[[], None] = lambda: None
     clock: Callable[[], float] = time.monotonic
+    #: Checks that the microphone still opens (None when it does). Asked after a dictation
+    #: from the microphone timed out: a dead audio server starves the service of audio,
+    #: which otherwise looks like a silent service.
+    microphone_check: Callable[[], Failed | None] | None = None
 
     def __post_init__(self) -> None:
         self._queue: queue.SimpleQueue[_Event] = queue.SimpleQueue()
@@ -266,6 +270,7 @@ class Controller:
                 self._tell(describe_no_match(result), Urgency.LOW)
             self._set_state(self._idle_state())
         else:
+            result = self._blame_microphone(result)
             record.outcome = f"failed ({result.kind.value})"
             message = describe_failure(result)
             if result.detail:
@@ -311,6 +316,22 @@ class Controller:
         record.outcome = "typed"
         self.last_text = None
         self._set_state(self._idle_state())
+
+    def _blame_microphone(self, result: Failed) -> Failed:
+        """A timeout while the microphone cannot be opened is the microphone's fault."""
+        if result.kind is not ErrorKind.SERVICE_TIMEOUT or not isinstance(self.audio, Microphone):
+            return result
+        if self.microphone_check is None:
+            return result
+        try:
+            problem = self.microphone_check()
+        except Exception:
+            log.debug("microphone check failed", exc_info=True)
+            return result
+        if problem is None:
+            return result
+        log.warning("the microphone stopped during the dictation: %s", problem.detail)
+        return Failed(ErrorKind.MICROPHONE_UNAVAILABLE, f"the microphone stopped: {problem.detail}")
 
     def _type_last(self, source: str) -> None:
         text = self.last_text

@@ -102,14 +102,16 @@ def _script() -> str:
     )
 
 
-@pytest.fixture(scope="session")
-def pulse_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseAudio]:
+def start_pulseaudio(base: Path, runtime: Path | None = None) -> PulseAudio:
+    """Start a PulseAudio with the virtual microphone, its files under ``base`` and its
+    socket at ``runtime/native`` (default ``base/runtime``); raise when it does not come
+    up within 15 s. The caller stops ``.proc``. Tests that kill an audio server use one
+    of their own from here, never the session's."""
     require("pulseaudio", "pactl", "paplay")
-    base = tmp_path_factory.mktemp("pulse")
-    runtime = base / "runtime"
+    runtime = runtime or base / "runtime"
     home = base / "home"
     for d in (runtime, home):
-        d.mkdir(mode=0o700)
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
     script = base / "default.pa"
     script.write_text(
         f"load-module module-native-protocol-unix socket={runtime / 'native'} auth-anonymous=1\n"
@@ -146,9 +148,19 @@ def pulse_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseAudio
             raise RuntimeError(f"pulseaudio exited:\n{proc.output()[-2000:]}")
         pulse.pactl("suspend-sink", SINK, "1")
         pulse.pactl("suspend-sink", SINK, "0")
+    except BaseException:
+        proc.stop()
+        raise
+    return pulse
+
+
+@pytest.fixture(scope="session")
+def pulse_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulseAudio]:
+    pulse = start_pulseaudio(tmp_path_factory.mktemp("pulse"))
+    try:
         yield pulse
     finally:
-        proc.stop()
+        pulse.proc.stop()
 
 
 def _ready(pulse: PulseAudio) -> bool:
