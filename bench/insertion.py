@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from harness.procs import Proc, wait_for  # noqa: E402
+from harness.procs import wait_for  # noqa: E402
 from harness.textwin import TextWindow  # noqa: E402
-from harness.x11 import _wm_running, _x_ready  # noqa: E402
+from harness.x11 import _start_desktop  # noqa: E402
 
 ASCII_LINE = "The quick brown fox jumps over the lazy dog, then naps; 0123456789!?\n"
 MIXED_LINE = "Grüße 5 € Straße, naïve café; 日本語 😀👍🏽 👩‍👩‍👧 🇫🇷 שלום ok\n"
@@ -52,22 +52,13 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=500)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="vt-bench-"))
-    read_fd, write_fd = os.pipe()  # Xvfb picks a free display and writes its number
-    xvfb = Proc(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as pipe:
-        display = ":" + pipe.readline().decode().strip()
-    wm = None
+    # a random free display, like the tests (Xvfb -displayfd picked :0 here although
+    # another session's server answered there, and the benchmark then typed into it)
+    xvfb, wm, display = _start_desktop(tmp)
     win = None
     try:
-        wait_for(lambda: _x_ready(display), 15, "Xvfb")
         env = {**os.environ, "DISPLAY": display}
         os.environ["DISPLAY"] = display
-        wm = Proc(["openbox", "--sm-disable"], env=env)
-        wait_for(lambda: _wm_running(display), 15, "openbox")
         win = TextWindow(display, tmp / "win", "bench")
         win.focus()
 
@@ -128,8 +119,7 @@ def main() -> None:
     finally:
         if win is not None:
             win.close()
-        if wm is not None:
-            wm.stop()
+        wm.stop()
         xvfb.stop()
 
 
