@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,7 @@ class Daemon:
             quit=self.quit,
         )
         self.tray = Tray(actions)
+        self._display_watch = _exit_when_display_lost()
         log.info("tray backend: %s (menu: %s)", self.tray.backend, self.tray.has_menu)
         if not self.tray.has_menu:
             self._startup_notes.append(
@@ -383,6 +385,63 @@ class Daemon:
                     close()
                 except Exception:
                     log.debug("error while closing %r", part, exc_info=True)
+
+
+EXIT_DISPLAY_LOST = 1
+
+
+def _exit_when_display_lost() -> object | None:
+    """Make losing the X server a clean exit: one log line, then status 1.
+
+    libX11 calls its fatal I/O error handler when the display connection breaks (the X
+    server died, the session ended); GDK's handler exits silently, and the other threads
+    holding X connections (hotkey listener, typing) would each print a traceback. This
+    replaces the handler (process-wide, for every libX11 connection; GDK installed its own
+    when the tray started) with one that logs once and ends the process without running
+    anything that could touch the display again. Threads that see the display vanish
+    through python-xlib log one debug line (``_quiet_thread_exceptions``). Returns the
+    handler, which must stay referenced, or None where libX11 is not loaded.
+    """
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
+        return None
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if not name:
+        return None
+    try:
+        libx11 = ctypes.CDLL(name)
+    except OSError:
+        return None
+    handler_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+    def lost(_display: int | None) -> int:
+        log.error("the X display %s went away; voicetype stops", os.environ.get("DISPLAY", ""))
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(EXIT_DISPLAY_LOST)
+
+    callback = handler_type(lost)
+    libx11.XSetIOErrorHandler.argtypes = [handler_type]
+    libx11.XSetIOErrorHandler.restype = ctypes.c_void_p
+    libx11.XSetIOErrorHandler(callback)
+    _quiet_thread_exceptions()
+    return callback
+
+
+def _quiet_thread_exceptions() -> None:
+    """A thread ending because the display connection closed logs one debug line; any
+    other uncaught thread exception is logged with its traceback (key scrubbed)."""
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread else "?"
+        if type(args.exc_value).__name__ in ("ConnectionClosedError", "DisplayConnectionError"):
+            log.debug("thread %s: the X display connection closed", name)
+            return
+        log.error("thread %s failed", name, exc_info=args.exc_value)
+
+    threading.excepthook = hook
 
 
 def _microphone_check() -> Failed | None:
