@@ -33,7 +33,11 @@ modifier key (Shift, Ctrl, Alt, Super, AltGr, …; not the Caps/Num Lock keys) i
 raises ``InsertionError`` and types nothing: releasing a key the user physically holds
 behind their back is not reliable on real hardware (XTEST is a separate device), and
 typing with it held would fire shortcuts. A locked Caps Lock is switched off for the
-duration and back on afterwards. Known limit: the layout group is assumed to be the first
+duration and back on afterwards. While typing, every ``MODIFIER_CHUNK`` characters it checks
+again and pauses while a modifier is held (the user pressing the hotkey again), up to
+``modifier_timeout``; a press landing inside one group of ``MODIFIER_CHUNK`` keys can still
+reach those keys (XTEST has no way to type "without modifiers"): measured, a few characters
+per press are lost, none added. Known limit: the layout group is assumed to be the first
 one (a user switched to a second layout gets that layout's symbols for the keys already on
 the keymap).
 
@@ -63,6 +67,10 @@ _KEYPAD_KEYSYMS = range(0xFF80, 0xFFBE)
 
 #: Characters typed between two checks that the focus is still in the target window.
 CHUNK = 64
+#: Characters typed between two checks that no modifier key is held (a hotkey pressed
+#: while typing would otherwise turn the next characters into shortcuts); one
+#: ``QueryKeymap`` round trip each. Must divide ``CHUNK``.
+MODIFIER_CHUNK = 4
 #: Fixed waits for windows that don't answer ``_NET_WM_PING`` (TESTING.md: 50/100 ms
 #: passed 30 of 30 runs in Tk and xterm).
 AFTER_REMAP_WAIT = 0.05
@@ -397,6 +405,24 @@ class X11Inserter:
                 )
             time.sleep(0.01)
 
+    def _pause_while_modifiers_held(self, keycodes: Sequence[int], typed: int, total: int) -> bool:
+        """Between two groups of typed keys: while the user holds a modifier (e.g. presses
+        the hotkey again), wait — a key typed now would arrive as a shortcut. Returns
+        whether it paused (the caller then re-checks the focus); raises ``InsertionError``
+        when a modifier is still held after ``modifier_timeout``."""
+        keymap = self.display.query_keymap()
+        if not any(keymap[kc // 8] & (1 << (kc % 8)) for kc in keycodes):
+            return False
+        try:
+            self.wait_modifiers_released()
+        except InsertionError as e:
+            raise InsertionError(
+                f"a modifier key was held while typing; stopped after {typed} of {total}"
+                " characters so that the rest could not arrive as shortcuts",
+                fix="don't hold keys until the text has appeared",
+            ) from e
+        return True
+
     def _keyname(self, keycode: int) -> str:
         from Xlib import XK
 
@@ -478,6 +504,7 @@ class X11Inserter:
         keymap = keymap_strokes(rows, min_kc, modifier_kcs)
         spare = spare_keycodes(rows, min_kc)
         shift_kc = next((kc for kc in d.get_modifier_mapping()[self._X.ShiftMapIndex] if kc), 0)
+        held_kcs = self._modifier_keycodes(include_locks=False)
         try:
             batches = plan(text, keymap, spare)
         except ValueError as e:
@@ -504,14 +531,16 @@ class X11Inserter:
                     bound.update(batch.bindings)
                     sync.after_remap()
                 strokes = batch.strokes
-                for start in range(0, len(strokes), CHUNK):
-                    if not self.focus_is_in(window):
-                        raise InsertionError(
-                            f"the focus left the window while typing: {typed} of {len(text)}"
-                            " characters were typed",
-                            fix="don't switch windows until the text has appeared",
-                        )
-                    for s in strokes[start : start + CHUNK]:
+                for start in range(0, len(strokes), MODIFIER_CHUNK):
+                    paused = self._pause_while_modifiers_held(held_kcs, typed, len(text))
+                    if paused or start % CHUNK == 0:  # noqa: SIM102 - two reasons to check
+                        if not self.focus_is_in(window):
+                            raise InsertionError(
+                                f"the focus left the window while typing: {typed} of "
+                                f"{len(text)} characters were typed",
+                                fix="don't switch windows until the text has appeared",
+                            )
+                    for s in strokes[start : start + MODIFIER_CHUNK]:
                         if s.shift != shift_down:
                             self.key(shift_kc, s.shift)
                             shift_down = s.shift
@@ -521,7 +550,7 @@ class X11Inserter:
                         self.key(shift_kc, False)
                         shift_down = False
                     d.flush()
-                    n = len(strokes[start : start + CHUNK])
+                    n = len(strokes[start : start + MODIFIER_CHUNK])
                     typed += n
                     if batch.bindings:
                         in_flight += n
