@@ -68,6 +68,8 @@ def test_socket_is_user_only(server: Any) -> None:
         (b'{"cmd": "dictate"}\n', "malformed request"),
         (b'["dictate"]\n', "malformed request"),
         (b'{"command": "rm -rf /"}\n', "unknown command"),
+        (b'{"command": "type", "text": "ctrl+alt+t"}\n', "unknown command"),
+        (b'{"command": ["dictate"]}\n', "unknown command"),
         (b'{"command": "' + b"x" * (MAX_REQUEST + 10) + b'"}\n', "request too large"),
     ],
 )

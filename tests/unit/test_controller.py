@@ -342,3 +342,29 @@ def test_speech_end_shows_recognizing_only_while_listening() -> None:
         State.TYPING,
         State.IDLE,
     ]
+
+
+def test_type_last_types_the_kept_text_once_into_the_focused_window() -> None:
+    controller, inserter = make(Recognized("keep me"))
+    inserter.error = TargetGone("gone")
+    controller.submit_dictate()
+    drain(controller)
+    assert controller.has_kept_text
+    inserter.error = None
+    controller.submit_type_last("menu")
+    drain(controller)
+    assert inserter.typed == [("keep me", "window-1")]
+    assert controller.last_text is None
+    controller.submit_type_last("menu")
+    drain(controller)
+    assert inserter.typed == [("keep me", "window-1")]
+    assert notes(controller)[-1][0] == "Nothing to type"
+
+
+def test_a_timeout_while_the_microphone_is_gone_blames_the_microphone() -> None:
+    controller, _ = make(Failed(ErrorKind.SERVICE_TIMEOUT, "no answer"))
+    controller.microphone_check = lambda: Failed(ErrorKind.MICROPHONE_UNAVAILABLE, "gone")
+    controller.submit_dictate()
+    drain(controller)
+    assert notes(controller)[0][0] == "No microphone available"
+    assert controller.last.outcome == "failed (microphone_unavailable)"
