@@ -47,6 +47,8 @@ from voicetype.recognition import (
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_PROPERTY = "SPEECH-StopRecognitionTimeoutInSeconds"
+# How long after a result the SDK objects are destroyed (see _release_later).
+_RELEASE_DELAY_SECONDS = 0.3
 # How long recognize_once still waits for the SDK after asking it to stop.
 _STOP_GRACE_SECONDS = 2.0
 
@@ -288,6 +290,7 @@ class AzureRecognizer:
         self._secrets = (config.key,)
         self._lock = threading.Lock()  # held while recognize_once runs
         self._state = threading.Lock()  # guards _run and _closed
+        self._state_changed = threading.Condition(self._state)
         self._run: _Run | None = None
         self._releasers: list[threading.Thread] = []  # SDK objects being destroyed
         self._closed = False
@@ -341,6 +344,7 @@ class AzureRecognizer:
         """Cancel, and wait (up to ~5 s) until the SDK released the microphone."""
         with self._state:
             self._closed = True
+            self._state_changed.notify_all()
         self.cancel()
         self._join_releasers(5.0)
 
@@ -439,11 +443,17 @@ class AzureRecognizer:
 
         Destroying them closes the microphone and the websocket: measured (bench/run.py) at
         ~20 ms, and ~270 ms in about one run of seven, time the user would otherwise wait
-        before the text is typed. ``close`` waits for these threads. ``sdk_objects`` is
+        before the text is typed. It starts ``_RELEASE_DELAY_SECONDS`` later (at once when
+        closing): the SDK's capture has already stopped with the result, and the teardown
+        can hold the GIL. ``close`` waits for these threads. ``sdk_objects`` is
         emptied by the helper: it holds the only references.
         """
 
         def release() -> None:
+            # The SDK's teardown can hold the GIL for its whole ~270 ms, stalling the caller's
+            # thread anyway: start it once the text has been typed (typing takes ~10 ms).
+            with self._state_changed:
+                self._state_changed.wait_for(lambda: self._closed, _RELEASE_DELAY_SECONDS)
             recognizer, connection = sdk_objects
             sdk_objects.clear()
             self._release(recognizer, connection, run)
