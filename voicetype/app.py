@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from voicetype import __version__
 from voicetype.autostart import Autostart, select_autostart
@@ -458,7 +459,15 @@ def _settings(config: Config) -> ControllerSettings:
     )
 
 
-def run_daemon(config: Config, verbose: bool = False) -> int:
-    """Run the daemon until Quit or a signal; returns the exit status."""
+def run_daemon(config: Config, verbose: bool = False) -> NoReturn:
+    """Run the daemon until Quit or a signal, then end the process with its exit status
+    (never returns: see the comment at the end)."""
     os.environ.setdefault("NO_AT_BRIDGE", "1")
-    return Daemon(config, verbose).run()
+    code = Daemon(config, verbose).run()
+    # Everything is closed and logged; end the process here rather than in the
+    # interpreter's finalization, where native Speech SDK / ALSA threads still blocked on
+    # an audio server that died were seen to hang the exit for good.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -199,7 +199,9 @@ def test_doctor_good_setup(
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     masked = mask_key(speech_service.key)
-    assert lines[1] == f"✓ Azure key and region: key {masked}, host {speech_service.url}, en-US"
+    assert lines[1] == (
+        f"✓ Azure key and region: key {masked} (from environment), host {speech_service.url}, en-US"
+    )
     assert speech_service.key not in out.stdout + out.stderr
     assert f"✓ speech service: {speech_service.url} answered and accepted the key" in lines
     assert "✓ microphone: the default microphone opens" in lines
