@@ -268,6 +268,7 @@ class Tray:
         self._state = TrayState.IDLE
         self._detail = ""
         self._stop_requested = threading.Event()
+        self._xorg_dirty = threading.Event()  # xorg only: a state change awaits the updater
         self._ready_error: BaseException | None = None
         self._syncing = False  # GTK thread only: we are setting check items ourselves
         self._gtk_items: dict[str, Any] = {}  # GTK thread only: key -> Gtk.MenuItem
@@ -293,10 +294,13 @@ class Tray:
         return title_text(self._state, self._detail)
 
     def set_state(self, state: TrayState, detail: str = "") -> None:
-        """Show ``state``: icon, title/tooltip, menu status row. Any thread; never blocks on
-        the GTK loop (pystray's ``xorg`` backend waits for its own loop thread briefly)."""
+        """Show ``state``: icon, title/tooltip, menu status row. Any thread; never blocks:
+        on ``xorg`` the change is handed to the icon's own updater thread (see ``run``)."""
         with self._lock:
             self._state, self._detail = state, detail
+            if self.backend == "xorg":
+                self._xorg_dirty.set()
+                return
             self._icon.icon = self._image(state)
             self._icon.title = self._title_filter(title_text(state, detail))
         if self.has_menu:
@@ -328,6 +332,9 @@ class Tray:
         if self.backend == "dummy":
             self._run_headless(on_ready)
             return
+        if self.backend == "xorg":
+            self._run_xorg(on_ready)
+            return
 
         def setup(icon: Any) -> None:
             with self._lock:
@@ -348,11 +355,42 @@ class Tray:
         on_ready()
         self._stop_requested.wait()
 
+    def _run_xorg(self, on_ready: Callable[[], None]) -> None:
+        """pystray's plain X backend deadlocks now and then when another thread calls into
+        it (its loop and the caller share one python-xlib connection: seen here 1 start in
+        4). So its loop and every call into it run on daemon threads, the calling thread
+        only waits for ``stop``, and a stuck icon can never hang voicetype or its exit."""
+        threading.Thread(
+            target=self._icon.run, args=(lambda _icon: None,), name="tray-xorg", daemon=True
+        ).start()
+        threading.Thread(target=self._xorg_updater, name="tray-xorg-updates", daemon=True).start()
+        try:
+            on_ready()
+        except BaseException as e:
+            self._stop_requested.set()
+            raise e
+        self._stop_requested.wait()
+
+    def _xorg_updater(self) -> None:
+        self._icon.visible = True
+        while not self._stop_requested.is_set():
+            self._xorg_dirty.wait()
+            self._xorg_dirty.clear()
+            if self._stop_requested.is_set():
+                break
+            with self._lock:
+                state, detail = self._state, self._detail
+            self._icon.icon = self._image(state)
+            self._icon.title = self._title_filter(title_text(state, detail))
+        self._icon.stop()
+
     def stop(self) -> None:
         """End ``run``. Any thread, idempotent; also fine before ``run`` (it then returns
         at once)."""
         self._stop_requested.set()
-        if self.backend != "dummy":
+        if self.backend == "xorg":
+            self._xorg_dirty.set()  # the updater thread stops the icon
+        elif self.backend != "dummy":
             self._icon.stop()
 
     def _on_signal(self) -> bool:
