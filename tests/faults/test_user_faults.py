@@ -175,8 +175,10 @@ def test_two_hundred_dictations_do_not_grow_threads_fds_or_memory(
     print("\n".join(RESOURCE_CURVE))
     rss50, threads50, fds50 = curve[50]
     rss200, threads200, fds200 = curve[200]
-    assert threads200 <= threads50 + 3, curve
-    assert fds200 <= fds50 + 5, curve
+    # generous: the SDK's recognizers are torn down in the background (a few threads and
+    # fds in flight at any moment); a leak of one per dictation would add 150
+    assert threads200 <= threads50 + 10, curve
+    assert fds200 <= fds50 + 20, curve
     assert rss200 - rss50 < 40 * 1024, curve  # KiB: generous, leaks grow by far more
     assert faults.notifications.calls == []
 
