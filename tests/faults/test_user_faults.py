@@ -79,12 +79,6 @@ def long_text(size: int = 5000) -> str:
     return (unit * (size // len(unit) + 1))[: size - 1] + "."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Speech SDK cuts result.text at 2047 UTF-8 bytes (measured: 5,000 chars in "
-    "DisplayText arrive as 1,741 / 2,047 chars); voicetype/recognition/azure.py must read "
-    "DisplayText from the JSON result",
-)
 def test_five_thousand_character_recognition_typed_exactly(
     faults: FaultLab, text_window: TextWindow
 ) -> None:

@@ -18,6 +18,7 @@ and the destruction of the SDK recognizer, immediate (with the default, each too
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -225,7 +226,7 @@ def map_result(result: Any, secrets: tuple[str, ...]) -> RecognitionResult:
     """
     reason = result.reason
     if reason == speechsdk.ResultReason.RecognizedSpeech:
-        text = result.text or ""
+        text = _display_text(result)
         if text:
             return Recognized(text)
         return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the service recognized no words")
@@ -237,6 +238,21 @@ def map_result(result: Any, secrets: tuple[str, ...]) -> RecognitionResult:
             return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the audio ended before any speech")
         return classify_cancellation(details.code.name, details.error_details or "", secrets)
     return Failed(ErrorKind.INTERNAL, f"unexpected result from the Speech SDK: {reason}")
+
+
+def _display_text(result: Any) -> str:
+    """The recognized text, whole: ``DisplayText`` from the service's JSON answer.
+
+    ``result.text`` is cut by the SDK at 2,047 UTF-8 bytes (measured with SDK 1.53), so a
+    long dictation would lose its end; the JSON property is not. Falls back to
+    ``result.text`` when the JSON is missing or has no ``DisplayText``.
+    """
+    text = str(result.text or "")
+    try:
+        display = json.loads(getattr(result, "json", "") or "{}").get("DisplayText")
+    except (ValueError, AttributeError):
+        return text
+    return display if isinstance(display, str) and len(display) >= len(text) else text
 
 
 # ------------------------------------------------------------------ the recognizer
