@@ -47,9 +47,7 @@ class _TrayUI:
     tray: object  # voicetype.tray.Tray (imported lazily: pystray chooses its backend on import)
 
     def show(self, state: State, detail: str = "") -> None:
-        from voicetype.tray import TrayState
-
-        self.tray.set_state(TrayState[state.name], detail)  # type: ignore[attr-defined]
+        self.tray.set_state(state, detail)  # type: ignore[attr-defined]
 
 
 class Daemon:

@@ -12,7 +12,6 @@ burst of presses yields exactly one dictation and leaves no backlog.
 
 from __future__ import annotations
 
-import enum
 import logging
 import queue
 import threading
@@ -34,17 +33,9 @@ from voicetype.recognition import (
     Recognizer,
 )
 from voicetype.recognition.messages import Message, describe_failure, describe_no_match
+from voicetype.state import State
 
 log = logging.getLogger(__name__)
-
-
-class State(enum.Enum):
-    IDLE = "idle"
-    LISTENING = "listening"
-    RECOGNIZING = "recognizing"
-    TYPING = "typing"
-    DISABLED = "disabled"
-    ERROR = "error"
 
 
 class UI(Protocol):

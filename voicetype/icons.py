@@ -21,7 +21,6 @@ cached per (state, size). ``python -m voicetype.icons [DIR]`` writes the PNGs th
 
 from __future__ import annotations
 
-import enum
 import functools
 import sys
 from collections.abc import Sequence
@@ -29,17 +28,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-
-class IconState(enum.Enum):
-    """The looks an icon can have; ``voicetype.tray.TrayState`` maps one to one onto these."""
-
-    IDLE = "idle"
-    LISTENING = "listening"
-    RECOGNIZING = "recognizing"
-    TYPING = "typing"
-    DISABLED = "disabled"
-    ERROR = "error"
-
+from voicetype.state import State
 
 #: The size the shipped PNGs and the tray use (desktops scale it down to 16–48 px).
 DEFAULT_SIZE = 64
@@ -52,24 +41,24 @@ _GRID = 64.0  # all coordinates below are on a 64×64 grid
 RGBA = tuple[int, int, int, int]
 _WHITE: RGBA = (255, 255, 255, 255)
 _INK: RGBA = (33, 33, 33, 255)
-_DISC: dict[IconState, RGBA] = {
-    IconState.IDLE: (55, 71, 79, 255),  # slate
-    IconState.LISTENING: (211, 47, 47, 255),  # red
-    IconState.RECOGNIZING: (21, 101, 192, 255),  # blue
-    IconState.TYPING: (46, 125, 50, 255),  # green
-    IconState.DISABLED: (189, 189, 189, 255),  # light grey
-    IconState.ERROR: (230, 81, 0, 255),  # orange
+_DISC: dict[State, RGBA] = {
+    State.IDLE: (55, 71, 79, 255),  # slate
+    State.LISTENING: (211, 47, 47, 255),  # red
+    State.RECOGNIZING: (21, 101, 192, 255),  # blue
+    State.TYPING: (46, 125, 50, 255),  # green
+    State.DISABLED: (189, 189, 189, 255),  # light grey
+    State.ERROR: (230, 81, 0, 255),  # orange
 }
 _AMBER: RGBA = (255, 193, 7, 255)
 
 
-def file_name(state: IconState) -> str:
+def file_name(state: State) -> str:
     """The shipped PNG's name under ``assets/icons/``, e.g. ``voicetype-idle.png``."""
     return f"voicetype-{state.value}.png"
 
 
 @functools.lru_cache(maxsize=64)
-def icon_image(state: IconState, size: int = DEFAULT_SIZE) -> Image.Image:
+def icon_image(state: State, size: int = DEFAULT_SIZE) -> Image.Image:
     """The RGBA icon for ``state`` at ``size``×``size`` pixels.
 
     Cached: callers get the same object for the same arguments and must not modify it
@@ -95,16 +84,16 @@ class _Painter:
     def w(self, width: float) -> int:
         return max(1, round(width * self.s))
 
-    def paint(self, state: IconState) -> None:
+    def paint(self, state: State) -> None:
         disc = _DISC[state]
-        if state is IconState.DISABLED:
+        if state is State.DISABLED:
             self.draw.ellipse(self.box(2, 2, 62, 62), fill=(245, 245, 245, 255))
             self.draw.ellipse(self.box(2, 2, 62, 62), outline=disc, width=self.w(5))
             self.microphone((117, 117, 117, 255))
             self.slash()
             return
-        badged = state in (IconState.RECOGNIZING, IconState.TYPING, IconState.ERROR)
-        if state is IconState.LISTENING:
+        badged = state in (State.RECOGNIZING, State.TYPING, State.ERROR)
+        if state is State.LISTENING:
             # disc, white ring, disc: the ring shows on light and on dark panels
             self.draw.ellipse(self.box(0, 0, 64, 64), fill=disc)
             self.draw.ellipse(self.box(3, 3, 61, 61), fill=_WHITE)
@@ -112,11 +101,11 @@ class _Painter:
         else:
             self.draw.ellipse(self.box(1, 1, 63, 63), fill=disc)
         self.microphone(_WHITE, dx=-4.0 if badged else 0.0)
-        if state is IconState.RECOGNIZING:
+        if state is State.RECOGNIZING:
             self.badge_dots(disc)
-        elif state is IconState.TYPING:
+        elif state is State.TYPING:
             self.badge_lines(disc)
-        elif state is IconState.ERROR:
+        elif state is State.ERROR:
             self.badge_warning()
 
     def microphone(self, colour: RGBA, dx: float = 0.0) -> None:
@@ -173,12 +162,12 @@ def write_pngs(directory: Path, size: int = DEFAULT_SIZE) -> list[Path]:
     """
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for state in IconState:
+    for state in State:
         path = directory / file_name(state)
         icon_image(state, size).save(path, "PNG", optimize=True)
         written.append(path)
     app = directory / "voicetype.png"
-    icon_image(IconState.IDLE, APP_ICON_SIZE).save(app, "PNG", optimize=True)
+    icon_image(State.IDLE, APP_ICON_SIZE).save(app, "PNG", optimize=True)
     written.append(app)
     return written
 

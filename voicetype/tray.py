@@ -25,7 +25,6 @@ the tray's loop thread and must return at once (enqueue work, read a flag).
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import signal
@@ -37,7 +36,8 @@ from types import ModuleType
 from typing import Any
 
 from voicetype.errors import BackendUnavailable, ConfigError
-from voicetype.icons import DEFAULT_SIZE, IconState, icon_image
+from voicetype.icons import DEFAULT_SIZE, icon_image
+from voicetype.state import State
 
 log = logging.getLogger(__name__)
 
@@ -93,36 +93,10 @@ def missing_menu() -> BackendUnavailable:
     )
 
 
-class TrayState(enum.Enum):
-    IDLE = "idle"
-    LISTENING = "listening"
-    RECOGNIZING = "recognizing"
-    TYPING = "typing"
-    DISABLED = "disabled"
-    ERROR = "error"
-
-    @property
-    def label(self) -> str:
-        """The state in words, as shown in the tooltip and the menu's status row."""
-        return _LABELS[self]
-
-    @property
-    def icon_state(self) -> IconState:
-        return IconState(self.value)
-
-
-_LABELS = {
-    TrayState.IDLE: "Idle",
-    TrayState.LISTENING: "Listening…",
-    TrayState.RECOGNIZING: "Recognizing…",
-    TrayState.TYPING: "Typing…",
-    TrayState.DISABLED: "Disabled",
-    TrayState.ERROR: "Error",
-}
 _DETAIL_MAX = 120
 
 
-def status_text(state: TrayState, detail: str = "") -> str:
+def status_text(state: State, detail: str = "") -> str:
     """The menu's status row: the state's label, then the first line of ``detail``."""
     first = detail.strip().splitlines()[0].strip() if detail.strip() else ""
     if len(first) > _DETAIL_MAX:
@@ -130,7 +104,7 @@ def status_text(state: TrayState, detail: str = "") -> str:
     return f"{state.label} — {first}" if first else state.label
 
 
-def title_text(state: TrayState, detail: str = "") -> str:
+def title_text(state: State, detail: str = "") -> str:
     """The icon's title/tooltip, e.g. ``voicetype — Listening…``."""
     return f"{APP_NAME} — {status_text(state, detail)}"
 
@@ -265,7 +239,7 @@ class Tray:
         self._title_filter: Callable[[str], str] = _latin1 if actual == "xorg" else str
 
         self._lock = threading.Lock()  # serialises state changes and their pystray calls
-        self._state = TrayState.IDLE
+        self._state = State.IDLE
         self._detail = ""
         self._stop_requested = threading.Event()
         self._xorg_dirty = threading.Event()  # xorg only: a state change awaits the updater
@@ -278,22 +252,22 @@ class Tray:
         icon_class = _gtk_icon_class(pystray.Icon, self) if self._gtk else pystray.Icon
         self._icon = icon_class(
             APP_NAME,
-            icon=self._image(TrayState.IDLE),
-            title=self._title_filter(title_text(TrayState.IDLE)),
+            icon=self._image(State.IDLE),
+            title=self._title_filter(title_text(State.IDLE)),
             menu=menu,
         )
 
     # -- state --------------------------------------------------------------------------
 
     @property
-    def state(self) -> TrayState:
+    def state(self) -> State:
         return self._state
 
     @property
     def title(self) -> str:
         return title_text(self._state, self._detail)
 
-    def set_state(self, state: TrayState, detail: str = "") -> None:
+    def set_state(self, state: State, detail: str = "") -> None:
         """Show ``state``: icon, title/tooltip, menu status row. Any thread; never blocks:
         on ``xorg`` the change is handed to the icon's own updater thread (see ``run``)."""
         with self._lock:
@@ -306,8 +280,8 @@ class Tray:
         if self.has_menu:
             self.refresh_menu()
 
-    def _image(self, state: TrayState) -> Any:
-        return icon_image(state.icon_state, self._icon_size)
+    def _image(self, state: State) -> Any:
+        return icon_image(state, self._icon_size)
 
     def notify(self, title: str, message: str) -> bool:
         """Show a notification through pystray (Windows, macOS). False where the backend has

@@ -21,8 +21,9 @@ from harness.dbus_notify import NotificationBus
 from harness.tray import DockedIcon, TrayHost
 from PIL import Image, ImageChops, ImageStat
 
-from voicetype.icons import IconState, icon_image
-from voicetype.tray import AUTOSTART, DICTATE, ENABLED, OPEN_CONFIG, QUIT, TrayState, title_text
+from voicetype.icons import icon_image
+from voicetype.state import State
+from voicetype.tray import AUTOSTART, DICTATE, ENABLED, OPEN_CONFIG, QUIT, title_text
 
 pytestmark = pytest.mark.desktop
 
@@ -134,13 +135,13 @@ def _icon_pixels(host: TrayHost, icon: DockedIcon, path: Path) -> Image.Image:
         )
 
 
-def _closest_state(crop: Image.Image) -> IconState:
+def _closest_state(crop: Image.Image) -> State:
     """The state whose drawn icon, scaled and placed as well as it fits, looks most like
     ``crop`` (the tray scales our 64 px image to its own size)."""
     background = crop.getpixel((0, 0))
     assert isinstance(background, tuple)
 
-    def distance(state: IconState) -> float:
+    def distance(state: State) -> float:
         best = float("inf")
         for side in range(min(crop.size) - 4, min(crop.size) + 1):
             image = icon_image(state, 64).resize((side, side), Image.Resampling.LANCZOS)
@@ -152,7 +153,7 @@ def _closest_state(crop: Image.Image) -> IconState:
                     best = min(best, diff)
         return best
 
-    return min(IconState, key=distance)
+    return min(State, key=distance)
 
 
 def test_appindicator_docks_and_shows_each_state(
@@ -165,11 +166,11 @@ def test_appindicator_docks_and_shows_each_state(
     icon = tray_host.wait_for_icon()
     assert icon.width > 1 and icon.height > 1
     crops = []
-    for state in TrayState:
+    for state in State:
         driver.send(cmd="state", state=state.value, detail="")
         icon = tray_host.wait_for_title(title_text(state))
         # the title arrives with the icon (one idle callback each); wait for the pixels
-        expected = state.icon_state
+        expected = state
         path = artifacts / f"tray-appindicator-{state.value}.png"
         crop = _icon_pixels(tray_host, icon, path)
         deadline = time.monotonic() + 5
@@ -239,7 +240,7 @@ def test_gtk_backend_docks_right_click_menu_left_click_dictates(
     assert ready["backend"] == "gtk" and ready["has_menu"] is True
     icon = tray_host.wait_for_icon()
     driver.send(cmd="state", state="listening")
-    icon = tray_host.wait_for_title(title_text(TrayState.LISTENING))
+    icon = tray_host.wait_for_title(title_text(State.LISTENING))
     since = driver.mark()
     tray_host.click_icon(icon, 1)
     driver.wait_action("dictate", since)
@@ -264,7 +265,7 @@ def test_docks_when_the_tray_host_starts_after_the_icon(
         assert tray_host.icons() == []
         tray_host.start()
         icon = tray_host.wait_for_icon(timeout=10)
-        assert icon.name == title_text(TrayState.IDLE)
+        assert icon.name == title_text(State.IDLE)
     finally:
         tray_host.start()
     driver.send(cmd="stop")

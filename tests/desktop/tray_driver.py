@@ -23,7 +23,8 @@ import sys
 import threading
 from typing import Any
 
-from voicetype.tray import Tray, TrayActions, TrayState
+from voicetype.state import State
+from voicetype.tray import Tray, TrayActions
 
 _out_lock = threading.Lock()
 
@@ -78,7 +79,7 @@ def main() -> int:
             cmd = json.loads(line)
             kind = cmd["cmd"]
             if kind == "state":
-                tray.set_state(TrayState(cmd["state"]), cmd.get("detail", ""))
+                tray.set_state(State(cmd["state"]), cmd.get("detail", ""))
             elif kind == "set":
                 values[cmd["name"]] = bool(cmd["value"])
             elif kind == "refresh":

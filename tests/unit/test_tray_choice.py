@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from voicetype.errors import BackendUnavailable, ConfigError
+from voicetype.state import State
 from voicetype.tray import (
     MENU_FIX,
     MENU_ROWS,
-    TrayState,
     _latin1,
     choose_tray_backend,
     menu_fix_hint,
@@ -59,11 +59,11 @@ def test_real_probe_finds_pygobject_here() -> None:
 
 
 def test_titles_and_status_rows() -> None:
-    assert title_text(TrayState.IDLE) == "voicetype — Idle"
-    assert title_text(TrayState.LISTENING) == "voicetype — Listening…"
-    assert status_text(TrayState.ERROR, "No key\nmore") == "Error — No key"
-    assert len(status_text(TrayState.ERROR, "x" * 500)) < 140
-    assert _latin1(title_text(TrayState.RECOGNIZING)) == "voicetype - Recognizing..."
+    assert title_text(State.IDLE) == "voicetype — Idle"
+    assert title_text(State.LISTENING) == "voicetype — Listening…"
+    assert status_text(State.ERROR, "No key\nmore") == "Error — No key"
+    assert len(status_text(State.ERROR, "x" * 500)) < 140
+    assert _latin1(title_text(State.RECOGNIZING)) == "voicetype - Recognizing..."
     assert MENU_ROWS.count("-") == 2 and MENU_ROWS[-1] == "Quit"
 
 
