@@ -48,6 +48,7 @@ from harness.procs import Proc, wait_for  # noqa: E402
 from harness.pulse import SOURCE, PulseAudio, _ready, _script  # noqa: E402
 from harness.textwin import TextWindow  # noqa: E402
 from harness.tray import TrayHost  # noqa: E402
+from harness.userenv import DROPPED, private_user_env  # noqa: E402
 from harness.x11 import _start_desktop  # noqa: E402
 
 BENCH_CONFIG = """
@@ -141,26 +142,8 @@ class Stack:
 
     def user_env(self, name: str) -> dict[str, str]:
         """A private HOME and XDG dirs (like the tests' ``user_env``) plus the desktop."""
-        home = self.tmp / name / "home"
-        dirs = {
-            "HOME": home,
-            "XDG_CONFIG_HOME": home / ".config",
-            "XDG_DATA_HOME": home / ".local" / "share",
-            "XDG_STATE_HOME": home / ".local" / "state",
-            "XDG_CACHE_HOME": home / ".cache",
-            "XDG_RUNTIME_DIR": self.tmp / name / "runtime",
-        }
-        for d in dirs.values():
-            d.mkdir(parents=True, exist_ok=True)
-        dirs["XDG_RUNTIME_DIR"].chmod(0o700)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("AZURE_", "VOICETYPE_", "XDG_", "PULSE_")) and k != "HOME"
-        }
-        env.update({k: str(v) for k, v in dirs.items()})
+        env = private_user_env(self.tmp / name, drop=(*DROPPED, "PULSE_"))
         env.update(
-            NO_AT_BRIDGE="1",
             DISPLAY=self.display,
             **self.bus.env,
             **self.pulse.env,

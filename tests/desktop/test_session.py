@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.daemon import RunningDaemon, _wait_ready
+from harness.daemon import RunningDaemon, run_voicetype, wait_for_control, wait_until_ready
 from harness.fake_speech import Behaviour, FakeSpeechService
 from harness.procs import Proc, wait_for
 from harness.textwin import TextWindow
@@ -22,32 +22,20 @@ from voicetype.doctor import mask_key
 pytestmark = pytest.mark.desktop
 
 
-def voicetype(
-    env: dict[str, str], *args: str, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voicetype", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_autostart_entry_is_valid_and_starts_the_daemon(
     daemon_factory: Callable[..., RunningDaemon], tmp_path: Path
 ) -> None:
     daemon = daemon_factory(wait_ready=False)  # only for its environment: stop it at once
-    _wait_ready(daemon)
+    wait_until_ready(daemon)
     assert daemon.quit() == 0
     env = daemon.env
-    enabled = voicetype(env, "autostart", "enable")
+    enabled = run_voicetype(env, "autostart", "enable")
     assert enabled.returncode == 0, enabled.stderr
     entry = Path(env["XDG_CONFIG_HOME"]) / "autostart" / "voicetype.desktop"
     assert f"start at login: enabled ({entry})" in enabled.stdout
     validate = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
     assert validate.returncode == 0 and validate.stdout == "", validate.stdout
-    assert voicetype(env, "autostart", "status").stdout.startswith("start at login: enabled")
+    assert run_voicetype(env, "autostart", "status").stdout.startswith("start at login: enabled")
 
     # launch it the way a session does
     dex = subprocess.run(
@@ -61,31 +49,20 @@ def test_autostart_entry_is_valid_and_starts_the_daemon(
     assert dex.returncode == 0
     launched = RunningDaemon(Proc(["true"]), env, daemon.config_path, daemon.tray)
     try:
-        _wait_ready_socket(launched)
+        wait_for_control(launched, child=False)
         status = launched.command("status")["status"]
         assert status["state"] == "idle"
         assert status["config"] == str(daemon.config_path)
         launched.icon()
     finally:
+        wait_for_control(launched, child=False)  # never leave it running for later tests
         launched.command("quit")
         wait_for(lambda: not launched.socket.exists(), 15, "the autostarted daemon to quit")
 
-    disabled = voicetype(env, "autostart", "disable")
+    disabled = run_voicetype(env, "autostart", "disable")
     assert disabled.returncode == 0
     assert not entry.exists()
-    assert voicetype(env, "autostart", "status").stdout.startswith("start at login: disabled")
-
-
-def _wait_ready_socket(daemon: RunningDaemon) -> None:
-    from voicetype.control import ControlUnavailable
-
-    def ok() -> bool:
-        try:
-            return bool(daemon.command("status")["ok"])
-        except ControlUnavailable:
-            return False
-
-    wait_for(ok, 20, "the daemon to answer on its control socket", 0.05)
+    assert run_voicetype(env, "autostart", "status").stdout.startswith("start at login: disabled")
 
 
 def test_two_concurrent_starts_give_one_daemon(
@@ -102,7 +79,7 @@ def test_two_concurrent_starts_give_one_daemon(
         assert "voicetype is already running" in loser.output()
         assert winner.alive()
         survivor = RunningDaemon(winner, first.env, first.config_path, first.tray)
-        _wait_ready(survivor)
+        wait_until_ready(survivor)
         docked = [i for i in first.tray.icons() if i.name.startswith("voicetype")]
         assert len(docked) == 1
         assert survivor.quit() == 0
@@ -169,7 +146,7 @@ def test_socket_is_private(daemon_factory: Callable[..., RunningDaemon]) -> None
 
 
 def _doctor(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return voicetype(env, "doctor", timeout=60)
+    return run_voicetype(env, "doctor", timeout=60)
 
 
 @pytest.fixture

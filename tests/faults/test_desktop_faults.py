@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from harness.daemon import RunningDaemon
+from harness.daemon import wait_for_control
 from harness.fake_speech import Behaviour
 from harness.faults import FaultLab
 from harness.procs import Proc, wait_for
@@ -23,27 +23,13 @@ from voicetype.tray import TYPE_LAST
 pytestmark = pytest.mark.desktop
 
 
-def wait_for_socket(daemon: RunningDaemon, timeout: float = 20.0) -> None:
-    from voicetype.control import ControlUnavailable
-
-    def up() -> bool:
-        if not daemon.proc.alive():
-            raise AssertionError(f"the daemon exited early:\n{daemon.output()}")
-        try:
-            return bool(daemon.command("status")["ok"])
-        except ControlUnavailable:
-            return False
-
-    wait_for(up, timeout, "the daemon's control socket", 0.05)
-
-
 def test_no_tray_host_at_start_icon_docks_when_one_starts(
     faults: FaultLab, tray_host: TrayHost, text_window: TextWindow
 ) -> None:
     tray_host.stop()
     try:
         daemon = faults.start(wait_ready=False)
-        wait_for_socket(daemon)
+        wait_for_control(daemon)
         daemon.wait_for_log("tray icon is up")
         assert daemon.state() == "idle"
         assert tray_host.icons() == []
@@ -155,7 +141,7 @@ def test_x_server_going_away_ends_the_daemon_cleanly(faults: FaultLab, tmp_path:
     xvfb, display = _private_xvfb(tmp_path)
     try:
         daemon = faults.start(env={"DISPLAY": display}, wait_ready=False)
-        wait_for_socket(daemon)
+        wait_for_control(daemon)
         daemon.wait_for_log("tray icon is up")
         at = time.monotonic()
         os.kill(xvfb.pid, signal.SIGKILL)

@@ -5,12 +5,11 @@ not resolve, and doctor's output — every artefact grepped for the key (``fault
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from harness.daemon import run_voicetype
 from harness.fake_speech import Behaviour
 from harness.faults import FaultLab
 from harness.textwin import TextWindow
@@ -18,19 +17,6 @@ from harness.textwin import TextWindow
 pytestmark = pytest.mark.desktop
 
 KEYRING_BACKEND = {"PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
-
-
-def voicetype(
-    env: dict[str, str], *args: str, stdin: str = "", timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "voicetype", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_world_readable_key_file_is_reported_with_the_fix(
@@ -72,15 +58,17 @@ def test_key_from_the_keyring_set_without_echo(
 ) -> None:
     key = faults.service.key
     env = {**user_env, **KEYRING_BACKEND}
-    stored = voicetype(env, "config", "set-key", stdin=f"{key}\n")
+    stored = run_voicetype(env, "config", "set-key", stdin=f"{key}\n")
     faults.artefact("set-key output", stored.stdout + stored.stderr)
     assert stored.returncode == 0, stored.stderr
     assert "Stored the key in the keyring" in stored.stdout
-    bad = voicetype(env, "config", "set-key", stdin="two words\n")
+    bad = run_voicetype(env, "config", "set-key", stdin="two words\n")
     faults.artefact("set-key refusal", bad.stdout + bad.stderr)
     assert bad.returncode == 2 and "not an Azure Speech key" in bad.stderr
 
-    check = voicetype({**env, "AZURE_AI_SPEECH_HOST": faults.service.url}, "config", "check").stdout
+    check = run_voicetype(
+        {**env, "AZURE_AI_SPEECH_HOST": faults.service.url}, "config", "check"
+    ).stdout
     faults.artefact("config check", check)
     assert f"********{key[-4:]} (from keyring)" in check, check
 
@@ -91,7 +79,7 @@ def test_key_from_the_keyring_set_without_echo(
     (connection,) = faults.service.connections
     assert connection.header("Ocp-Apim-Subscription-Key") == key
     # the environment wins over the keyring
-    other = voicetype(
+    other = run_voicetype(
         {**env, "AZURE_AI_SPEECH_KEY": "from-env-key-0000", "AZURE_AI_SPEECH_REGION": "westus"},
         "config",
         "check",
@@ -103,7 +91,7 @@ def test_plain_ws_to_a_remote_host_is_refused_with_a_clear_message(
     faults: FaultLab, user_env: dict[str, str]
 ) -> None:
     env = {**user_env, "AZURE_AI_SPEECH_KEY": faults.service.key}
-    refused = voicetype({**env, "AZURE_AI_SPEECH_HOST": "ws://speech.example.com:5000"}, "run")
+    refused = run_voicetype({**env, "AZURE_AI_SPEECH_HOST": "ws://speech.example.com:5000"}, "run")
     faults.artefact("run with ws://", refused.stdout + refused.stderr)
     assert refused.returncode == 2
     assert "would send your key and audio unencrypted over the network" in refused.stderr
@@ -112,12 +100,12 @@ def test_plain_ws_to_a_remote_host_is_refused_with_a_clear_message(
     config = Path(env["XDG_CONFIG_HOME"]) / "voicetype" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('[azure]\nhost = "ws://10.1.2.3:5000"\nallow_insecure_host = true\n')
-    allowed = voicetype(env, "config", "check")
+    allowed = run_voicetype(env, "config", "check")
     assert allowed.returncode == 0, allowed.stderr
     assert "host:        ws://10.1.2.3:5000" in allowed.stdout
     for host in ("ws://localhost:5000", "ws://127.0.0.1:5000", "ws://[::1]:5000"):
         config.write_text(f'[azure]\nhost = "{host}"\n')
-        assert voicetype(env, "config", "check").returncode == 0, host
+        assert run_voicetype(env, "config", "check").returncode == 0, host
 
 
 def test_region_that_does_not_resolve_then_fixed_by_reload(

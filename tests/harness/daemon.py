@@ -60,13 +60,7 @@ class RunningDaemon:
 
     def cli(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         """Run ``voicetype ARGS`` as the user would, in the daemon's environment."""
-        return subprocess.run(
-            [sys.executable, "-m", "voicetype", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_voicetype(self.env, *args, timeout=timeout)
 
     def state(self) -> str:
         return str(self.command("status")["status"]["state"])
@@ -136,7 +130,7 @@ def daemon_factory(
         daemon = RunningDaemon(proc, full, config_path, tray_host)
         started.append(daemon)
         if wait_ready:
-            _wait_ready(daemon)
+            wait_until_ready(daemon)
         return daemon
 
     yield start
@@ -151,11 +145,27 @@ def daemon_factory(
         assert code == 0, f"daemon exited {code}:\n{daemon.output()}"
 
 
-def _wait_ready(daemon: RunningDaemon, timeout: float = 20.0) -> None:
+def run_voicetype(
+    env: dict[str, str], *args: str, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``voicetype ARGS`` in a subprocess with ``env``, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "voicetype", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for_control(daemon: RunningDaemon, timeout: float = 20.0, child: bool = True) -> None:
+    """Until the daemon answers ``status`` on its control socket; fails at once if it
+    exited (``child``: ``daemon.proc`` is the daemon itself, not e.g. a launcher)."""
     from voicetype.control import ControlUnavailable
 
     def ready() -> bool:
-        if not daemon.proc.alive():
+        if child and not daemon.proc.alive():
             raise AssertionError(f"the daemon exited early:\n{daemon.output()}")
         try:
             return bool(daemon.command("status")["ok"])
@@ -166,6 +176,11 @@ def _wait_ready(daemon: RunningDaemon, timeout: float = 20.0) -> None:
         wait_for(ready, timeout, "the daemon's control socket", 0.05)
     except TimeoutError as e:
         raise TimeoutError(f"{e}\n{daemon.output()}") from None
+
+
+def wait_until_ready(daemon: RunningDaemon, timeout: float = 20.0) -> None:
+    """Until the control socket answers and the tray icon is docked."""
+    wait_for_control(daemon, timeout)
     daemon.icon()
 
 
