@@ -122,7 +122,7 @@ class Daemon:
             ui=_TrayUI(self.tray),
             settings=_settings(config),
             not_configured=self._not_configured_message(),
-            cue=make_player() if config.feedback.start_sound else (lambda: None),
+            cue=make_player(),  # plays only while settings.start_sound (reload can flip it)
             microphone_check=_microphone_check,
         )
         self.hotkeys = self._make_hotkeys()
