@@ -62,6 +62,10 @@ if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "voicetype: no desktop session here (DISPLAY is unset); start it from your desktop with: voicetype"
   exit 0
 fi
+if "$BIN/voicetype" status >/dev/null 2>&1; then  # an older voicetype runs: replace it
+  "$BIN/voicetype" quit >/dev/null 2>&1 || true
+  for _ in $(seq 50); do "$BIN/voicetype" status >/dev/null 2>&1 || break; sleep 0.1; done
+fi
 setsid "$BIN/voicetype" >/dev/null 2>&1 </dev/null &
 echo "voicetype: started. Look for the microphone icon in the tray; press Ctrl+Alt+Space and speak."
-echo "voicetype: no key yet? run: voicetype config init   (then edit the file it names)"
+echo "voicetype: no key yet? run \`voicetype config init\`, set key and region in the file it names, then \`voicetype reload\`"
