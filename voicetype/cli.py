@@ -176,10 +176,7 @@ def _autostart(action: str) -> int:
     auto = select_autostart()
     if action != "status":
         auto.set_enabled(action == "enable")
-    where = getattr(auto, "path", None)
-    state = getattr(auto, "state", None)
-    described = state() if callable(state) else ("enabled" if auto.is_enabled() else "disabled")
-    print(f"start at login: {described}" + (f" ({where})" if where else ""))
+    print(f"start at login: {auto.state()} ({auto.location})")
     return EXIT_OK
 
 

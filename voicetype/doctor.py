@@ -190,10 +190,8 @@ def check_autostart() -> Check:
     from voicetype.autostart import select_autostart
 
     auto = select_autostart()
-    state = getattr(auto, "state", None)
-    described = state() if callable(state) else ("enabled" if auto.is_enabled() else "disabled")
-    where = getattr(auto, "path", None)
-    detail = f"{described}" + (f" ({where})" if where else "")
+    described = auto.state()
+    detail = f"{described} ({auto.location})"
     if described == "disabled-by-user":
         return Check(
             "start at login",

@@ -118,7 +118,9 @@ def test_windows_run_value_points_at_the_gui_entry_point() -> None:
     key = FakeRunKey()
     auto = WindowsAutostart([r"C:\Program Files\Py\Scripts\voicetype-gui.exe"], key)
     assert not auto.is_enabled()
+    assert (auto.state(), auto.location) == ("disabled", f"HKCU\\{RUN_KEY}")
     auto.set_enabled(True)
+    assert auto.state() == "enabled"
     assert key.values == {VALUE_NAME: r'"C:\Program Files\Py\Scripts\voicetype-gui.exe"'}
     assert auto.is_enabled()
     auto.set_enabled(False)
@@ -136,7 +138,9 @@ def test_windows_failure_names_the_key() -> None:
 def test_macos_launch_agent_plist(tmp_path: Path) -> None:
     auto = MacAutostart(["/Users/a b/venv/bin/voicetype"], home=tmp_path)
     assert not auto.is_enabled()
+    assert auto.state() == "disabled"
     auto.set_enabled(True)
+    assert (auto.state(), auto.location) == ("enabled", str(auto.path))
     assert auto.path.parent == tmp_path / "Library" / "LaunchAgents"
     with auto.path.open("rb") as f:
         data = plistlib.load(f)

@@ -15,9 +15,16 @@ class Autostart(Protocol):
     """Turns starting at login on and off.
 
     Threading: any thread; calls touch only small files or registry values.
-    ``is_enabled`` reflects the real state (including entries the user disabled by hand).
-    ``set_enabled`` raises ``VoicetypeError`` with the cause and fix on failure.
+    ``is_enabled`` reflects the real state (including entries the user disabled by hand);
+    ``state`` says which: ``"enabled"``, ``"disabled"`` or ``"disabled-by-user"``.
+    ``location`` names where the setting lives, for messages. ``set_enabled`` raises
+    ``VoicetypeError`` with the cause and fix on failure.
     """
+
+    @property
+    def location(self) -> str: ...
+
+    def state(self) -> str: ...
 
     def is_enabled(self) -> bool: ...
 

@@ -25,6 +25,13 @@ class MacAutostart:
             "ProcessType": "Interactive",
         }
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def state(self) -> str:
+        return "enabled" if self.is_enabled() else "disabled"
+
     def is_enabled(self) -> bool:
         try:
             with self.path.open("rb") as f:

@@ -72,6 +72,13 @@ class WindowsAutostart:
         self.command = list(command)
         self.run_key: RunKey = run_key or WinregRunKey()
 
+    @property
+    def location(self) -> str:
+        return f"HKCU\\{RUN_KEY}"
+
+    def state(self) -> str:
+        return "enabled" if self.is_enabled() else "disabled"
+
     def is_enabled(self) -> bool:
         try:
             return bool(self.run_key.get(VALUE_NAME))

@@ -134,6 +134,10 @@ class XdgAutostart:
             return "disabled-by-user"
         return "enabled"
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     def is_enabled(self) -> bool:
         return self.state() == "enabled"
 
