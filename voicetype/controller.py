@@ -191,6 +191,7 @@ class Controller:
                 self._dictate(event.source)
             finally:
                 self._busy_until = self.clock()
+                self._release_recognizer()
         elif isinstance(event, _SetEnabled):
             self._enabled = event.enabled
             log.info("enabled: %s", event.enabled)
@@ -199,6 +200,15 @@ class Controller:
             self._type_last(event.source)
         elif isinstance(event, _Call):
             event.func()
+
+    def _release_recognizer(self) -> None:
+        """After the text is typed (or the user told): free the microphone and connection."""
+        if self.recognizer is None:
+            return
+        try:
+            self.recognizer.release()
+        except Exception:
+            log.exception("could not release the recognizer")
 
     def show_problem(self, detail: str) -> None:
         """Controller thread (use ``submit_call``): show a startup problem in the tooltip; the

@@ -29,6 +29,7 @@ class FakeRecognizer:
         self.cancelled = threading.Event()
         self.gate: threading.Event | None = None  # when set, recognize waits on it
         self.started = threading.Event()
+        self.released = 0
 
     def recognize_once(self, audio: AudioInput) -> RecognitionResult:
         self.calls += 1
@@ -36,6 +37,9 @@ class FakeRecognizer:
         if self.gate is not None:
             assert self.gate.wait(5)
         return self.results.pop(0) if self.results else Recognized("again")
+
+    def release(self) -> None:
+        self.released += 1
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -139,6 +143,9 @@ def test_recognized_text_is_typed_into_the_remembered_window() -> None:
     drain(controller)
     assert inserter.typed == [("Grüße, 世界 😀", "window-1")]
     assert states(controller) == [State.IDLE, State.LISTENING, State.TYPING, State.IDLE]
+    recognizer = controller.recognizer
+    assert isinstance(recognizer, FakeRecognizer)
+    assert recognizer.released == 1  # after the text was typed
     assert notes(controller) == []
     assert controller.last.outcome == "typed"
     assert controller.last.chars == len("Grüße, 世界 😀")

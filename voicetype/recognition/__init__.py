@@ -76,10 +76,15 @@ class Recognizer(Protocol):
     an input thread) until a result is known, and returns within the configured bound
     even when the service goes quiet. ``cancel`` may be called from any thread; it makes a
     running ``recognize_once`` return promptly (with ``Failed(SERVICE_TIMEOUT)`` or the
-    result already known). ``close`` releases the SDK; after it the object is unusable.
+    result already known). ``release`` frees what the last recognition still holds (the
+    microphone, the connection): the controller calls it on its own thread once the text
+    is typed, so that work is not on the way to the text; ``recognize_once`` and ``close``
+    call it too. ``close`` releases everything; after it the object is unusable.
     """
 
     def recognize_once(self, audio: AudioInput) -> RecognitionResult: ...
+
+    def release(self) -> None: ...
 
     def cancel(self) -> None: ...
 

@@ -48,8 +48,6 @@ from voicetype.recognition import (
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_PROPERTY = "SPEECH-StopRecognitionTimeoutInSeconds"
-# How long after a result the SDK objects are destroyed (see _release_later).
-_RELEASE_DELAY_SECONDS = 0.3
 # How long recognize_once still waits for the SDK after asking it to stop.
 _STOP_GRACE_SECONDS = 2.0
 
@@ -278,9 +276,11 @@ class _Run:
 class AzureRecognizer:
     """``Recognizer`` over the Azure Speech SDK, for the cloud (key + region) or a ``host``.
 
-    The SDK's ``SpeechConfig`` is built once here; each ``recognize_once`` creates and
-    destroys its own SDK recognizer (on a helper thread, right after the result is known), so
-    the microphone is open only while a recognition runs.
+    The SDK's ``SpeechConfig`` is built once here; each ``recognize_once`` creates its own
+    SDK recognizer, and ``release`` (called by the controller once the text is typed, or by
+    the next ``recognize_once``/``close``) destroys it, so the microphone is open only while
+    a recognition runs and the teardown (~20 ms, ~270 ms in one run of seven: measured with
+    bench/run.py) is not on the way to the text.
     Missing credentials are not an error here: ``recognize_once`` then returns
     ``Failed(NOT_CONFIGURED)`` (the daemon starts and explains).
 
@@ -290,9 +290,8 @@ class AzureRecognizer:
     ``cancel`` and ``close`` may be called from any thread and never block for long:
     ``cancel`` makes a running ``recognize_once`` return ``Failed(SERVICE_TIMEOUT)`` within
     ~0.1 s (or the result if it was already known), and does nothing when none runs;
-    ``close`` cancels, waits up to ~5 s for the SDK objects of earlier recognitions to be
-    destroyed (``recognize_once`` returns before that, see ``_release_later``) and makes
-    later calls raise ``RuntimeError``. The SDK calls back on its
+    ``close`` cancels, releases the last recognition's SDK objects and makes later calls
+    raise ``RuntimeError``. The SDK calls back on its
     own threads; those callbacks only record times under a lock.
     """
 
@@ -305,10 +304,9 @@ class AzureRecognizer:
         self._on_speech_end = on_speech_end
         self._secrets = (config.key,)
         self._lock = threading.Lock()  # held while recognize_once runs
-        self._state = threading.Lock()  # guards _run and _closed
-        self._state_changed = threading.Condition(self._state)
+        self._state = threading.Lock()  # guards _run, _pending and _closed
         self._run: _Run | None = None
-        self._releasers: list[threading.Thread] = []  # SDK objects being destroyed
+        self._pending: list[tuple[Any, Any, _Run]] = []  # finished, not yet destroyed
         self._closed = False
         self._speech_config: Any = None
         self._setup_failure: Failed | None = None
@@ -338,6 +336,7 @@ class AzureRecognizer:
             with self._state:
                 if self._closed:
                     raise RuntimeError("AzureRecognizer is closed")
+            self.release()  # the previous recognition's, if the caller didn't
             if self._setup_failure is not None:
                 return self._setup_failure
             if isinstance(audio, WavFile):
@@ -360,9 +359,19 @@ class AzureRecognizer:
         """Cancel, and wait (up to ~5 s) until the SDK released the microphone."""
         with self._state:
             self._closed = True
-            self._state_changed.notify_all()
         self.cancel()
-        self._join_releasers(5.0)
+        self.release()
+
+    def release(self) -> None:
+        """Destroy the SDK objects of finished recognitions (closes the microphone and the
+        websocket). On the thread that ran ``recognize_once`` or at ``close``."""
+        with self._state:
+            pending, self._pending = self._pending, []
+        while pending:
+            recognizer, connection, run = pending.pop()
+            self._release(recognizer, connection, run)
+            del recognizer, connection  # the SDK tears down here
+        log.debug("SDK recognizer released at t=%.6f", time.monotonic())
 
     # -------------------------------------------------------------- internals
 
@@ -401,8 +410,11 @@ class AzureRecognizer:
         finally:
             with self._state:
                 self._run = None
-            self._release_later([recognizer, connection], run)
-            del recognizer, connection
+                self._pending.append((recognizer, connection, run))
+                closed = self._closed
+            del recognizer, connection  # ``release`` holds the only references now
+            if closed:  # close() ran meanwhile: nobody will call release() again
+                self.release()
             log.debug("recognize_once returns at t=%.6f", time.monotonic())
 
     def _wait(self, recognizer: Any, run: _Run, audio: AudioInput) -> RecognitionResult:
@@ -453,41 +465,6 @@ class AzureRecognizer:
         if run.error is not None:
             return classify_exception(run.error, audio, self._secrets)
         return map_result(run.result, self._secrets)
-
-    def _release_later(self, sdk_objects: list[Any], run: _Run) -> None:
-        """Destroy the SDK recognizer and connection on a helper thread.
-
-        Destroying them closes the microphone and the websocket: measured (bench/run.py) at
-        ~20 ms, and ~270 ms in about one run of seven, time the user would otherwise wait
-        before the text is typed. It starts ``_RELEASE_DELAY_SECONDS`` later (at once when
-        closing): the SDK's capture has already stopped with the result, and the teardown
-        can hold the GIL. ``close`` waits for these threads. ``sdk_objects`` is
-        emptied by the helper: it holds the only references.
-        """
-
-        def release() -> None:
-            # The SDK's teardown can hold the GIL for its whole ~270 ms, stalling the caller's
-            # thread anyway: start it once the text has been typed (typing takes ~10 ms).
-            with self._state_changed:
-                self._state_changed.wait_for(lambda: self._closed, _RELEASE_DELAY_SECONDS)
-            recognizer, connection = sdk_objects
-            sdk_objects.clear()
-            self._release(recognizer, connection, run)
-            del recognizer, connection  # the SDK tears down here, off the caller's path
-            log.debug("SDK recognizer released at t=%.6f", time.monotonic())
-
-        thread = threading.Thread(target=release, name="azure-release", daemon=True)
-        with self._state:
-            self._releasers = [t for t in self._releasers if t.is_alive()]
-            self._releasers.append(thread)
-        thread.start()
-
-    def _join_releasers(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with self._state:
-            threads = list(self._releasers)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
         """Drop the SDK objects; if the SDK is still busy, let its result thread do it."""
