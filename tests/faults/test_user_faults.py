@@ -37,8 +37,13 @@ def test_fifty_presses_in_one_second_make_one_dictation(
     daemon.wait_for_log("dictation #1 (hotkey): typed")
     ready = time.monotonic()
     assert len(faults.service.turns) == 1
-    # pynput reports most presses of such a burst (24-49 seen); each one is ignored
-    assert daemon.count_log("press during a dictation ignored") >= 10
+    # pynput reports most presses of such a burst (24-49 seen); each one is ignored. They
+    # are dequeued after the dictation (and the recognizer's release) ends: await them.
+    wait_for(
+        lambda: daemon.count_log("press during a dictation ignored") >= 10,
+        10,
+        "the queued presses to be ignored",
+    )
     # no backlog: the next press is dictation #2 and nothing else ran in between
     faults.prove_dictation(daemon, text_window, 2)
     assert len(faults.service.turns) == 2
