@@ -30,7 +30,7 @@ from voicetype.config import Config, exposed_key_file, init_config, load_config,
 from voicetype.control import ControlServer, ControlUnavailable, InstanceLock
 from voicetype.controller import Controller, ControllerSettings, State
 from voicetype.errors import BackendUnavailable, ConfigError, VoicetypeError
-from voicetype.hotkeys import HotkeyListener
+from voicetype.hotkeys import HotkeyListener, HotkeyTaken, choose_listener
 from voicetype.insertion import Inserter
 from voicetype.logsetup import setup_logging
 from voicetype.notify import Notifier, Urgency
@@ -61,6 +61,7 @@ class Daemon:
         self._stopping = False
         self.controller: Controller
         self.hotkeys: HotkeyListener | None = None
+        self._hotkey_status = "unavailable"  # what `status` says about the hotkey
         self.control: ControlServer | None = None
         self.log_path: Path | None = None
         self.backends: dict[str, str] = {}
@@ -130,7 +131,7 @@ class Daemon:
             "tray": f"{self.tray.backend} ({'menu' if self.tray.has_menu else 'no menu'})",
             "typing": type(inserter).__name__ if inserter else "unavailable",
             "notifications": type(self.notifier).__name__,
-            "hotkey": str(config.hotkey.dictate) if self.hotkeys else "unavailable",
+            "hotkey": self._hotkey_status,
         }
         self.control = ControlServer(self._control_command)
         try:
@@ -176,15 +177,26 @@ class Daemon:
             return None
 
     def _make_hotkeys(self) -> HotkeyListener | None:
-        listener = HotkeyListener(
-            self.config.hotkey.dictate, lambda: self.controller.submit_dictate("hotkey")
-        )
+        """Grab the configured hotkey; a problem becomes a startup note and None."""
+        hotkey = self.config.hotkey.dictate
         try:
+            listener = choose_listener(
+                hotkey,
+                on_press=lambda: self.controller.submit_dictate("hotkey"),
+                on_release=lambda: None,  # hold-to-talk (recording modes) will use it
+            )
             listener.start()
+        except HotkeyTaken as exc:
+            self._hotkey_status = exc.message
+            fix = f"{exc.fix} ({self.config.path}), then run `voicetype reload`"
+            self._startup_notes.append(Message(exc.message, fix))
+            return None
         except BackendUnavailable as exc:
+            self._hotkey_status = "unavailable"
             self._startup_notes.append(Message("The global hotkey is not available", str(exc)))
             return None
-        log.info("hotkey %s is live", self.config.hotkey.dictate)
+        self._hotkey_status = str(hotkey)
+        log.info("hotkey %s is live", hotkey)
         return listener
 
     def _probe_microphone(self) -> None:
@@ -237,11 +249,11 @@ class Daemon:
                 controller.inserter.close()
             controller.inserter = self._make_inserter()
             self.backends["typing"] = type(controller.inserter).__name__
-        if new.hotkey != old.hotkey:
+        if new.hotkey != old.hotkey or self.hotkeys is None:  # None: try again (taken?)
             if self.hotkeys is not None:
                 self.hotkeys.stop()
             self.hotkeys = self._make_hotkeys()
-            self.backends["hotkey"] = str(new.hotkey.dictate) if self.hotkeys else "unavailable"
+            self.backends["hotkey"] = self._hotkey_status
         notes, self._startup_notes = self._startup_notes, []
         exposed = exposed_key_file(new)
         if exposed is not None:

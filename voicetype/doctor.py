@@ -139,6 +139,41 @@ def check_session(env: Mapping[str, str]) -> Check:
     return Check("desktop session", True, f"X11 on {env['DISPLAY']}")
 
 
+def check_hotkey(config: Config, env: Mapping[str, str]) -> Check | None:
+    """Can voicetype grab the hotkey on X11? None where the X11 grab is not used.
+
+    A running daemon that holds the key is asked (a probe would find its own grab);
+    otherwise a probe grab and ungrab on a connection of its own.
+    """
+    from voicetype.hotkeys import HotkeyTaken, uses_x11_grab
+
+    if not uses_x11_grab(sys.platform, env):
+        return None
+    hotkey = config.hotkey.dictate
+    fix_where = f" ({config.path}), then run `voicetype reload`"
+    try:
+        from voicetype.control import send_command, socket_path
+
+        status = send_command("status", socket_path(), timeout=1.0).get("status", {})
+    except VoicetypeError:
+        status = {}
+    held_by = status.get("hotkey")
+    if held_by == str(hotkey):
+        return Check("hotkey", True, f"{hotkey}, held by the running voicetype")
+    if held_by == HotkeyTaken(hotkey).message:
+        taken = HotkeyTaken(hotkey)
+        return Check("hotkey", False, taken.message, taken.fix + fix_where)
+    from voicetype.hotkeys_x11 import probe_grab
+
+    try:
+        probe_grab(hotkey, env.get("DISPLAY"))
+    except HotkeyTaken as exc:
+        return Check("hotkey", False, exc.message, exc.fix + fix_where)
+    except VoicetypeError as exc:
+        return Check("hotkey", False, exc.message, exc.fix)
+    return Check("hotkey", True, f"{hotkey} is free: voicetype can grab it")
+
+
 def check_tray(env: Mapping[str, str]) -> Check:
     from voicetype.tray import MENU_FIX, choose_tray_backend
 
@@ -236,6 +271,8 @@ def run_doctor(
         add(check_service(config))
     add(check_microphone())
     add(check_session(env))
+    if config is not None and (hotkey := check_hotkey(config, env)) is not None:
+        add(hotkey)
     add(check_tray(env))
     add(check_notifications(env))
     add(check_autostart())

@@ -1,18 +1,26 @@
-"""Hotkey strings (pure parsing) and the global hotkey listener (pynput, imported lazily).
+"""Hotkey strings (pure parsing) and the one place that chooses the global hotkey listener.
 
 The syntax is pynput's: ``<ctrl>+<alt>+<space>``, modifiers and named keys in angle
 brackets, a plain character for a character key. Parsing imports no desktop package so
 that configuration can be validated anywhere.
+
+Listeners (``choose_listener``): on Linux/BSD with ``DISPLAY`` a passive X11 key grab
+(``hotkeys_x11``: no application sees the key); on Windows and macOS pynput's listener
+(``hotkeys_pynput``: it listens, it does not take the key). ``VOICETYPE_HOTKEY_BACKEND``
+(``x11`` | ``pynput``) overrides the choice. Platform packages are imported only when a
+listener is made.
 """
 
 from __future__ import annotations
 
 import difflib
-import threading
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from voicetype.errors import BackendUnavailable
+from voicetype.errors import BackendUnavailable, VoicetypeError
 
 MODIFIERS = {
     "ctrl": "ctrl",
@@ -117,60 +125,74 @@ def parse_hotkey(text: str) -> Hotkey:
     return Hotkey(modifiers=ordered, key=key)
 
 
-class HotkeyListener:
-    """Listens for one global hotkey with pynput.
+class HotkeyTaken(VoicetypeError):
+    """Another application holds the hotkey (the X server refused our grab: BadAccess)."""
 
-    Threading: ``on_press`` and ``on_release`` run on pynput's listener thread and must
-    only enqueue work (blocking there freezes the user's keyboard). ``start`` raises
-    ``BackendUnavailable`` when no listener can run (no X display, Wayland-only session).
-    ``modifiers_held`` may be called from any thread.
+    def __init__(self, hotkey: Hotkey) -> None:
+        super().__init__(
+            f"{hotkey} is taken by another application", "choose another in [hotkey] dictate"
+        )
+        self.hotkey = hotkey
+
+
+class HotkeyListener(Protocol):
+    """A global hotkey listener for one hotkey.
+
+    Threading: ``start`` and ``stop`` are called from one thread at a time; the
+    ``on_press``/``on_release`` callbacks given to the listener run on its own thread,
+    once per physical press and release (auto-repeat filtered), and must only enqueue.
+    ``start`` raises ``HotkeyTaken`` when another application holds the key and
+    ``BackendUnavailable`` when no listener can run here. ``stop`` gives the key back
+    (ungrab) and is idempotent.
     """
 
-    def __init__(self, hotkey: Hotkey, on_press: Callable[[], None]) -> None:
-        self._hotkey = hotkey
-        self._on_press = on_press
-        self._listener: object | None = None
-        self._lock = threading.Lock()
-        self._held: set[object] = set()
+    def start(self) -> None: ...
 
-    def start(self) -> None:
-        try:
-            from pynput import keyboard
-        except Exception as exc:  # pynput raises assorted errors when no backend can load
-            raise BackendUnavailable(
-                f"The global hotkey cannot be used here ({exc})",
-                "Run voicetype in an X11 session, or bind `voicetype dictate` "
-                "to a shortcut in your desktop's keyboard settings.",
-            ) from exc
+    def stop(self) -> None: ...
 
-        hotkey = keyboard.HotKey(keyboard.HotKey.parse(self._hotkey.pynput_string()), self._fire)
-        listener: keyboard.Listener
 
-        def press(key: object) -> None:
-            with self._lock:
-                self._held.add(listener.canonical(key))
-            hotkey.press(listener.canonical(key))
+BACKENDS = ("x11", "pynput")
+_X11_PLATFORMS = ("linux", "freebsd", "openbsd", "netbsd", "dragonfly")
 
-        def release(key: object) -> None:
-            with self._lock:
-                self._held.discard(listener.canonical(key))
-            hotkey.release(listener.canonical(key))
 
-        listener = keyboard.Listener(on_press=press, on_release=release)
-        listener.start()
-        listener.wait()
-        self._listener = listener
+def uses_x11_grab(platform: str, environ: Mapping[str, str]) -> bool:
+    """True where ``choose_listener`` makes the X11 grab listener."""
+    backend = environ.get("VOICETYPE_HOTKEY_BACKEND", "").strip().lower()
+    if backend:
+        return backend == "x11"
+    return platform.startswith(_X11_PLATFORMS) and bool(environ.get("DISPLAY"))
 
-    def _fire(self) -> None:
-        self._on_press()
 
-    def modifiers_held(self) -> bool:
-        """True while any key that the listener saw go down has not come back up."""
-        with self._lock:
-            return bool(self._held)
+def choose_listener(
+    hotkey: Hotkey,
+    on_press: Callable[[], None],
+    on_release: Callable[[], None],
+    platform: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> HotkeyListener:
+    """The listener for this platform (see the module docstring); not started.
 
-    def stop(self) -> None:
-        listener = self._listener
-        if listener is not None:
-            listener.stop()  # type: ignore[attr-defined]
-            self._listener = None
+    Raises ``BackendUnavailable`` for an unknown override or a Linux/BSD session without
+    an X display (a Wayland-only session has no global hotkey for X11 clients).
+    """
+    platform = platform or sys.platform
+    env = os.environ if environ is None else environ
+    backend = env.get("VOICETYPE_HOTKEY_BACKEND", "").strip().lower()
+    if backend and backend not in BACKENDS:
+        raise BackendUnavailable(
+            f"VOICETYPE_HOTKEY_BACKEND={backend!r} is not a hotkey backend",
+            f"set it to one of {', '.join(BACKENDS)}, or unset it",
+        )
+    if not backend and platform.startswith(_X11_PLATFORMS) and not env.get("DISPLAY"):
+        raise BackendUnavailable(
+            "The global hotkey needs an X11 display (DISPLAY is unset)",
+            "Run voicetype in an X11 session, or bind `voicetype dictate` "
+            "to a shortcut in your desktop's keyboard settings.",
+        )
+    if uses_x11_grab(platform, env):
+        from voicetype.hotkeys_x11 import X11HotkeyListener
+
+        return X11HotkeyListener(hotkey, on_press, on_release, env.get("DISPLAY") or None)
+    from voicetype.hotkeys_pynput import PynputHotkeyListener
+
+    return PynputHotkeyListener(hotkey, on_press, on_release)
