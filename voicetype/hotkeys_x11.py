@@ -75,6 +75,9 @@ assert set(_NAMED_KEYSYMS) == NAMED_KEYS
 # XKB (XKBproto.h): the request numbers and flags used here
 _XKB_USE_CORE_KBD = 0x100
 _XKB_PCF_DETECTABLE_AUTO_REPEAT = 1 << 0
+_XKB_NEW_KEYBOARD_NOTIFY, _XKB_MAP_NOTIFY = 0, 1  # xkbType of an XKB event
+_XKB_KEYMAP_EVENTS = (1 << _XKB_NEW_KEYBOARD_NOTIFY) | (1 << _XKB_MAP_NOTIFY)
+_XKB_ALL_MAP_COMPONENTS = 0xFF
 
 
 def key_keysym(key: str) -> int:
@@ -201,6 +204,7 @@ class RepeatFilter:
     def __init__(self, pair_by_time: bool) -> None:
         self.pair_by_time = pair_by_time
         self._down: int | None = None  # keycode that went down
+        self.dropped = 0  # auto-repeats dropped so far (for the log and tests)
         self._held_release: tuple[int, int] | None = None  # (keycode, time)
 
     @property
@@ -212,10 +216,12 @@ class RepeatFilter:
         held = self._held_release
         if held is not None and held == (keycode, time):
             self._held_release = None  # auto-repeat: release+press at one instant
+            self.dropped += 1
             return []
         out = self.flush()
         if self._down is not None:
-            return out  # detectable auto-repeat, or a second keycode for the same key
+            self.dropped += 1  # detectable auto-repeat, or a second keycode for the key
+            return out
         self._down = keycode
         return [*out, Edge.PRESS]
 
@@ -274,16 +280,23 @@ class X11HotkeyListener:
         self._filter = RepeatFilter(pair_by_time=True)
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = -1, -1
+        self._xkb_event: int | None = None  # XKB's event code once we use XKB
 
     @property
     def detectable_repeat(self) -> bool:
         """True when the server does XKB detectable auto-repeat for this connection."""
         return not self._filter.pair_by_time
 
+    @property
+    def dropped_repeats(self) -> int:
+        """Auto-repeat presses dropped since ``start`` (read from any thread)."""
+        return self._filter.dropped
+
     def start(self) -> None:
         self._display = open_display(self._display_name)
         try:
-            detectable = self._use_xkb and _detectable_auto_repeat(self._display)
+            self._xkb_event = _use_xkb(self._display) if self._use_xkb else None
+            detectable = self._xkb_event is not None and _detectable_auto_repeat(self._display)
             self._filter = RepeatFilter(pair_by_time=not detectable)
             self._grabs = _grab(self._display, self.hotkey)
         except Exception:  # any failure: close the connection, then let it reach the caller
@@ -347,7 +360,12 @@ class X11HotkeyListener:
                 elif event.type == X.KeyRelease:
                     self._emit(self._filter.feed_release(event.detail, event.time))
                 elif event.type == X.MappingNotify and event.request != X.MappingPointer:
-                    remap = True
+                    remap = True  # a client without XKB gets this for a keymap change
+                elif event.type == self._xkb_event and event.detail in (
+                    _XKB_MAP_NOTIFY,
+                    _XKB_NEW_KEYBOARD_NOTIFY,
+                ):
+                    remap = True  # the same for a client that uses XKB
             if remap:
                 self._regrab(display)
             timeout = REPEAT_PAIR_WAIT if self._filter.waiting else None
@@ -454,13 +472,9 @@ def probe_grab(hotkey: Hotkey, display_name: str | None = None) -> None:
         display.close()
 
 
-def _detectable_auto_repeat(display: Any) -> bool:
-    """Ask XKB to report a held key as presses without releases; False without XKB."""
+def _xkb_requests() -> tuple[Any, Any, Any]:
+    """python-xlib has no XKB module: the three requests used here, from XKBproto.h."""
     from Xlib.protocol import rq
-
-    info = display.query_extension("XKEYBOARD")
-    if info is None or not info.present:
-        return False
 
     class UseExtension(rq.ReplyRequest):
         _request = rq.Struct(
@@ -478,6 +492,19 @@ def _detectable_auto_repeat(display: Any) -> bool:
             rq.Card16("server_major"),
             rq.Card16("server_minor"),
             rq.Pad(20),
+        )
+
+    class SelectEvents(rq.Request):
+        _request = rq.Struct(
+            rq.Card8("opcode"),
+            rq.Opcode(1),
+            rq.RequestLength(),
+            rq.Card16("device_spec"),
+            rq.Card16("affect_which"),
+            rq.Card16("clear"),
+            rq.Card16("select_all"),
+            rq.Card16("affect_map"),
+            rq.Card16("map"),
         )
 
     class PerClientFlags(rq.ReplyRequest):
@@ -505,15 +532,53 @@ def _detectable_auto_repeat(display: Any) -> bool:
             rq.Pad(8),
         )
 
+    return UseExtension, SelectEvents, PerClientFlags
+
+
+def _use_xkb(display: Any) -> int | None:
+    """Start using XKB on this connection and select its keymap-change events; return
+    XKB's event code, or None where the server has no usable XKB.
+
+    A client that uses XKB no longer gets core ``MappingNotify`` for keymap changes, so
+    both steps go together.
+    """
     from Xlib import error
 
+    info = display.query_extension("XKEYBOARD")
+    if info is None or not info.present:
+        return None
+    use_extension, select_events, _ = _xkb_requests()
     try:
-        use = UseExtension(
+        use = use_extension(
             display=display.display, opcode=info.major_opcode, wanted_major=1, wanted_minor=0
         )
         if not use.supported:
-            return False
-        flags = PerClientFlags(
+            return None
+        select_events(
+            display=display.display,
+            opcode=info.major_opcode,
+            device_spec=_XKB_USE_CORE_KBD,
+            affect_which=_XKB_KEYMAP_EVENTS,
+            clear=0,
+            select_all=_XKB_KEYMAP_EVENTS,
+            affect_map=_XKB_ALL_MAP_COMPONENTS,
+            map=_XKB_ALL_MAP_COMPONENTS,
+        )
+        display.sync()
+    except error.XError as exc:
+        log.debug("XKB unavailable: %s", exc)
+        return None
+    return int(info.first_event)
+
+
+def _detectable_auto_repeat(display: Any) -> bool:
+    """Ask XKB to report a held key as presses without releases (after ``_use_xkb``)."""
+    from Xlib import error
+
+    info = display.query_extension("XKEYBOARD")
+    _, _, per_client_flags = _xkb_requests()
+    try:
+        flags = per_client_flags(
             display=display.display,
             opcode=info.major_opcode,
             device_spec=_XKB_USE_CORE_KBD,
