@@ -254,11 +254,12 @@ class X11HotkeyListener:
     Threading: ``start`` and ``stop`` from one thread at a time (the daemon's main or
     controller thread). ``on_press`` and ``on_release`` run on the reader thread, in
     order, one release after each press; they must only enqueue (while they run, later
-    hotkey events wait; the user's other keys do not). Errors: ``start`` raises
-    ``HotkeyTaken`` when another client holds the grab and ``BackendUnavailable`` when
-    there is no display or the layout cannot express the hotkey; after ``start`` the
-    reader thread logs problems (a lost display, a grab taken after a keymap change) and
-    never raises into the caller.
+    hotkey events wait; the grab is asynchronous, so the keyboard never freezes).
+
+    Errors: ``start`` raises ``HotkeyTaken`` when another client holds the grab and
+    ``BackendUnavailable`` when there is no display or the layout cannot express the
+    hotkey; after ``start`` the reader thread logs problems (a lost display, a grab taken
+    after a keymap change) and never raises into the caller.
     """
 
     def __init__(
@@ -368,6 +369,7 @@ class X11HotkeyListener:
                     remap = True  # the same for a client that uses XKB
             if remap:
                 self._regrab(display)
+                continue  # its round trips may have queued events: read them first
             timeout = REPEAT_PAIR_WAIT if self._filter.waiting else None
             ready, _, _ = select.select([fd, self._wake_r], [], [], timeout)
             if self._wake_r in ready:
@@ -396,11 +398,14 @@ class X11HotkeyListener:
         root = display.screen().root
         for keycode, mask in self._grabs - wanted:
             root.ungrab_key(keycode, mask)
-        self._grabs = wanted
+        kept = self._grabs & wanted
+        self._grabs = kept
         try:
-            _grab_all(display, wanted, self.hotkey)
+            _grab_all(display, wanted - kept, self.hotkey)
         except HotkeyTaken as exc:
-            log.warning("after a keymap change: %s", exc.message)
+            log.warning("after a keymap change: %s (it works only where it did)", exc.message)
+            return
+        self._grabs = wanted
         log.info("hotkey %s grabbed again after a keymap change", self.hotkey)
 
 
@@ -440,7 +445,7 @@ def _grab(display: Any, hotkey: Hotkey) -> frozenset[tuple[int, int]]:
 
 
 def _grab_all(display: Any, grabs: Iterable[tuple[int, int]], hotkey: Hotkey) -> None:
-    """Grab each combination; on BadAccess undo them all and raise ``HotkeyTaken``."""
+    """Grab each combination; on BadAccess undo these grabs and raise ``HotkeyTaken``."""
     from Xlib import X, error
 
     hotkey_grabs = list(grabs)
