@@ -500,3 +500,26 @@ def test_reload_to_another_hotkey_gives_the_old_one_back(
     xdotool(x_display, "key", "--clearmodifiers", "ctrl+alt+k")
     assert window.wait_for_text("new key", timeout=20) == "new key"
     daemon.wait_for_log("dictation #1 (hotkey): typed")
+
+
+def test_doctor_without_a_daemon_probes_the_hotkey(
+    user_env: dict[str, str], x_display: str
+) -> None:
+    from harness.daemon import run_voicetype
+
+    env = {**user_env, "DISPLAY": x_display}
+    free = run_voicetype(env, "doctor", timeout=60)
+    assert "✓ hotkey: Ctrl+Alt+Space is free: voicetype can grab it\n" in free.stdout
+    holder = _hold_grab_in_subprocess(x_display)
+    try:
+        taken = run_voicetype(env, "doctor", timeout=60)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(10)
+    config = Path(user_env["XDG_CONFIG_HOME"]) / "voicetype" / "config.toml"
+    assert (
+        "✗ hotkey: Ctrl+Alt+Space is taken by another application\n"
+        f"    fix: choose another in [hotkey] dictate ({config}), then run `voicetype reload`\n"
+    ) in taken.stdout
+    assert taken.returncode == 1
