@@ -155,7 +155,7 @@ def check_hotkey(config: Config, env: Mapping[str, str]) -> Check | None:
         from voicetype.control import send_command, socket_path
 
         status = send_command("status", socket_path(), timeout=1.0).get("status", {})
-    except VoicetypeError:
+    except (VoicetypeError, OSError):  # no daemon, or no runtime dir to find one in
         status = {}
     held_by = status.get("hotkey")
     if held_by == str(hotkey):
