@@ -183,7 +183,7 @@ def _check_region(region: str, origin: str) -> str:
     if region and not _REGION_RE.match(region):
         suggestion = re.sub(r"[^a-z0-9]", "", region.lower())
         raise ConfigError(
-            f"{origin}: `region` is {region!r}, which is not an Azure region name",
+            f"{origin}: `region` is {_shown(region)}, which is not an Azure region name",
             f'use the short lower-case name, e.g. "{suggestion or "westeurope"}"',
         )
     return region
@@ -195,18 +195,19 @@ def _check_host(host: str, allow_insecure: bool, origin: str) -> str:
     parts = urlsplit(host)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ConfigError(
-            f"{origin}: `host` is {host!r}, which is not a ws:// or wss:// address",
+            f"{origin}: `host` is {_shown(host)}, which is not a ws:// or wss:// address",
             'write it as "wss://HOST[:PORT]" (or "ws://localhost:PORT" for a local container)',
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(
-            f"{origin}: `host` {host!r} has a path; "
+            f"{origin}: `host` {_shown(host)} has a path; "
             "the Speech SDK accepts only scheme, host and port",
             f'use "{parts.scheme}://{parts.netloc}"',
         )
     if parts.scheme == "ws" and not allow_insecure and not _is_loopback(parts.hostname):
         raise ConfigError(
-            f"{origin}: `host` {host!r} would send your key and audio unencrypted over the network",
+            f"{origin}: `host` {_shown(host)} would send your key and audio unencrypted "
+            "over the network",
             f'use "wss://{parts.netloc}", or set allow_insecure_host = true under [azure] '
             "if you really mean plain ws://",
         )
@@ -358,7 +359,7 @@ def load_config(
     language = get("azure", "language", a.language).strip()
     if not _LANGUAGE_RE.match(language):
         raise ConfigError(
-            f"{origin('azure', 'language')}: `language` is {language!r}, not a language code",
+            f"{origin('azure', 'language')}: `language` is {_shown(language)}, not a language code",
             'use a code such as "en-US", "de-DE" or "zh-CN"',
         )
     timeout = _as_float(get("azure", "timeout_seconds", a.timeout_seconds))
