@@ -28,6 +28,12 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def opened(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o755)
+    return path
+
+
 def private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(0o700)
@@ -47,7 +53,7 @@ def test_runtime_dir_under_a_good_xdg_runtime_dir(tmp_path: Path) -> None:
     ("make", "words"),
     [
         (lambda t: Path("/"), "which other users can access (mode 0755, not 0700)"),
-        (lambda t: private_dir(t / "open").chmod(0o755) or t / "open", "mode 0755"),
+        (lambda t: opened(t / "open"), "mode 0755"),
         (lambda t: t / "missing", "which cannot be used (No such file or directory)"),
         (lambda t: (t / "file").write_text("") or t / "file", "which is not a directory"),
     ],
