@@ -64,8 +64,8 @@ class AzureConfig:
         if not self.region and not self.host:
             raise ConfigError(
                 "No Azure region is configured",
-                f'set `region` under [azure] in {config_path} (e.g. region = "westeurope"), '
-                f"or export {ENV_REGION}=<region>",
+                f'set `region` under [azure] in {config_path} (e.g. region = "westeurope"; '
+                f"or `host` for a speech container), or export {ENV_REGION}=<region>",
             )
 
     @property

@@ -375,3 +375,44 @@ def test_endless_hypotheses_stop_after_20_s_and_type_the_last_one(
         recovered=True,
         notifications=0,
     )
+
+
+# ---------------------------------------------------------------- item 7: install.sh
+
+
+def test_install_script_says_no_key_only_when_there_is_none(user_env: dict[str, str]) -> None:
+    """The closing hint follows what `voicetype config check` sees (installed, not
+    started: VOICETYPE_NO_START=1)."""
+    env = {**user_env, "VOICETYPE_NO_START": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    repo = Path(__file__).resolve().parents[2]
+
+    def install(extra: dict[str, str]) -> list[str]:
+        done = subprocess.run(
+            ["scripts/install.sh"],
+            cwd=repo,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.strip().splitlines()
+
+    without = install({})
+    assert without[-1] == (
+        "voicetype: no key yet: run `voicetype config init`, set key and region (or host) in "
+        "the file it names, then `voicetype reload`"
+    )
+    with_key = install({"AZURE_AI_SPEECH_KEY": "k" * 32, "AZURE_AI_SPEECH_REGION": "westeurope"})
+    assert not any("no key" in line for line in with_key), with_key
+    assert with_key[-1] == (
+        "voicetype: your key is set: press <ctrl>+<alt>+<space> in any window and speak."
+    )
+    no_region = install({"AZURE_AI_SPEECH_KEY": "k" * 32})
+    assert no_region[-1].startswith("voicetype: the key is set but no region: set region in ")
+    with_host = install(
+        {"AZURE_AI_SPEECH_KEY": "k" * 32, "AZURE_AI_SPEECH_HOST": "ws://localhost:5"}
+    )
+    assert with_host[-1].startswith("voicetype: your key is set"), with_host

@@ -76,8 +76,8 @@ _FAILED = {
     ),
     ErrorKind.NOT_CONFIGURED: (
         "No Azure Speech key configured",
-        "Set `key` and `region` in config.toml (run `voicetype config init`), "
-        "or AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION.",
+        "Set `key` and `region` (or `host`) in config.toml (run `voicetype config init`), "
+        "or AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION, then run `voicetype reload`.",
     ),
     ErrorKind.TEXT_TOO_LONG: (
         "The speech service sent too much text",
