@@ -416,3 +416,22 @@ def test_install_script_says_no_key_only_when_there_is_none(user_env: dict[str, 
         {"AZURE_AI_SPEECH_KEY": "k" * 32, "AZURE_AI_SPEECH_HOST": "ws://localhost:5"}
     )
     assert with_host[-1].startswith("voicetype: your key is set"), with_host
+
+
+def test_first_run_says_reload_and_reload_is_enough(
+    faults: FaultLab, text_window: TextWindow
+) -> None:
+    """The first-run notification gives the same instruction as README and install.sh,
+    and following it (key in the file, `voicetype reload`) makes dictation work."""
+    daemon = faults.start(service=False)
+    (call,) = faults.notifications.wait_for(1, 20)
+    assert call.summary == "Set your Azure Speech key to start dictating"
+    assert call.body.endswith("then run `voicetype reload`."), call.body
+    assert "restart" not in call.body
+    daemon.config_path.write_text(
+        TEST_CONFIG + f'[azure]\nkey = "{faults.service.key}"\nhost = "{faults.service.url}"\n'
+    )
+    daemon.config_path.chmod(0o600)
+    reloaded = reload_and_wait(faults, daemon)
+    assert reloaded.summary.startswith("Configuration reloaded"), reloaded
+    faults.prove_dictation(daemon, text_window, 1)
