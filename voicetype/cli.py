@@ -35,7 +35,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Voice typing for the desktop: press the hotkey, speak, and the words "
         "are typed into the window that has focus. Without a command, starts the daemon.",
         epilog="Exit status: 0 ok, 2 usage or configuration error, 3 nothing recognized, "
-        "4 recognition failed, 1 other failure.",
+        "4 recognition failed, 1 other failure (e.g. an unusable runtime directory), "
+        "141 output closed early (| head).",
     )
     parser.add_argument("--version", action="version", version=f"voicetype {__version__}")
     _add_common(parser, None)
