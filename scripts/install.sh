@@ -7,7 +7,8 @@
 #   system python3 with --system-site-packages, so the distro's PyGObject (python3-gi) is
 #   visible (system pip refuses installs: PEP 668), and voicetype installed into it.
 # - ~/.local/bin/voicetype linked to it; then the daemon is started in the background.
-# Set VOICETYPE_NO_START=1 to install without starting.
+# Set VOICETYPE_NO_START=1 to install without starting. The last line says what to do next
+# (add the key, or the region, or just press the hotkey).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,9 +58,29 @@ case ":$PATH:" in
   *) echo "voicetype: note: $BIN is not on your PATH; log out and in again (Debian/Ubuntu add it at login) or use $BIN/voicetype" ;;
 esac
 
-if [ "${VOICETYPE_NO_START:-0}" = "1" ]; then exit 0; fi
+# The next step for this user, from what `voicetype config check` sees: the key hint only
+# when there is no key, the region hint only when neither region nor host is set.
+next_step() {
+  local check hotkey
+  if ! check=$("$BIN/voicetype" config check 2>&1); then
+    echo "voicetype: your configuration needs a fix first:"
+    echo "$check"
+    return
+  fi
+  if grep -q '^key: *(not set)' <<<"$check"; then
+    echo "voicetype: no key yet: run \`voicetype config init\`, set key and region (or host) in the file it names, then \`voicetype reload\`"
+  elif grep -q '^region: *(not set)' <<<"$check" && grep -q '^host: *(Azure cloud)' <<<"$check"; then
+    echo "voicetype: the key is set but no region: set region in $("$BIN/voicetype" config path), then \`voicetype reload\`"
+  else
+    hotkey=$(sed -n 's/^hotkey: *//p' <<<"$check")
+    echo "voicetype: your key is set: press ${hotkey:-the hotkey} in any window and speak."
+  fi
+}
+
+if [ "${VOICETYPE_NO_START:-0}" = "1" ]; then next_step; exit 0; fi
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "voicetype: no desktop session here (DISPLAY is unset); start it from your desktop with: voicetype"
+  next_step
   exit 0
 fi
 if "$BIN/voicetype" status >/dev/null 2>&1; then  # an older voicetype runs: replace it
@@ -67,5 +88,5 @@ if "$BIN/voicetype" status >/dev/null 2>&1; then  # an older voicetype runs: rep
   for _ in $(seq 50); do "$BIN/voicetype" status >/dev/null 2>&1 || break; sleep 0.1; done
 fi
 setsid "$BIN/voicetype" >/dev/null 2>&1 </dev/null &
-echo "voicetype: started. Look for the microphone icon in the tray; press Ctrl+Alt+Space and speak."
-echo "voicetype: no key yet? run \`voicetype config init\`, set key and region in the file it names, then \`voicetype reload\`"
+echo "voicetype: started. Look for the microphone icon in the tray."
+next_step

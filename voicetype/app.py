@@ -155,8 +155,9 @@ class Daemon:
         path = self.config.path
         return Message(
             "Set your Azure Speech key to start dictating",
-            f"Put `key` and `region` under [azure] in {path} (tray menu → Open configuration), "
-            "or set AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION, then restart voicetype.",
+            f"Put `key` and `region` (or `host`, for a speech container) under [azure] in "
+            f"{path} (tray menu → Open configuration), or set AZURE_AI_SPEECH_KEY and "
+            "AZURE_AI_SPEECH_REGION, then run `voicetype reload`.",
         )
 
     def _make_recognizer(self) -> Recognizer | None:

@@ -1,7 +1,8 @@
 """Command line: ``voicetype [run]``, ``once``, ``config``; the one error boundary for commands.
 
 Exit statuses: 0 success; 2 usage or configuration error; 3 nothing recognized (no match);
-4 recognition failed; 1 any other failure (with a message, never a traceback).
+4 recognition failed; 1 any other failure (with a message, never a traceback), including
+an unusable runtime directory; 141 stdout was closed early (``| head -1``): nothing printed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_NO_MATCH = 3
 EXIT_RECOGNITION_FAILED = 4
+EXIT_PIPE_CLOSED = 141  # what a shell reports for a tool stopped by SIGPIPE (`| head -1`)
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Voice typing for the desktop: press the hotkey, speak, and the words "
         "are typed into the window that has focus. Without a command, starts the daemon.",
         epilog="Exit status: 0 ok, 2 usage or configuration error, 3 nothing recognized, "
-        "4 recognition failed, 1 other failure.",
+        "4 recognition failed, 1 other failure (e.g. an unusable runtime directory), "
+        "141 output closed early (| head).",
     )
     parser.add_argument("--version", action="version", version=f"voicetype {__version__}")
     _add_common(parser, None)
@@ -134,32 +137,21 @@ def _add_common(parser: argparse.ArgumentParser, default: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The CLI's one error boundary: every failure becomes one message and an exit status
+    (module doc; ``EXIT_PIPE_CLOSED`` when stdout was closed early, silently)."""
     parser = _build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    path = resolve_config_path(args.config, os.environ)
     try:
-        if args.command == "config":
-            return _config_command(args.config_command, path)
-        if args.command in ("dictate", "status", "toggle", "quit", "reload"):
-            return _control(args.command)
-        if args.command == "doctor":
-            from voicetype.doctor import run_doctor
-
-            return run_doctor(path)
-        if args.command == "autostart":
-            return _autostart(args.action)
-        from voicetype.keystore import read_key
-
-        config = load_config(path, keyring=read_key)
-        if args.command == "once":
-            return _once(config, args.file, args.print)
-        from voicetype.app import run_daemon
-
-        return run_daemon(config, verbose=args.verbose)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a reader that went away (`| head -1`) shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
     except ConfigError as exc:
         print(f"voicetype: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -168,6 +160,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the boundary: a bug must still end in one line, not a traceback
+        log.debug("internal error", exc_info=True)
+        print(
+            f"voicetype: internal error: {type(exc).__name__}: {str(exc)[:200]}\n"
+            "  Fix: run the command again with -v for details, and report it",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    path = resolve_config_path(args.config, os.environ)
+    if args.command == "config":
+        return _config_command(args.config_command, path)
+    if args.command in ("dictate", "status", "toggle", "quit", "reload"):
+        return _control(args.command)
+    if args.command == "doctor":
+        from voicetype.doctor import run_doctor
+
+        return run_doctor(path)
+    if args.command == "autostart":
+        return _autostart(args.action)
+    from voicetype.keystore import read_key
+
+    config = load_config(path, keyring=read_key)
+    if args.command == "once":
+        return _once(config, args.file, args.print)
+    from voicetype.app import run_daemon
+
+    return run_daemon(config, verbose=args.verbose)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _autostart(action: str) -> int:

@@ -64,8 +64,8 @@ class AzureConfig:
         if not self.region and not self.host:
             raise ConfigError(
                 "No Azure region is configured",
-                f'set `region` under [azure] in {config_path} (e.g. region = "westeurope"), '
-                f"or export {ENV_REGION}=<region>",
+                f'set `region` under [azure] in {config_path} (e.g. region = "westeurope"; '
+                f"or `host` for a speech container), or export {ENV_REGION}=<region>",
             )
 
     @property
@@ -183,7 +183,7 @@ def _check_region(region: str, origin: str) -> str:
     if region and not _REGION_RE.match(region):
         suggestion = re.sub(r"[^a-z0-9]", "", region.lower())
         raise ConfigError(
-            f"{origin}: `region` is {region!r}, which is not an Azure region name",
+            f"{origin}: `region` is {_shown(region)}, which is not an Azure region name",
             f'use the short lower-case name, e.g. "{suggestion or "westeurope"}"',
         )
     return region
@@ -195,18 +195,19 @@ def _check_host(host: str, allow_insecure: bool, origin: str) -> str:
     parts = urlsplit(host)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ConfigError(
-            f"{origin}: `host` is {host!r}, which is not a ws:// or wss:// address",
+            f"{origin}: `host` is {_shown(host)}, which is not a ws:// or wss:// address",
             'write it as "wss://HOST[:PORT]" (or "ws://localhost:PORT" for a local container)',
         )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError(
-            f"{origin}: `host` {host!r} has a path; "
+            f"{origin}: `host` {_shown(host)} has a path; "
             "the Speech SDK accepts only scheme, host and port",
             f'use "{parts.scheme}://{parts.netloc}"',
         )
     if parts.scheme == "ws" and not allow_insecure and not _is_loopback(parts.hostname):
         raise ConfigError(
-            f"{origin}: `host` {host!r} would send your key and audio unencrypted over the network",
+            f"{origin}: `host` {_shown(host)} would send your key and audio unencrypted "
+            "over the network",
             f'use "wss://{parts.netloc}", or set allow_insecure_host = true under [azure] '
             "if you really mean plain ws://",
         )
@@ -222,6 +223,60 @@ def _is_loopback(hostname: str) -> bool:
         return False
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a real configuration is a few hundred bytes
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path} is {size:,} bytes; a voicetype configuration is a few hundred",
+                "point --config or VOICETYPE_CONFIG at the right file, "
+                "or start again from `voicetype config init`",
+            )
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"Cannot read {path}: {exc}", "check the file's permissions and encoding (UTF-8)"
+        ) from exc
+
+
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """``tomllib.loads`` with every way it can fail turned into a ``ConfigError``."""
+    fix = (
+        'fix that line (strings need double quotes: key = "…"), or compare with config.example.toml'
+    )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", fix) from exc
+    except RecursionError as exc:  # arrays or inline tables nested thousands deep
+        raise ConfigError(
+            f"{path} is nested too deeply to read",
+            "a voicetype configuration needs only [section] headers and key = value lines; "
+            "compare with config.example.toml",
+        ) from exc
+    except ValueError as exc:  # e.g. an integer with more than 4,300 digits
+        raise ConfigError(
+            f"{path} holds a value too large to read ({str(exc)[:80]})",
+            "use numbers of a sensible size; compare with config.example.toml",
+        ) from exc
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float: out of every range anyway
+        return float("inf")
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, shortened for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def load_config(
     path: Path,
     env: Mapping[str, str] | None = None,
@@ -229,7 +284,8 @@ def load_config(
 ) -> Config:
     """Read, validate and merge the config file at ``path`` with the environment.
 
-    Errors: ``ConfigError`` for unreadable or unparsable files, unknown tables or keys
+    Errors: ``ConfigError`` for unsafe, unreadable, oversized or unparsable files (nesting
+    or numbers too large for the parser included), unknown tables or keys
     (with a suggestion), wrong types or values. Environment variables
     (``AZURE_AI_SPEECH_KEY``/``_REGION``/``_HOST``) win over the file. The key comes from
     the environment, else the file, else ``keyring()`` (called only then; it returns ""
@@ -243,20 +299,11 @@ def load_config(
     if path.exists() and not exists:
         raise ConfigError(f"{path} is not a file", "point --config or VOICETYPE_CONFIG at a file")
     if exists:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"Cannot read {path}: {exc}", "check the file's permissions and encoding (UTF-8)"
-            ) from exc
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                f"{path} is not valid TOML: {exc}",
-                'fix that line (strings need double quotes: key = "…"), '
-                "or compare with config.example.toml",
-            ) from exc
+        unsafe = unsafe_config_file(path)
+        if unsafe is not None:
+            raise unsafe
+        text = _read_text(path)
+        data = _parse_toml(path, text)
     locate = _Locator(text)
     values: dict[str, dict[str, Any]] = {}
     for table, content in data.items():
@@ -283,7 +330,7 @@ def load_config(
             ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
             if not ok:
                 raise ConfigError(
-                    f"{where}: [{table}] {key} = {value!r} has the wrong type",
+                    f"{where}: [{table}] {key} = {_shown(value)} has the wrong type",
                     f"`{key}` must be {allowed}",
                 )
         values[table] = dict(content)
@@ -312,10 +359,10 @@ def load_config(
     language = get("azure", "language", a.language).strip()
     if not _LANGUAGE_RE.match(language):
         raise ConfigError(
-            f"{origin('azure', 'language')}: `language` is {language!r}, not a language code",
+            f"{origin('azure', 'language')}: `language` is {_shown(language)}, not a language code",
             'use a code such as "en-US", "de-DE" or "zh-CN"',
         )
-    timeout = float(get("azure", "timeout_seconds", a.timeout_seconds))
+    timeout = _as_float(get("azure", "timeout_seconds", a.timeout_seconds))
     if not 2 <= timeout <= 60:
         raise ConfigError(
             f"{origin('azure', 'timeout_seconds')}: `timeout_seconds` is {timeout:g}",
@@ -343,7 +390,7 @@ def load_config(
     method = get("typing", "method", "auto")
     if method not in TYPING_METHODS:
         raise ConfigError(
-            f"{origin('typing', 'method')}: [typing] method = {method!r} is not allowed"
+            f"{origin('typing', 'method')}: [typing] method = {_shown(method)} is not allowed"
             + _did_you_mean(method, list(TYPING_METHODS)),
             'use "auto", "type" or "paste"',
         )
@@ -361,6 +408,74 @@ def load_config(
         log=LogConfig(include_text=get("log", "include_text", False)),
         file_exists=exists,
     )
+
+
+def unsafe_config_file(
+    path: Path, uid: int | None = None, home: Path | None = None
+) -> ConfigError | None:
+    """Why the configuration file at ``path`` must not be used, as OpenSSH judges its own
+    files: the file and every directory above it (up to and including ``home``, else up
+    to ``/``) must be owned by the user or root and writable by no one else (a
+    directory with the sticky bit, such as /tmp, is fine: others cannot replace a file
+    they do not own there). Symbolic links are followed and both paths are checked. The returned
+    error names the file and the exact ``chmod``/``chown`` to run. None when the file is
+    safe, or on systems without POSIX permissions."""
+    if os.name != "posix":
+        return None
+    uid = os.getuid() if uid is None else uid
+    try:
+        home = (home or Path.home()).resolve()
+    except (RuntimeError, OSError):
+        home = None
+    literal = Path(os.path.abspath(path))
+    seen: set[Path] = set()
+    for start in (literal, literal.resolve()):
+        entry: Path | None = start
+        while entry is not None and entry not in seen:
+            seen.add(entry)
+            problem = _unsafe_entry(path, entry, uid)
+            if problem is not None:
+                return problem
+            entry = None if entry == home or entry.parent == entry else entry.parent
+    return None
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _unsafe_entry(config: Path, entry: Path, uid: int) -> ConfigError | None:
+    import stat
+
+    try:
+        st = entry.lstat()
+    except OSError:
+        return None  # vanished meanwhile: reading it will say so
+    why = "so another user could change where voicetype sends your key and audio"
+    if st.st_uid not in (uid, 0):
+        what = "it" if entry == Path(os.path.abspath(config)) else str(entry)
+        return ConfigError(
+            f"voicetype refuses the configuration file {config}: {what} belongs to "
+            f"another user ({_user_name(st.st_uid)}), {why}",
+            f"run `sudo chown {_user_name(uid)} {entry}` if it is really yours, "
+            "or write your own with `voicetype config init`",
+        )
+    if stat.S_ISLNK(st.st_mode):
+        return None  # a link's own mode means nothing; its target is checked too
+    if st.st_mode & 0o022 and not (stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX):
+        who = {0o022: "its group and others", 0o020: "its group", 0o002: "others"}
+        what = "it" if entry == Path(os.path.abspath(config)) else str(entry)
+        return ConfigError(
+            f"voicetype refuses the configuration file {config}: {what} is writable by "
+            f"{who[st.st_mode & 0o022]} (permissions {stat.S_IMODE(st.st_mode):04o}), {why}",
+            f"run `chmod go-w {entry}`",
+        )
+    return None
 
 
 def exposed_key_file(config: Config) -> ConfigError | None:

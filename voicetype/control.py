@@ -24,8 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from voicetype.errors import VoicetypeError
 
 log = logging.getLogger(__name__)
@@ -44,16 +42,18 @@ class NotRunning(ControlUnavailable):
 
 
 def runtime_dir() -> Path:
-    """The per-user runtime directory for voicetype, created 0700."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or platformdirs.user_runtime_dir()
-    path = Path(base) / "voicetype"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-    return path
+    """The per-user runtime directory for voicetype, created 0700 and checked; raises
+    ``voicetype.runtime.RuntimeDirError`` (a ``VoicetypeError``) when it is unsafe or
+    unusable (see ``voicetype.runtime``)."""
+    from voicetype.runtime import runtime_dir as checked_runtime_dir
+
+    return checked_runtime_dir()
 
 
 def socket_path() -> Path:
-    return runtime_dir() / "control.sock"
+    from voicetype.runtime import SOCKET_NAME
+
+    return runtime_dir() / SOCKET_NAME
 
 
 class InstanceLock:

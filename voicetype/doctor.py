@@ -242,9 +242,8 @@ def check_log() -> Check:
     directory = log_dir()
     path = directory / "voicetype.log"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8"):
-            pass
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     except OSError as exc:
         return Check("log file", False, f"{path}: {exc.strerror}", f"make {directory} writable")
     return Check("log file", True, str(path))

@@ -2,12 +2,18 @@
 
 The key is never logged (nothing logs it; ``KeyFilter`` scrubs it as a second guard).
 Recognized text is logged only when ``[log] include_text`` is on (the controller decides).
+The log directory is kept 0700 and every log file 0600 (new, rotated and existing ones:
+``setup_logging`` tightens what an older version left 0755/0644), so no other local
+user can read the log.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -48,6 +54,37 @@ class KeyFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A ``RotatingFileHandler`` whose files (the first one and each one a rotation starts)
+    are created readable and writable by the owner only, whatever the umask."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # the handler keeps the stream open and closes it itself
+        stream = open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        assert isinstance(stream, io.TextIOWrapper)
+        return stream
+
+
+def make_private(directory: Path) -> None:
+    """Create ``directory`` (and missing parents) 0700; make it 0700 and every
+    ``voicetype.log*`` file in it 0600 if they are looser. Raises ``OSError`` when the
+    directory cannot be created; files that cannot be changed are left as they are."""
+    old_umask = os.umask(0o077)
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    finally:
+        os.umask(old_umask)
+    if stat.S_IMODE(directory.stat().st_mode) != 0o700:
+        os.chmod(directory, 0o700)
+    for path in directory.glob(LOG_NAME + "*"):
+        try:
+            if path.is_file() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+                os.chmod(path, 0o600)
+        except OSError:
+            continue
+
+
 def scrub_secret(key: str) -> None:
     """Also keep ``key`` out of every log handler set up by ``setup_logging`` (a key that
     arrived with a configuration reload)."""
@@ -76,8 +113,8 @@ def setup_logging(directory: Path, verbose: bool, key: str = "") -> tuple[Path |
     root.addHandler(stderr)
     path = directory / LOG_NAME
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        make_private(directory)
+        handler = PrivateRotatingFileHandler(
             path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
         )
     except OSError as exc:

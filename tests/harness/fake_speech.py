@@ -50,7 +50,7 @@ BYTES_PER_SECOND = 32_000  # 16 kHz mono 16-bit, what the SDK sends
 _RIFF_HEADER = 44
 _HNS_PER_BYTE = 10_000_000 / BYTES_PER_SECOND  # Offset/Duration are in 100-ns units
 
-Mode = Literal["answer", "http", "silent", "drop", "raw"]
+Mode = Literal["answer", "http", "silent", "drop", "raw", "endless"]
 Trigger = Literal["end_of_audio", "first_audio"]
 
 # RecognitionStatus values the SDK understands (Success gives text, the next three NoMatch,
@@ -143,6 +143,14 @@ class Behaviour:
         return cls(mode="drop", drop_after_bytes=after_bytes, abrupt=abrupt)
 
     @classmethod
+    def endless(cls, text: str = "and then", *, every: float = 0.2) -> Behaviour:
+        """Hostile: from the first audio frame on, send a ``speech.hypothesis`` every
+        ``every`` seconds (wall clock), each one word longer (the words of ``text`` over and
+        over), and never a final answer. Every hypothesis sent is recorded in
+        ``Turn.hypotheses_sent``."""
+        return cls(mode="endless", text=text, hypothesis_interval=every)
+
+    @classmethod
     def raw(cls, *frames: str | bytes, delay: float = 0.0) -> Behaviour:
         """Send these frames verbatim at the trigger (for invalid or truncated answers).
 
@@ -164,6 +172,7 @@ class Turn:
     first_audio_at: float | None = None
     end_of_audio_at: float | None = None
     answered_at: float | None = None  # when the last answer frame left
+    hypotheses_sent: list[str] = field(default_factory=list)  # ``Behaviour.endless``
     context: dict[str, Any] = field(default_factory=dict)  # the speech.context JSON
 
     @property
@@ -514,6 +523,9 @@ class _Session:
         b = turn.behaviour
         if b.mode == "drop":
             return
+        if b.mode == "endless":
+            await self.endless(turn)
+            return
         await self.service_wait(turn)
         if b.delay:
             await asyncio.sleep(b.delay)
@@ -543,6 +555,25 @@ class _Session:
         if b.send_turn_end:
             await self.send(turn, "turn.end", {})
         self.finish(turn)
+
+    async def endless(self, turn: Turn) -> None:
+        """``Behaviour.endless``: hypotheses until the connection closes (this task is
+        cancelled then)."""
+        b = turn.behaviour
+        words = (b.text or "and then").split()
+        await self.send(turn, "speech.startDetected", {"Offset": 0})
+        count = 0
+        while True:
+            count += 1
+            shown = " ".join(words[i % len(words)] for i in range(count))
+            duration = int(len(turn.pcm) * _HNS_PER_BYTE)
+            await self.send(
+                turn, "speech.hypothesis", {"Text": shown, "Offset": 0, "Duration": duration}
+            )
+            with self.service._cond:
+                turn.hypotheses_sent.append(shown)
+                self.service._cond.notify_all()
+            await asyncio.sleep(b.hypothesis_interval or 0.2)
 
     async def service_wait(self, turn: Turn) -> None:
         """Wait for the behaviour's trigger, polling the turn on the loop (no extra thread)."""
@@ -622,7 +653,12 @@ def _headers(headers: Headers) -> dict[str, str]:
 
 
 def _copy_turn(turn: Turn) -> Turn:
-    return replace(turn, messages=list(turn.messages), audio=bytearray(turn.audio))
+    return replace(
+        turn,
+        messages=list(turn.messages),
+        audio=bytearray(turn.audio),
+        hypotheses_sent=list(turn.hypotheses_sent),
+    )
 
 
 @contextmanager

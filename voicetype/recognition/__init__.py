@@ -33,6 +33,7 @@ class ErrorKind(enum.Enum):
     MICROPHONE_UNAVAILABLE = "microphone_unavailable"
     AUDIO_FILE = "audio_file"  # unreadable or not a 16-bit PCM WAV
     NOT_CONFIGURED = "not_configured"  # no key / region / host
+    TEXT_TOO_LONG = "text_too_long"  # the service sent more than the text cap: nothing typed
     INTERNAL = "internal"  # anything else the SDK reports
 
 

@@ -13,6 +13,15 @@ no sign of the service (connection, speech start/end, hypothesis) for
 ``AzureConfig.timeout_seconds``, by calling ``stop_continuous_recognition_async`` (which also
 stops a one-shot recognition). ``SPEECH-StopRecognitionTimeoutInSeconds`` = 0 makes that stop,
 and the destruction of the SDK recognizer, immediate (with the default, each took ~1 s more).
+
+Bounds on what the service sends. A service that keeps sending hypotheses (every 0.2 s, say)
+never lets the idle watchdog fire; ``max_listen_seconds`` (default 20 s) ends any recognition
+that long after it started, and the result is what was recognized so far: the final answer if
+it arrives while the SDK stops (within 2 s), else the last hypothesis, else ``NoMatch``.
+Recognized text (final or hypothesis) longer than ``max_chars`` (default 10,000) is refused:
+``Failed(TEXT_TOO_LONG)``; the service's JSON answer is measured before it is parsed, so an
+oversized answer is never parsed or kept (the SDK itself still holds it while it decodes it:
+with a 50 MB answer its native memory peaked at ~560 MB before voicetype saw the result).
 """
 
 from __future__ import annotations
@@ -44,12 +53,21 @@ from voicetype.recognition import (
     Recognized,
     WavFile,
 )
+from voicetype.recognition.messages import too_long_detail
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_PROPERTY = "SPEECH-StopRecognitionTimeoutInSeconds"
 # How long recognize_once still waits for the SDK after asking it to stop.
 _STOP_GRACE_SECONDS = 2.0
+# The longest text accepted from the service (characters), and the longest one recognition
+# may listen, whatever the service does.
+DEFAULT_MAX_CHARS = 10_000
+MAX_LISTEN_SECONDS = 20.0
+# The JSON of an answer whose text fits the cap is at most this long: every character may be
+# escaped as a surrogate pair (12 characters), plus the other fields.
+_JSON_PER_CHAR = 12
+_JSON_OVERHEAD = 65_536
 
 # ------------------------------------------------------------------ pure mapping
 
@@ -215,16 +233,21 @@ def check_wav(path: Any) -> str | None:
     return None
 
 
-def map_result(result: Any, secrets: tuple[str, ...]) -> RecognitionResult:
+def map_result(
+    result: Any, secrets: tuple[str, ...], max_chars: int = DEFAULT_MAX_CHARS
+) -> RecognitionResult:
     """Map an SDK ``SpeechRecognitionResult`` to exactly one result.
 
     Recognized text is returned exactly as the SDK decoded it. An empty text counts as
-    ``NoMatch(NOT_RECOGNIZED)`` (nothing to type). ``Canceled`` with ``EndOfStream`` means the
-    audio ended before anything was recognized.
+    ``NoMatch(NOT_RECOGNIZED)`` (nothing to type); a text longer than ``max_chars`` is
+    ``Failed(TEXT_TOO_LONG)``. ``Canceled`` with ``EndOfStream`` means the audio ended
+    before anything was recognized.
     """
     reason = result.reason
     if reason == speechsdk.ResultReason.RecognizedSpeech:
-        text = _display_text(result)
+        text = whole_text(result, "DisplayText", max_chars)
+        if text is None:
+            return Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(max_chars))
         if text:
             return Recognized(text)
         return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the service recognized no words")
@@ -238,19 +261,26 @@ def map_result(result: Any, secrets: tuple[str, ...]) -> RecognitionResult:
     return Failed(ErrorKind.INTERNAL, f"unexpected result from the Speech SDK: {reason}")
 
 
-def _display_text(result: Any) -> str:
-    """The recognized text, whole: ``DisplayText`` from the service's JSON answer.
+def whole_text(result: Any, field: str, max_chars: int) -> str | None:
+    """The recognized text, whole, or None when it is longer than ``max_chars``.
 
     ``result.text`` is cut by the SDK at 2,047 UTF-8 bytes (measured with SDK 1.53), so a
-    long dictation would lose its end; the JSON property is not. Falls back to
-    ``result.text`` when the JSON is missing or has no ``DisplayText``.
+    long dictation would lose its end; ``field`` of the service's JSON answer
+    (``DisplayText`` for a final result, ``Text`` for a hypothesis) is not. The JSON is
+    measured before it is parsed: one too long for ``max_chars`` characters is never parsed.
+    Falls back to ``result.text`` when the JSON is missing, invalid or lacks ``field``.
     """
     text = str(result.text or "")
+    raw = str(getattr(result, "json", "") or "")
+    if len(raw) > max_chars * _JSON_PER_CHAR + _JSON_OVERHEAD:
+        return None
     try:
-        display = json.loads(getattr(result, "json", "") or "{}").get("DisplayText")
-    except (ValueError, AttributeError):
-        return text
-    return display if isinstance(display, str) and len(display) >= len(text) else text
+        value = json.loads(raw or "{}").get(field)
+    except (ValueError, RecursionError, AttributeError):  # invalid, nested too deep, not {}
+        value = None
+    if isinstance(value, str) and len(value) >= len(text):
+        text = value
+    return text if len(text) <= max_chars else None
 
 
 # ------------------------------------------------------------------ the recognizer
@@ -266,10 +296,21 @@ class _Run:
     error: BaseException | None = None
     done: bool = False
     cancelled: bool = False
+    hypothesis: str = ""  # the last hypothesis within the text cap
+    hypothesis_too_long: bool = False
 
     def touch(self, _evt: object = None) -> None:
         with self.cond:
             self.last_activity = time.monotonic()
+            self.cond.notify_all()
+
+    def hypothesize(self, text: str | None) -> None:
+        with self.cond:
+            self.last_activity = time.monotonic()
+            if text is None:
+                self.hypothesis_too_long = True
+            elif text:
+                self.hypothesis, self.hypothesis_too_long = text, False
             self.cond.notify_all()
 
 
@@ -286,7 +327,8 @@ class AzureRecognizer:
 
     Threading: ``recognize_once`` is for one thread at a time (the controller thread);
     a second concurrent call raises ``RuntimeError``. It blocks for at most about
-    ``config.timeout_seconds`` after the service last showed a sign of life, plus 2 s.
+    ``config.timeout_seconds`` after the service last showed a sign of life, and at most
+    ``max_listen_seconds`` in all, plus 2 s (see the module doc for what it returns then).
     ``cancel`` and ``close`` may be called from any thread and never block for long:
     ``cancel`` makes a running ``recognize_once`` return ``Failed(SERVICE_TIMEOUT)`` within
     ~0.1 s (or the result if it was already known), and does nothing when none runs;
@@ -296,11 +338,20 @@ class AzureRecognizer:
     """
 
     def __init__(
-        self, config: AzureConfig, on_speech_end: Callable[[], None] | None = None
+        self,
+        config: AzureConfig,
+        on_speech_end: Callable[[], None] | None = None,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        max_listen_seconds: float = MAX_LISTEN_SECONDS,
     ) -> None:
         """``on_speech_end`` runs on an SDK thread when the service hears the speech end
-        (the icon's "recognizing"); it must be fast and must not raise."""
+        (the icon's "recognizing"); it must be fast and must not raise. ``max_chars`` and
+        ``max_listen_seconds`` bound what the service can make voicetype keep and how long
+        the microphone stays open (module doc)."""
         self._config = config
+        self._max_chars = max_chars
+        self._max_listen = max_listen_seconds
         self._on_speech_end = on_speech_end
         self._secrets = (config.key,)
         self._lock = threading.Lock()  # held while recognize_once runs
@@ -394,9 +445,12 @@ class AzureRecognizer:
             recognizer.session_started,
             recognizer.speech_start_detected,
             recognizer.speech_end_detected,
-            recognizer.recognizing,
         ):
             signal.connect(run.touch)
+        cap = self._max_chars
+        recognizer.recognizing.connect(
+            lambda evt: run.hypothesize(whole_text(evt.result, "Text", cap))
+        )
         if self._on_speech_end is not None:
             hook = self._on_speech_end
             recognizer.speech_end_detected.connect(lambda _evt: hook())
@@ -437,19 +491,23 @@ class AzureRecognizer:
 
         threading.Thread(target=collect, name="azure-result", daemon=True).start()
         idle = self._config.timeout_seconds
+        until = time.monotonic() + self._max_listen
         with run.cond:
             while not run.done and not run.cancelled:
-                remaining = run.last_activity + idle - time.monotonic()
+                remaining = min(run.last_activity + idle, until) - time.monotonic()
                 if remaining <= 0:
                     break
                 run.cond.wait(remaining)
             if run.done:
                 return self._outcome(run, audio)
-            why = (
-                "cancelled"
-                if run.cancelled
-                else f"no answer from the speech service for {idle:g} s"
-            )
+            now = time.monotonic()
+            capped = not run.cancelled and now < run.last_activity + idle
+            if run.cancelled:
+                why = "cancelled"
+            elif capped:
+                why = f"still listening after {self._max_listen:g} s"
+            else:
+                why = f"no answer from the speech service for {idle:g} s"
         log.info("stopping the recognition: %s", why)
         try:
             recognizer.stop_continuous_recognition_async()
@@ -459,12 +517,27 @@ class AzureRecognizer:
             finished = run.cond.wait_for(lambda: run.done, _STOP_GRACE_SECONDS)
             if finished and run.result is not None and _is_final(run.result):
                 return self._outcome(run, audio)  # the answer raced the stop: keep it
-        return Failed(ErrorKind.SERVICE_TIMEOUT, why)
+            hypothesis, too_long = run.hypothesis, run.hypothesis_too_long
+        if not capped:
+            return Failed(ErrorKind.SERVICE_TIMEOUT, why)
+        log.warning(
+            "stopped listening after %g s (the utterance had not ended): "
+            "what was recognized so far is the result",
+            self._max_listen,
+        )
+        if too_long:
+            return Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(self._max_chars))
+        if hypothesis:
+            return Recognized(hypothesis)
+        return NoMatch(
+            NoMatchReason.NOT_RECOGNIZED,
+            f"nothing was recognized in {self._max_listen:g} s of listening",
+        )
 
     def _outcome(self, run: _Run, audio: AudioInput) -> RecognitionResult:
         if run.error is not None:
             return classify_exception(run.error, audio, self._secrets)
-        return map_result(run.result, self._secrets)
+        return map_result(run.result, self._secrets, self._max_chars)
 
     def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
         """Drop the SDK objects; if the SDK is still busy, let its result thread do it."""

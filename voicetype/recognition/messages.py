@@ -76,8 +76,12 @@ _FAILED = {
     ),
     ErrorKind.NOT_CONFIGURED: (
         "No Azure Speech key configured",
-        "Set `key` and `region` in config.toml (run `voicetype config init`), "
-        "or AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION.",
+        "Set `key` and `region` (or `host`) in config.toml (run `voicetype config init`), "
+        "or AZURE_AI_SPEECH_KEY and AZURE_AI_SPEECH_REGION, then run `voicetype reload`.",
+    ),
+    ErrorKind.TEXT_TOO_LONG: (
+        "The speech service sent too much text",
+        "the service sent a text longer than 10,000 characters; nothing was typed.",
     ),
     ErrorKind.INTERNAL: (
         "Recognition failed",
@@ -92,4 +96,18 @@ def describe_no_match(result: NoMatch) -> Message:
 
 def describe_failure(result: Failed) -> Message:
     summary, body = _FAILED[result.kind]
+    if result.kind is ErrorKind.TEXT_TOO_LONG and result.detail:
+        body = f"{result.detail}. {_TOO_LONG_FIX}"  # the detail names the cap in force
+    elif result.kind is ErrorKind.TEXT_TOO_LONG:
+        body = f"{body} {_TOO_LONG_FIX}"
     return Message(summary, body)
+
+
+_TOO_LONG_FIX = (
+    "Dictate again; if it keeps happening, check the speech service (`host` in config.toml)."
+)
+
+
+def too_long_detail(max_chars: int) -> str:
+    """The words for ``Failed(TEXT_TOO_LONG)``: the cap and that nothing was typed."""
+    return f"the service sent a text longer than {max_chars:,} characters; nothing was typed"
