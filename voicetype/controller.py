@@ -440,9 +440,10 @@ class Controller:
         text: str | None,
         final: tuple[State, str],
     ) -> None:
-        """Record and log the dictation, then show its final state (``status`` read after
-        that state already sees this record)."""
+        """Record the dictation, close the session, then log it and show its final state:
+        whoever sees either (``status``, the log) can press again and sees this record."""
         self.last = record
+        self._end_session()
         self._log_line(number, source, record, text)
         self._finish(*final)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -598,3 +599,30 @@ def test_nothing_to_type_without_notifications_goes_to_the_tooltip() -> None:
         State.IDLE,
         "Nothing to type: No dictation is kept: the last one was typed.",
     )
+
+
+def test_a_press_once_the_dictation_is_logged_is_never_lost() -> None:
+    """Whoever waits for the dictation's log line (scripts, the soak test) may press at
+    once: the session closes before the line is written."""
+    controller, inserter = make(Recognized("one"), Recognized("two"))
+    presses: list[Press] = []
+
+    class PressOnLogLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("dictation #1 ") and not presses:
+                presses.append(controller.press("command"))
+
+    handler = PressOnLogLine()
+    logger = logging.getLogger("voicetype.controller")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        controller.submit_dictate()
+        drain(controller)
+        drain(controller)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert presses[0].wait(1) is PressOutcome.STARTED
+    assert [t for t, _ in inserter.typed] == ["one", "two"]
