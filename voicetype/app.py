@@ -385,8 +385,8 @@ class Daemon:
         self.reload(done)
         if not finished.wait(max(0.0, deadline - time.monotonic())):
             return {
-                "message": f"reloading {self.config.path} once the dictation under way "
-                "is over; the result is shown as a notification",
+                "message": f"still reloading {self.config.path} (voicetype is busy, e.g. "
+                "with a dictation); the result is shown as a notification",
                 "outcome": "queued",
             }
         reloaded, message = result[0]

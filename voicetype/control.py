@@ -150,7 +150,7 @@ class ControlServer:
             queue.SimpleQueue()
         )
         self._stopping = threading.Event()
-        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # wakes the reader
 
     def start(self) -> None:
         if not hasattr(socket, "AF_UNIX"):
@@ -175,7 +175,8 @@ class ControlServer:
         sock.listen(BACKLOG)
         sock.setblocking(False)
         self._sock = sock
-        self._wake_r.setblocking(False)
+        self._wake = socket.socketpair()
+        self._wake[0].setblocking(False)
         self._workers = [
             threading.Thread(target=self._work, name=f"control-{i}", daemon=True)
             for i in range(WORKERS)
@@ -188,10 +189,10 @@ class ControlServer:
     # -- the reading thread -------------------------------------------------------------
 
     def _serve(self) -> None:
-        sock = self._sock
-        assert sock is not None
+        sock, wake = self._sock, self._wake
+        assert sock is not None and wake is not None
         sel = selectors.DefaultSelector()
-        sel.register(self._wake_r, selectors.EVENT_READ)
+        sel.register(wake[0], selectors.EVENT_READ)
         sel.register(sock, selectors.EVENT_READ)
         reading: dict[int, _Reading] = {}
         listening = True
@@ -201,7 +202,7 @@ class ControlServer:
                 soonest = min((r.deadline for r in reading.values()), default=None)
                 timeout = None if soonest is None else max(0.0, soonest - now)
                 for key, _ in sel.select(timeout):
-                    if key.fileobj is self._wake_r:
+                    if key.fileobj is wake[0]:
                         return
                     if key.fileobj is sock:
                         self._accept(sock, sel, reading)
@@ -312,8 +313,9 @@ class ControlServer:
 
     def stop(self) -> None:
         self._stopping.set()
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
+        if self._wake is not None:
+            with contextlib.suppress(OSError):
+                self._wake[1].send(b"x")
         if self._thread is not None:
             self._thread.join(timeout=2)
         for _ in self._workers:
@@ -323,8 +325,10 @@ class ControlServer:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
-        self._wake_r.close()
-        self._wake_w.close()
+        if self._wake is not None:
+            for end in self._wake:
+                end.close()
+            self._wake = None
         self.path.unlink(missing_ok=True)
 
 
