@@ -10,6 +10,8 @@ Reloading: SIGHUP, ``voicetype reload`` and the control command ``reload`` re-re
 configuration file on the controller thread, between dictations. A file that does not
 load leaves every setting as it was and says so (notification naming the file and line);
 a good one replaces the recognizer, the inserter, the hotkey and the feedback settings.
+The control command answers once the reload is over (bounded by its deadline), so a
+``status`` sent after it shows the new state.
 """
 
 from __future__ import annotations
@@ -360,8 +362,8 @@ class Daemon:
             return {"message": "dictation started", "outcome": outcome.value}
         if outcome is None:
             error = (
-                f"voicetype did not take the press within {DICTATE_WAIT:g} s "
-                "(busy reloading?); nothing was started"
+                "voicetype did not take the press in time (it was busy, e.g. reloading); "
+                "nothing was started"
             )
             return {"ok": False, "error": error, "outcome": "no_answer"}
         errors = {
