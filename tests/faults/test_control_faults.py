@@ -44,7 +44,8 @@ def test_silent_and_trickling_clients_do_not_hold_up_status_or_dictate(
         assert reply["message"] == "dictation started"
         assert text_window.wait_for_text("through the crowd", timeout=20) == "through the crowd"
         daemon.wait_for_log("dictation #1 (command): typed")
-        assert load.opened > 9  # the server closed the slow ones after their deadline
+        # the server answers the slow ones "too slow" after 1 s: they reconnect
+        wait_for(lambda: load.opened > 9, 3, "the slow clients to be closed")
     worst = max(latencies)
     print(f"status under 8 silent + 1 trickling clients: max {worst * 1000:.0f} ms")
     assert worst < 0.5, latencies

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from pathlib import Path
 
 
@@ -26,8 +25,7 @@ class Load:
     def __enter__(self) -> Load:
         for t in self.threads:
             t.start()
-        self.ready.wait(5)
-        time.sleep(0.05)  # the server has accepted them (their reads are now pending)
+        self.ready.wait(5)  # all connected: queued ahead of whatever the test sends next
         return self
 
     def __exit__(self, *exc: object) -> None:
