@@ -10,6 +10,8 @@ Reloading: SIGHUP, ``voicetype reload`` and the control command ``reload`` re-re
 configuration file on the controller thread, between dictations. A file that does not
 load leaves every setting as it was and says so (notification naming the file and line);
 a good one replaces the recognizer, the inserter, the hotkey and the feedback settings.
+The control command answers once the reload is over (bounded by its deadline), so a
+``status`` sent after it shows the new state.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -28,7 +32,7 @@ from voicetype import __version__
 from voicetype.autostart import Autostart, select_autostart
 from voicetype.config import Config, exposed_key_file, init_config, load_config, log_dir
 from voicetype.control import ControlServer, ControlUnavailable, InstanceLock
-from voicetype.controller import Controller, ControllerSettings, State
+from voicetype.controller import Controller, ControllerSettings, PressOutcome, State
 from voicetype.errors import BackendUnavailable, ConfigError, VoicetypeError
 from voicetype.hotkeys import HotkeyListener, HotkeyTaken, choose_listener
 from voicetype.insertion import Inserter
@@ -129,7 +133,7 @@ class Daemon:
         self.hotkeys = self._make_hotkeys()
         self.backends = {
             "tray": f"{self.tray.backend} ({'menu' if self.tray.has_menu else 'no menu'})",
-            "typing": type(inserter).__name__ if inserter else "unavailable",
+            "typing": _backend_name(inserter),
             "notifications": type(self.notifier).__name__,
             "hotkey": self._hotkey_status,
         }
@@ -215,11 +219,12 @@ class Daemon:
 
     # ---------------------------------------------------------------- reload
 
-    def reload(self) -> None:
-        """Any thread: re-read the configuration between dictations (see the module doc)."""
-        self.controller.submit_call(self._reload)
+    def reload(self, done: Callable[[bool, str], None] | None = None) -> None:
+        """Any thread: re-read the configuration between dictations (see the module doc);
+        ``done(reloaded, message)`` is called on the controller thread once it is over."""
+        self.controller.submit_call(lambda: self._reload(done or (lambda ok, text: None)))
 
-    def _reload(self) -> None:
+    def _reload(self, done: Callable[[bool, str], None]) -> None:
         """Controller thread. A bad file keeps the running settings and says so once."""
         from voicetype.keystore import read_key
 
@@ -231,8 +236,10 @@ class Daemon:
                 "Configuration not reloaded: voicetype keeps its previous settings",
                 f"{exc.message}. Fix: {exc.fix}." if exc.fix else f"{exc.message}.",
             )
-            self.notifier.notify(message.summary, message.body, Urgency.NORMAL)
+            delivered = self.notifier.notify(message.summary, message.body, Urgency.NORMAL)
             log.warning("reload: %s", message.as_text())
+            self.controller.show_note(message, delivered)
+            done(False, message.as_text())
             return
         old, self.config = self.config, new
         self._startup_notes = []  # what building the new parts finds wrong goes here
@@ -249,7 +256,7 @@ class Daemon:
             if controller.inserter is not None:
                 controller.inserter.close()
             controller.inserter = self._make_inserter()
-            self.backends["typing"] = type(controller.inserter).__name__
+            self.backends["typing"] = _backend_name(controller.inserter)
         if new.hotkey != old.hotkey or self.hotkeys is None:  # None: try again (taken?)
             if self.hotkeys is not None:
                 self.hotkeys.stop()
@@ -261,9 +268,10 @@ class Daemon:
             notes.append(Message(exposed.message, f"Fix: {exposed.fix}."))
         summary = f"Configuration reloaded from {path}"
         body = " ".join(n.as_text() for n in notes)
-        self.notifier.notify(summary, body, Urgency.CRITICAL if notes else Urgency.LOW)
+        delivered = self.notifier.notify(summary, body, Urgency.CRITICAL if notes else Urgency.LOW)
         log.info("reload: %s%s", summary, f" ({body})" if body else "")
-        controller.show_problem(body)
+        controller.show_problem(body or ("" if delivered else summary))
+        done(True, f"{summary}{': ' + body if body else ''}")
 
     def _speech_ended(self) -> None:
         self.controller.speech_ended()
@@ -330,18 +338,13 @@ class Daemon:
 
         self.controller.submit_call(apply)
 
-    def _control_command(self, command: str) -> dict[str, object]:
-        """Runs on the control thread: enqueue or read state only."""
+    def _control_command(self, command: str, deadline: float) -> dict[str, object]:
+        """Runs on a control worker thread; returns by ``deadline`` (``time.monotonic()``)."""
         controller = self.controller
         if command == "dictate":
-            if not controller.enabled:
-                return {
-                    "ok": False,
-                    "error": "voicetype is disabled; turn it on with "
-                    "`voicetype toggle` or the tray menu",
-                }
-            controller.submit_dictate("command")
-            return {"message": "dictation started"}
+            press = controller.press("command")
+            outcome = press.wait(min(DICTATE_WAIT, deadline - time.monotonic()))
+            return self._press_reply(outcome)
         if command == "toggle":
             enabled = not controller.enabled
             controller.submit_enabled(enabled)
@@ -350,13 +353,12 @@ class Daemon:
             self.quit()
             return {"message": "voicetype is quitting"}
         if command == "reload":
-            self.reload()
-            return {
-                "message": f"reloading {self.config.path}; the result is shown as a notification"
-            }
+            return self._reload_reply(deadline)
+        reason = {"reason": controller.detail} if controller.state is State.ERROR else {}
         return {
             "status": {
                 "state": controller.state.value,
+                **reason,
                 "enabled": controller.enabled,
                 "pid": os.getpid(),
                 "version": __version__,
@@ -367,6 +369,45 @@ class Daemon:
                 "last dictation": controller.last.outcome or "none yet",
             }
         }
+
+    def _press_reply(self, outcome: PressOutcome | None) -> dict[str, object]:
+        if outcome is PressOutcome.STARTED:
+            return {"message": "dictation started", "outcome": outcome.value}
+        if outcome is None:
+            error = (
+                "voicetype did not take the press in time (it was busy, e.g. reloading); "
+                "nothing was started"
+            )
+            return {"ok": False, "error": error, "outcome": "no_answer"}
+        errors = {
+            PressOutcome.BUSY: "a dictation is already under way; this press was ignored",
+            PressOutcome.DISABLED: "voicetype is turned off (disabled); turn it on with "
+            "`voicetype toggle` or the tray menu",
+            PressOutcome.NOT_CONFIGURED: self.controller.not_configured_message().as_text(),
+        }
+        return {"ok": False, "error": errors[outcome], "outcome": outcome.value}
+
+    def _reload_reply(self, deadline: float) -> dict[str, object]:
+        """Reload, and answer once it is over (``status`` then shows the new state), or
+        say that it runs after the dictation under way."""
+        finished = threading.Event()
+        result: list[tuple[bool, str]] = []
+
+        def done(reloaded: bool, message: str) -> None:
+            result.append((reloaded, message))
+            finished.set()
+
+        self.reload(done)
+        if not finished.wait(max(0.0, deadline - time.monotonic())):
+            return {
+                "message": f"still reloading {self.config.path} (voicetype is busy, e.g. "
+                "with a dictation); the result is shown as a notification",
+                "outcome": "queued",
+            }
+        reloaded, message = result[0]
+        if reloaded:
+            return {"message": message, "outcome": "reloaded"}
+        return {"ok": False, "error": message, "outcome": "not_reloaded"}
 
     def quit(self) -> None:
         """Any thread: stop the controller and the tray loop (idempotent)."""
@@ -467,7 +508,17 @@ def _settings(config: Config) -> ControllerSettings:
         include_text_in_log=config.log.include_text,
         notify_no_match=config.feedback.notify_no_match,
         start_sound=config.feedback.start_sound,
+        max_chars=config.typing.max_chars,
     )
+
+
+def _backend_name(inserter: Inserter | None) -> str:
+    return type(inserter).__name__ if inserter is not None else "unavailable"
+
+
+#: How long ``voicetype dictate`` waits for the controller to take the press (it is only
+#: ever busy between dictations: releasing the last one's recognizer, a reload).
+DICTATE_WAIT = 0.8
 
 
 def run_daemon(config: Config, verbose: bool = False) -> NoReturn:

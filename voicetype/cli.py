@@ -222,10 +222,12 @@ def _control(command: str) -> int:
         return EXIT_FAILURE
     if not reply.get("ok"):
         print(f"voicetype: {reply.get('error', 'the daemon refused the command')}", file=sys.stderr)
-        return EXIT_FAILURE
+        # no key (dictate) or a broken file (reload): a configuration error
+        config_error = reply.get("outcome") in ("not_configured", "not_reloaded")
+        return EXIT_USAGE if config_error else EXIT_FAILURE
     if command == "status":
         for key, value in reply.get("status", {}).items():
-            print(f"{key + ':':<15}{value}")
+            print(f"{key + ':':<14} {value}")
     elif reply.get("message"):
         print(reply["message"])
     return EXIT_OK

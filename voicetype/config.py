@@ -81,6 +81,7 @@ class HotkeyConfig:
 @dataclass(frozen=True)
 class TypingConfig:
     method: str = "auto"
+    max_chars: int = 10_000  # a longer recognition is refused whole: nothing typed
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,10 @@ _SCHEMA: dict[str, dict[str, tuple[_Kind, str]]] = {
         "timeout_seconds": ((int, float), "a number of seconds from 2 to 60"),
     },
     "hotkey": {"dictate": (str, 'a hotkey such as "<ctrl>+<alt>+<space>"')},
-    "typing": {"method": (str, 'one of "auto", "type", "paste"')},
+    "typing": {
+        "method": (str, 'one of "auto", "type", "paste"'),
+        "max_chars": (int, "a whole number of characters from 1 to 1000000"),
+    },
     "feedback": {
         "start_sound": (bool, "true or false"),
         "notify_no_match": (bool, "true or false"),
@@ -395,12 +399,19 @@ def load_config(
             'use "auto", "type" or "paste"',
         )
 
+    max_chars = get("typing", "max_chars", TypingConfig.max_chars)
+    if not 1 <= max_chars <= 1_000_000:
+        raise ConfigError(
+            f"{origin('typing', 'max_chars')}: `max_chars` is {max_chars}",
+            "use a whole number of characters from 1 to 1000000 (default 10000)",
+        )
+
     f = FeedbackConfig()
     return Config(
         path=path,
         azure=azure,
         hotkey=HotkeyConfig(dictate=hotkey),
-        typing=TypingConfig(method=method),
+        typing=TypingConfig(method=method, max_chars=max_chars),
         feedback=FeedbackConfig(
             start_sound=get("feedback", "start_sound", f.start_sound),
             notify_no_match=get("feedback", "notify_no_match", f.notify_no_match),

@@ -5,13 +5,19 @@ are injected. Threading: ``submit_*`` and ``request_quit`` may be called from an
 (hotkey listener, tray loop, control socket) and never block; ``run`` is the controller
 thread's body and the only code that changes state or calls the collaborators.
 
-Presses while a dictation is under way are ignored: a ``dictate`` event that was
-submitted before the current dictation finished is dropped when it is dequeued, so a
-burst of presses yields exactly one dictation and leaves no backlog.
+Presses: a press is accepted or ignored the moment it is submitted. A dictation (a
+"session") opens when a press is accepted and closes just before the controller shows its
+final state (idle, disabled or error), so a press made after the user sees that state
+always starts a dictation, and a press made while one is pending or running is ignored
+(and answered in the tooltip): a burst of presses yields exactly one dictation and leaves
+no backlog. Each press returns a ``Press`` whose ``wait`` tells the submitter what came of
+it; a press whose submitter stopped waiting before the controller took it is dropped,
+never started late.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import queue
 import threading
@@ -39,7 +45,10 @@ log = logging.getLogger(__name__)
 
 
 class UI(Protocol):
-    """Shows the state (tray icon and tooltip). Called from the controller thread; fast."""
+    """Shows the state (tray icon and tooltip). Fast, never blocks. Called from the
+    controller thread, and (one call at a time, under the controller's lock) from the
+    recognizer's thread ("recognizing") and from threads submitting presses (the answer
+    to a press during a dictation)."""
 
     def show(self, state: State, detail: str = "") -> None: ...
 
@@ -49,6 +58,67 @@ class ControllerSettings:
     include_text_in_log: bool = False
     notify_no_match: bool = True
     start_sound: bool = True
+    max_chars: int = 10_000  # longer recognitions are refused whole: nothing typed or kept
+
+
+class PressOutcome(enum.Enum):
+    """What came of a press (``Press.wait``)."""
+
+    STARTED = "started"  # listening now
+    BUSY = "busy"  # a dictation was pending or under way: this press was ignored
+    DISABLED = "disabled"  # voicetype is turned off: ignored
+    NOT_CONFIGURED = "not_configured"  # no key: the user was told how to set one
+
+
+class Press:
+    """One press's answer. The controller answers it; any thread may ``wait`` for it.
+
+    A submitter that stops waiting (``wait`` timed out) abandons the press: if the
+    controller had not taken it yet it never will, so a press is never started after its
+    submitter reported a failure.
+    """
+
+    #: After the controller took the press, its answer follows without any I/O in between.
+    CLAIMED_GRACE = 0.2
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._lock = threading.Lock()
+        self._answered = threading.Event()
+        self._outcome: PressOutcome | None = None
+        self._claimed = False
+        self._abandoned = False
+
+    def wait(self, timeout: float) -> PressOutcome | None:
+        """The outcome, or None when the controller did not take the press within
+        ``timeout`` seconds (it then never will)."""
+        if not self._answered.wait(max(0.0, timeout)):
+            with self._lock:
+                if not self._claimed:
+                    self._abandoned = True
+                    return None
+            self._answered.wait(self.CLAIMED_GRACE)
+        return self._outcome
+
+    def _claim(self) -> bool:
+        """Controller thread: take the press; False when its submitter gave up on it."""
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._claimed = True
+            return True
+
+    def _answer(self, outcome: PressOutcome) -> None:
+        self._outcome = outcome
+        self._answered.set()
+
+
+#: The tooltip's answer to a press made while a dictation is visibly under way.
+BUSY_DETAIL = {
+    State.LISTENING: "Already listening — speak, or wait for the text",
+    State.RECOGNIZING: "Already recognizing — wait for the text",
+    State.TYPING: "Still typing the last dictation — wait for it to finish",
+}
 
 
 @dataclass
@@ -63,8 +133,7 @@ class DictationRecord:
 
 @dataclass(frozen=True)
 class _Dictate:
-    at: float
-    source: str
+    press: Press
 
 
 @dataclass(frozen=True)
@@ -117,8 +186,12 @@ class Controller:
         self._queue: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._enabled = True
         self._state = State.IDLE
+        self._detail = ""
         self._state_lock = threading.Lock()
-        self._busy_until = float("-inf")
+        self._session_lock = threading.Lock()
+        self._session_open = False  # a press was accepted; its dictation has not ended
+        self._in_dictation = False  # controller thread: handling an accepted press
+        self._note = ""  # the last message no notification service took (for the tooltip)
         self._quitting = threading.Event()
         self.last = DictationRecord()
         self.last_text: str | None = None  # kept when it could not be typed
@@ -127,7 +200,26 @@ class Controller:
     # ------------------------------------------------------------ any thread
 
     def submit_dictate(self, source: str = "hotkey") -> None:
-        self._queue.put(_Dictate(self.clock(), source))
+        """A press whose outcome nobody waits for (hotkey, menu); see ``press``."""
+        self.press(source)
+
+    def press(self, source: str) -> Press:
+        """Accept or ignore a press now (see the module doc); never blocks. ``wait`` on the
+        result for its outcome."""
+        press = Press(source)
+        with self._session_lock:
+            busy = self._session_open
+            self._session_open = True
+        if not busy:
+            self._queue.put(_Dictate(press))
+            return press
+        press._claim()
+        press._answer(PressOutcome.BUSY)
+        log.debug("press during a dictation ignored (%s)", source)
+        state = self._state
+        if state in BUSY_DETAIL:
+            self._set_state(state, BUSY_DETAIL[state], only_from=state)
+        return press
 
     def submit_enabled(self, enabled: bool) -> None:
         self._queue.put(_SetEnabled(enabled))
@@ -164,6 +256,12 @@ class Controller:
     def state(self) -> State:
         return self._state
 
+    @property
+    def detail(self) -> str:
+        """What the tooltip says besides the state: an error's cause and fix, or the last
+        message no notification service could show."""
+        return self._detail
+
     # ------------------------------------------------------------ controller thread
 
     def run(self) -> None:
@@ -177,20 +275,16 @@ class Controller:
                 self._handle(event)
             except Exception:
                 log.exception("internal error while handling %s", type(event).__name__)
-                self._set_state(State.ERROR, "Internal error; see the log file")
+                self._finish(State.ERROR, "Internal error; see the log file")
+            finally:
+                self._end_session()
 
     def _handle(self, event: _Event) -> None:
         if isinstance(event, _Dictate):
-            if event.at <= self._busy_until:
-                log.debug("press during a dictation ignored (%s)", event.source)
-                return
-            if not self._enabled:
-                log.info("dictation ignored: voicetype is disabled (%s)", event.source)
-                return
+            self._in_dictation = True
             try:
-                self._dictate(event.source)
+                self._take_press(event.press)
             finally:
-                self._busy_until = self.clock()
                 self._release_recognizer()
         elif isinstance(event, _SetEnabled):
             self._enabled = event.enabled
@@ -200,6 +294,44 @@ class Controller:
             self._type_last(event.source)
         elif isinstance(event, _Call):
             event.func()
+
+    def _take_press(self, press: Press) -> None:
+        """Answer an accepted press, then run its dictation."""
+        if not press._claim():
+            log.info("press dropped: its sender stopped waiting for it (%s)", press.source)
+            return
+        if not self._enabled:
+            press._answer(PressOutcome.DISABLED)
+            log.info("dictation ignored: voicetype is disabled (%s)", press.source)
+            return
+        self._note = ""
+        if self.recognizer is None:
+            press._answer(PressOutcome.NOT_CONFIGURED)
+            message = self.not_configured_message()
+            self._tell(message, Urgency.CRITICAL)
+            self._finish(State.ERROR, message.as_text())
+            return
+        self._set_state(State.LISTENING)
+        press._answer(PressOutcome.STARTED)
+        self._dictate(press.source)
+
+    def not_configured_message(self) -> Message:
+        """Any thread: what a press says when no key is configured."""
+        return self.not_configured or describe_failure(Failed(ErrorKind.NOT_CONFIGURED))
+
+    def _end_session(self) -> None:
+        """Controller thread: the accepted press's dictation is over; presses count again."""
+        if self._in_dictation:
+            self._in_dictation = False
+            with self._session_lock:
+                self._session_open = False
+
+    def _finish(self, state: State, detail: str = "") -> None:
+        """Show the state a step ends in; the session closes first, so a press made once
+        the user sees it is accepted. Without ``detail`` the tooltip keeps the last message
+        no notification service could show."""
+        self._end_session()
+        self._set_state(state, detail or self._note)
 
     def _release_recognizer(self) -> None:
         """After the text is typed (or the user told): free the microphone and connection."""
@@ -215,6 +347,13 @@ class Controller:
         icon shows an error when dictation cannot work at all (no key)."""
         self._set_state(State.ERROR if self.recognizer is None else self._idle_state(), detail)
 
+    def show_note(self, message: Message, delivered: bool) -> None:
+        """Controller thread: after ``message`` was notified (or not: ``delivered``), keep
+        it in the tooltip when no notification service showed it; the state stays."""
+        if not delivered:
+            self._note = message.as_text()
+            self._set_state(self._state, self._note)
+
     def _idle_state(self) -> State:
         return State.IDLE if self._enabled else State.DISABLED
 
@@ -222,30 +361,29 @@ class Controller:
         with self._state_lock:  # serializes the icon too: "recognizing" comes from an SDK thread
             if only_from is not None and self._state is not only_from:
                 return
-            self._state = state
+            self._state, self._detail = state, detail
             try:
                 self.ui.show(state, detail)
             except Exception:
                 log.exception("could not update the tray")
 
-    def _tell(self, message: Message, urgency: Urgency) -> bool:
+    def _tell(self, message: Message, urgency: Urgency, logged: str | None = None) -> bool:
+        """Notify; log ``logged`` (default: the message) and keep the message for the
+        tooltip when no notification service took it."""
         delivered = self.notifier.notify(message.summary, message.body, urgency)
         level = logging.INFO if urgency == Urgency.LOW else logging.WARNING
-        log.log(level, "%s%s", message.as_text(), "" if delivered else " (no notification service)")
+        text = message.as_text() if logged is None else logged
+        log.log(level, "%s%s", text, "" if delivered else " (no notification service)")
+        if not delivered:
+            self._note = message.as_text()
         return delivered
 
     def _dictate(self, source: str) -> None:
         self.dictations += 1
         number = self.dictations
-        if self.recognizer is None:
-            message = self.not_configured or describe_failure(Failed(ErrorKind.NOT_CONFIGURED))
-            self._tell(message, Urgency.CRITICAL)
-            self._set_state(State.ERROR, message.as_text())
-            self.last = DictationRecord(outcome="not configured")
-            return
+        assert self.recognizer is not None
         target = self.inserter.focused_target() if self.inserter else None
         started = self.clock()
-        self._set_state(State.LISTENING)
         if self.settings.start_sound:
             try:
                 self.cue()
@@ -256,20 +394,34 @@ class Controller:
         record = DictationRecord(recognize_ms=(recognized_at - started) * 1000)
         if self._quitting.is_set():
             return
+        text: str | None = None
+        final: tuple[State, str] = (self._idle_state(), "")
         if isinstance(result, Recognized):
-            text = sanitize(result.text)
-            if not text.strip():
-                result = NoMatch(NoMatchReason.NOT_RECOGNIZED, "the service returned empty text")
-            else:
-                self._type(text, target, record)
-                self.last = record
-                self._log_line(number, source, record, text)
+            length, cap = len(result.text), self.settings.max_chars
+            if length > cap:
+                del result  # nothing of an oversized text is kept
+                record.outcome = f"not typed (too long: {length} characters, limit {cap})"
+                self._tell(
+                    Message(
+                        "The recognized text is too long",
+                        f"The recognized text is {length:,} characters long, over the "
+                        f"{cap:,} limit; nothing was typed. To allow longer texts, raise "
+                        "[typing] max_chars in config.toml.",
+                    ),
+                    Urgency.NORMAL,
+                )
+                self._conclude(number, source, record, None, final)
                 return
+            text = sanitize(result.text)
+            if text.strip():
+                final = self._type(text, target, record)
+                self._conclude(number, source, record, text, final)
+                return
+            result = NoMatch(NoMatchReason.NOT_RECOGNIZED, "the service returned empty text")
         if isinstance(result, NoMatch):
             record.outcome = f"no match ({result.reason.value})"
             if self.settings.notify_no_match:
                 self._tell(describe_no_match(result), Urgency.LOW)
-            self._set_state(self._idle_state())
         else:
             result = self._blame_microphone(result)
             record.outcome = f"failed ({result.kind.value})"
@@ -277,21 +429,38 @@ class Controller:
             if result.detail:
                 log.warning("recognition failed: %s (%s)", result.kind.value, result.detail)
             self._tell(message, Urgency.NORMAL)
-            self._set_state(State.ERROR, message.as_text())
-        self.last = record
-        self._log_line(number, source, record, None)
+            final = (State.ERROR, message.as_text())
+        self._conclude(number, source, record, None, final)
 
-    def _type(self, text: str, target: Target | None, record: DictationRecord) -> None:
+    def _conclude(
+        self,
+        number: int,
+        source: str,
+        record: DictationRecord,
+        text: str | None,
+        final: tuple[State, str],
+    ) -> None:
+        """Record the dictation, close the session, then log it and show its final state:
+        whoever sees either (``status``, the log) can press again and sees this record."""
+        self.last = record
+        self._end_session()
+        self._log_line(number, source, record, text)
+        self._finish(*final)
+
+    def _type(self, text: str, target: Target | None, record: DictationRecord) -> tuple[State, str]:
+        """Insert ``text``; returns the state (and detail) to show afterwards."""
         self._set_state(State.TYPING)
         start = self.clock()
         if self.inserter is None:
             self.last_text = text
             record.outcome = "not typed (no typing backend)"
+            shown = f": {text}" if self.settings.include_text_in_log else " (text not logged)"
             self._tell(
-                Message("Recognized, but can't type here", f"You said: {text}"), Urgency.NORMAL
+                Message("Recognized, but can't type here", f"You said: {text}"),
+                Urgency.NORMAL,
+                logged=f"Recognized, but can't type here{shown}",
             )
-            self._set_state(self._idle_state())
-            return
+            return self._idle_state(), ""
         try:
             self.inserter.insert(text, target)
         except TargetGone:
@@ -304,19 +473,19 @@ class Controller:
                 ),
                 Urgency.NORMAL,
             )
-            self._set_state(self._idle_state())
-            return
+            return self._idle_state(), ""
         except InsertionError as exc:
             self.last_text = text
-            record.outcome = "typing failed"
-            self._tell(Message("Could not type the text", f"{exc} {KEPT_HINT}"), Urgency.NORMAL)
-            self._set_state(State.ERROR, str(exc))
-            return
+            nothing = _nothing_typed(exc)
+            record.outcome = "typing failed" if nothing else "typing failed (part may be typed)"
+            hint = KEPT_HINT if nothing else PARTLY_TYPED_HINT
+            self._tell(Message("Could not type the text", f"{exc} {hint}"), Urgency.NORMAL)
+            return State.ERROR, str(exc)
         record.insert_ms = (self.clock() - start) * 1000
         record.chars = len(text)
         record.outcome = "typed"
         self.last_text = None
-        self._set_state(self._idle_state())
+        return self._idle_state(), ""
 
     def _blame_microphone(self, result: Failed) -> Failed:
         """A timeout while the microphone cannot be opened is the microphone's fault."""
@@ -335,18 +504,18 @@ class Controller:
         return Failed(ErrorKind.MICROPHONE_UNAVAILABLE, f"the microphone stopped: {problem.detail}")
 
     def _type_last(self, source: str) -> None:
+        self._note = ""
         text = self.last_text
         if text is None:
-            self._tell(
-                Message("Nothing to type", "No dictation is kept: the last one was typed."),
-                Urgency.LOW,
-            )
+            message = Message("Nothing to type", "No dictation is kept: the last one was typed.")
+            self.show_note(message, self._tell(message, Urgency.LOW))
             return
         target = self.inserter.focused_target() if self.inserter else None
         record = DictationRecord()
-        self._type(text, target, record)
+        final = self._type(text, target, record)
         self.last = record
         log.info("type last dictation (%s): %s, %d chars", source, record.outcome, record.chars)
+        self._finish(*final)
 
     def _log_line(
         self, number: int, source: str, record: DictationRecord, text: str | None
@@ -362,3 +531,23 @@ class Controller:
             record.chars,
             shown,
         )
+
+
+#: Told instead of ``KEPT_HINT`` when typing may have stopped part-way: "Type last
+#: dictation" types the whole text, so following the usual advice could type part twice.
+PARTLY_TYPED_HINT = (
+    "Part of the text may be in the window already. Your words are kept: remove that part "
+    "before choosing “Type last dictation”, which types them all."
+)
+
+#: How every inserter says that an ``InsertionError`` left the window untouched.
+_NOTHING_TYPED = ("nothing was typed", "nothing was pasted", "nothing typed")
+
+
+def _nothing_typed(exc: InsertionError) -> bool:
+    """Whether the window is known to have received none of the text.
+
+    ``InsertionError`` carries no count yet: the inserters say "nothing was typed" (or
+    pasted) in their message when that is known; any other failure may have typed a part.
+    """
+    return isinstance(exc, TargetGone) or any(p in str(exc).lower() for p in _NOTHING_TYPED)

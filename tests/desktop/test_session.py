@@ -128,7 +128,7 @@ def test_control_commands_from_the_shell(
     assert off.stdout.strip() == "disabled"
     refused = daemon.cli("dictate")
     assert refused.returncode == 1
-    assert "voicetype is disabled" in refused.stderr
+    assert "voicetype is turned off" in refused.stderr
     assert daemon.cli("toggle").stdout.strip() == "enabled"
 
     assert daemon.cli("quit").stdout.strip() == "voicetype is quitting"

@@ -214,3 +214,24 @@ def test_example_file_is_valid_and_documents_every_key(tmp_path: Path) -> None:
         for key in keys:
             index = next(i for i, line in enumerate(lines) if line.startswith(f"{key} ="))
             assert lines[index - 1].startswith("#"), f"{key} has no comment above it"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[typing]\nmax_chars = 0\n", "line 2: `max_chars` is 0"),
+        ("[typing]\nmax_chars = 1000001\n", "`max_chars` is 1000001"),
+        ('[typing]\nmax_chars = "10000"\n', "`max_chars` must be a whole number of characters"),
+        ("[typing]\nmax_chars = 100.5\n", "`max_chars` must be a whole number of characters"),
+        ("[typing]\nmax_chars = true\n", "`max_chars` must be a whole number of characters"),
+    ],
+)
+def test_max_chars_is_validated(tmp_path: Path, text: str, needle: str) -> None:
+    err = error_for(write(tmp_path, text))
+    assert needle in str(err)
+    assert "from 1 to 1000000" in str(err)
+
+
+def test_max_chars_default_and_value(tmp_path: Path) -> None:
+    assert load_config(tmp_path / "none.toml", {}).typing.max_chars == 10_000
+    assert load_config(write(tmp_path, "[typing]\nmax_chars = 500\n"), {}).typing.max_chars == 500

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from voicetype.controller import KEPT_HINT, Controller, ControllerSettings, State
+from voicetype.controller import (
+    BUSY_DETAIL,
+    KEPT_HINT,
+    PARTLY_TYPED_HINT,
+    Controller,
+    ControllerSettings,
+    Press,
+    PressOutcome,
+    State,
+)
 from voicetype.insertion import InsertionError, TargetGone
 from voicetype.notify import Urgency
 from voicetype.recognition import (
@@ -272,17 +282,32 @@ def test_window_gone_keeps_the_text_and_says_so() -> None:
     assert states(controller)[-1] == State.IDLE
 
 
-def test_insertion_error_keeps_text_and_reports() -> None:
+def test_insertion_error_that_typed_nothing_keeps_text_and_advises_type_last() -> None:
     controller, inserter = make(Recognized("keep"))
-    inserter.error = InsertionError("Focus moved to another window after 3 characters")
+    inserter.error = InsertionError("a modifier key is still held; nothing was typed")
     controller.submit_dictate()
     drain(controller)
     assert controller.last_text == "keep"
     assert notes(controller)[0] == (
         "Could not type the text",
-        f"Focus moved to another window after 3 characters {KEPT_HINT}",
+        f"a modifier key is still held; nothing was typed {KEPT_HINT}",
         Urgency.NORMAL,
     )
+
+
+def test_partial_typing_failure_does_not_advise_typing_it_all_again() -> None:
+    """Typing stopped after 3 of 4 characters: "Type last dictation" would type those 3
+    twice, so the notification says so instead of advising it."""
+    controller, inserter = make(Recognized("keep"))
+    inserter.error = InsertionError("the focus left the window while typing: 3 of 4 typed")
+    controller.submit_dictate()
+    drain(controller)
+    assert controller.last_text == "keep"
+    ((summary, body, _),) = notes(controller)
+    assert summary == "Could not type the text"
+    assert KEPT_HINT not in body
+    assert body == f"the focus left the window while typing: 3 of 4 typed {PARTLY_TYPED_HINT}"
+    assert controller.last.outcome == "typing failed (part may be typed)"
 
 
 def test_undelivered_notification_falls_back_to_the_tray_detail() -> None:
@@ -375,3 +400,229 @@ def test_a_timeout_while_the_microphone_is_gone_blames_the_microphone() -> None:
     drain(controller)
     assert notes(controller)[0][0] == "No microphone available"
     assert controller.last.outcome == "failed (microphone_unavailable)"
+
+
+def _gated(controller: Controller) -> tuple[FakeRecognizer, threading.Event]:
+    recognizer = controller.recognizer
+    assert isinstance(recognizer, FakeRecognizer)
+    recognizer.gate = gate = threading.Event()
+    return recognizer, gate
+
+
+def test_a_press_once_idle_is_shown_is_never_lost() -> None:
+    """The UI shows idle only once a press is accepted again: a press made from inside
+    ``ui.show(IDLE)`` (the earliest moment anyone can see idle) starts the next dictation.
+    Old code: the press was dropped (its time was before ``_busy_until``)."""
+    controller, inserter = make(Recognized("one"), Recognized("two"))
+    presses: list[Press] = []
+
+    class PressOnIdle(FakeUI):
+        def show(self, state: State, detail: str = "") -> None:
+            super().show(state, detail)
+            if state is State.IDLE and len(inserter.typed) == 1 and not presses:
+                presses.append(controller.press("command"))
+
+    controller.ui = PressOnIdle()
+    controller.submit_dictate()
+    drain(controller)
+    drain(controller)
+    assert [t for t, _ in inserter.typed] == ["one", "two"]
+    assert presses[0].wait(1) is PressOutcome.STARTED
+
+
+def test_press_outcomes_tell_what_really_happened() -> None:
+    controller, _ = make(Recognized("one"))
+    recognizer, gate = _gated(controller)
+    worker = threading.Thread(target=controller.run)
+    worker.start()
+    try:
+        first = controller.press("command")
+        assert first.wait(2) is PressOutcome.STARTED
+        assert recognizer.started.wait(2)
+        assert controller.press("command").wait(2) is PressOutcome.BUSY
+        assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+            State.LISTENING,
+            BUSY_DETAIL[State.LISTENING],
+        )
+        gate.set()
+        done = threading.Event()
+        controller.submit_call(done.set)
+        assert done.wait(5)
+        controller.submit_enabled(False)
+        assert controller.press("command").wait(2) is PressOutcome.DISABLED
+        controller.submit_enabled(True)
+        assert controller.press("command").wait(2) is PressOutcome.STARTED
+    finally:
+        controller.request_quit()
+        worker.join(5)
+    assert not worker.is_alive()
+
+
+def test_without_key_a_press_answers_not_configured_and_is_no_dictation() -> None:
+    controller = Controller(
+        recognizer=None, inserter=FakeInserter(), notifier=FakeNotifier(), ui=FakeUI()
+    )
+    drain(controller)
+    assert controller.press("command").wait(2) is PressOutcome.NOT_CONFIGURED
+    drain(controller)
+    assert controller.last.outcome == ""  # status: "last dictation: none yet"
+    assert controller.dictations == 0
+    assert controller.state is State.ERROR
+    assert "AZURE_AI_SPEECH_KEY" in controller.detail
+
+
+def test_a_press_whose_sender_gave_up_is_never_started_late() -> None:
+    controller, inserter = make(Recognized("late"))
+    blocker = threading.Event()
+
+    def busy_elsewhere() -> None:
+        blocker.wait(5)
+
+    controller.submit_call(busy_elsewhere)
+    drain_thread = threading.Thread(target=drain, args=(controller,))
+    drain_thread.start()
+    press = controller.press("command")
+    assert press.wait(0.05) is None  # the sender stops waiting
+    blocker.set()
+    drain_thread.join(5)
+    drain(controller)
+    recognizer = controller.recognizer
+    assert isinstance(recognizer, FakeRecognizer)
+    assert recognizer.calls == 0 and inserter.typed == []
+    assert controller.press("command").wait(2) is PressOutcome.STARTED  # not left busy
+    drain(controller)
+    assert inserter.typed == [("late", "window-1")]
+
+
+def test_text_over_max_chars_is_refused_whole() -> None:
+    text = "x" * 10_001
+    controller, inserter = make(Recognized(text))
+    controller.submit_dictate()
+    drain(controller)
+    assert inserter.typed == []
+    assert controller.last_text is None
+    assert notes(controller) == [
+        (
+            "The recognized text is too long",
+            "The recognized text is 10,001 characters long, over the 10,000 limit; nothing "
+            "was typed. To allow longer texts, raise [typing] max_chars in config.toml.",
+            Urgency.NORMAL,
+        )
+    ]
+    assert controller.last.outcome == "not typed (too long: 10001 characters, limit 10000)"
+    assert states(controller)[-1] == State.IDLE
+
+
+def test_max_chars_is_a_setting_and_the_limit_itself_is_typed() -> None:
+    controller, inserter = make(Recognized("abcd"), Recognized("abcde"))
+    controller.settings = ControllerSettings(start_sound=False, max_chars=4)
+    controller.submit_dictate()
+    drain(controller)
+    controller.submit_dictate()
+    drain(controller)
+    assert inserter.typed == [("abcd", "window-1")]
+    assert "5 characters long, over the 4 limit" in notes(controller)[0][1]
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_text_without_a_typing_backend_is_logged_only_when_opted_in(
+    include: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    controller = Controller(
+        recognizer=FakeRecognizer(Recognized("private words")),
+        inserter=None,
+        notifier=FakeNotifier(),
+        ui=FakeUI(),
+        settings=ControllerSettings(start_sound=False, include_text_in_log=include),
+    )
+    controller.submit_dictate()
+    drain(controller)
+    assert notes(controller)[0][1] == "You said: private words"  # the user still sees it
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert ("private words" in logged) is include, logged
+
+
+@pytest.mark.parametrize(
+    ("result", "error", "message"),
+    [
+        (NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT), None, "Didn't catch that"),
+        (Recognized("x"), TargetGone("gone"), "The window closed before the text arrived"),
+        (Recognized("x" * 10_001), None, "The recognized text is too long"),
+    ],
+)
+def test_without_notifications_the_tooltip_keeps_the_last_message(
+    result: RecognitionResult, error: Exception | None, message: str
+) -> None:
+    controller, inserter = make(result)
+    notifier = controller.notifier
+    assert isinstance(notifier, FakeNotifier)
+    notifier.delivered = False
+    inserter.error = error
+    controller.submit_dictate()
+    drain(controller)
+    state, detail = controller.ui.states[-1]  # type: ignore[attr-defined]
+    assert state is State.IDLE
+    assert detail.startswith(message + ":"), detail
+    assert controller.detail == detail
+
+
+def test_without_a_typing_backend_or_notifications_the_tooltip_shows_the_text() -> None:
+    controller = Controller(
+        recognizer=FakeRecognizer(Recognized("hello there")),
+        inserter=None,
+        notifier=FakeNotifier(delivered=False),
+        ui=FakeUI(),
+        settings=ControllerSettings(start_sound=False),
+    )
+    controller.submit_dictate()
+    drain(controller)
+    assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+        State.IDLE,
+        "Recognized, but can't type here: You said: hello there",
+    )
+
+
+def test_delivered_messages_leave_the_tooltip_plain() -> None:
+    controller, _ = make(NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT))
+    controller.submit_dictate()
+    drain(controller)
+    assert controller.ui.states[-1] == (State.IDLE, "")  # type: ignore[attr-defined]
+
+
+def test_nothing_to_type_without_notifications_goes_to_the_tooltip() -> None:
+    controller, _ = make()
+    controller.notifier = FakeNotifier(delivered=False)
+    controller.submit_type_last("menu")
+    drain(controller)
+    assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+        State.IDLE,
+        "Nothing to type: No dictation is kept: the last one was typed.",
+    )
+
+
+def test_a_press_once_the_dictation_is_logged_is_never_lost() -> None:
+    """Whoever waits for the dictation's log line (scripts, the soak test) may press at
+    once: the session closes before the line is written."""
+    controller, inserter = make(Recognized("one"), Recognized("two"))
+    presses: list[Press] = []
+
+    class PressOnLogLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("dictation #1 ") and not presses:
+                presses.append(controller.press("command"))
+
+    handler = PressOnLogLine()
+    logger = logging.getLogger("voicetype.controller")
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        controller.submit_dictate()
+        drain(controller)
+        drain(controller)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert presses[0].wait(1) is PressOutcome.STARTED
+    assert [t for t, _ in inserter.typed] == ["one", "two"]
