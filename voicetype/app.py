@@ -170,7 +170,11 @@ class Daemon:
             return None
         from voicetype.recognition.azure import AzureRecognizer
 
-        return AzureRecognizer(self.config.azure, on_speech_end=self._speech_ended)
+        return AzureRecognizer(
+            self.config.azure,
+            on_speech_end=self._speech_ended,
+            max_chars=self.config.typing.max_chars,
+        )
 
     def _make_inserter(self) -> Inserter | None:
         from voicetype.insertion import choose_inserter
@@ -245,7 +249,7 @@ class Daemon:
         self._startup_notes = []  # what building the new parts finds wrong goes here
         controller = self.controller
         controller.settings = _settings(new)
-        if new.azure != old.azure:
+        if new.azure != old.azure or new.typing.max_chars != old.typing.max_chars:
             from voicetype.logsetup import scrub_secret
 
             scrub_secret(new.azure.key)

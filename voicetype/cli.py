@@ -310,7 +310,7 @@ def _once(config: Config, wav: Path | None, print_text: bool) -> int:
         raise ConfigError(f"{wav} does not exist or is not a file", "give the path of a WAV file")
     from voicetype.recognition.azure import AzureRecognizer
 
-    recognizer = AzureRecognizer(config.azure)
+    recognizer = AzureRecognizer(config.azure, max_chars=config.typing.max_chars)
     try:
         result = recognizer.recognize_once(WavFile(wav) if wav else Microphone())
     finally:

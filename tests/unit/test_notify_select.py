@@ -57,15 +57,19 @@ def test_tray_notifier_never_raises() -> None:
     assert notifier.notify("a", "b", Urgency.CRITICAL) is False
 
 
-def test_log_notifier_logs_and_returns_false(caplog: pytest.LogCaptureFixture) -> None:
+def test_log_notifier_logs_the_summary_only_and_returns_false(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The body may hold dictated text ("You said: …"); callers log messages under the
+    ``include_text`` rule, so the fallback notifier must not log bodies."""
     caplog.set_level(logging.INFO, logger="voicetype.notify.logonly")
     notifier = LogNotifier()
     assert notifier.notify("Didn't catch that", "no speech detected", Urgency.LOW) is False
     assert notifier.notify("Azure rejected the key", "check it", Urgency.CRITICAL) is False
     levels = [(r.levelno, r.getMessage()) for r in caplog.records]
     assert levels == [
-        (logging.INFO, "Didn't catch that: no speech detected"),
-        (logging.ERROR, "Azure rejected the key: check it"),
+        (logging.INFO, "not shown (no notification service): Didn't catch that"),
+        (logging.ERROR, "not shown (no notification service): Azure rejected the key"),
     ]
     notifier.close()
 

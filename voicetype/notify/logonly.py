@@ -12,11 +12,13 @@ _LEVELS = {Urgency.LOW: logging.INFO, Urgency.NORMAL: logging.WARNING}
 
 
 class LogNotifier:
-    """Logs each message (INFO for low urgency, WARNING otherwise, ERROR for critical) and
-    returns False, so the caller also shows it another way (tray title). Any thread."""
+    """Logs that a message could not be shown (its summary only: the caller logs the whole
+    message under its own privacy rule, and a body may hold dictated text) and returns
+    False, so the caller also shows it another way (tray title). Any thread."""
 
     def notify(self, summary: str, body: str, urgency: Urgency = Urgency.NORMAL) -> bool:
-        log.log(_LEVELS.get(urgency, logging.ERROR), "%s: %s", summary, body)
+        log.log(_LEVELS.get(urgency, logging.ERROR), "not shown (no notification service): %s",
+                summary)  # fmt: skip
         return False
 
     def close(self) -> None:
