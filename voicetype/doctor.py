@@ -107,7 +107,7 @@ def check_service(config: Config) -> Check:
 
 
 def check_microphone() -> Check:
-    from voicetype.recognition.azure import probe_microphone
+    from voicetype.recognition.microphone import probe_microphone
 
     failure = probe_microphone()
     if failure is None:
