@@ -30,6 +30,7 @@ from voicetype.recognition.azure_results import (
     http_status_in,
     map_answer,
     scrub,
+    so_far,
     whole_text,
 )
 from voicetype.recognition.messages import describe_failure, too_long_detail
@@ -318,4 +319,12 @@ def test_a_cancelled_answer_is_classified_and_the_key_scrubbed() -> None:
 def test_an_unexpected_reason_is_an_internal_failure() -> None:
     assert map_answer(SdkAnswer("RecognizingSpeech", text="half"), ()) == Failed(
         ErrorKind.INTERNAL, "unexpected result from the Speech SDK: ResultReason.RecognizingSpeech"
+    )
+
+
+def test_at_the_listening_cap_what_was_recognized_so_far_is_the_result() -> None:
+    assert so_far("half a sentence", False, 20, 10_000) == Recognized("half a sentence")
+    assert so_far("", True, 20, 10_000) == Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(10_000))
+    assert so_far("", False, 20, 10_000) == NoMatch(
+        NoMatchReason.NOT_RECOGNIZED, "nothing was recognized in 20 s of listening"
     )

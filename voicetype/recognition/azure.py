@@ -43,10 +43,7 @@ from voicetype.recognition import (
     ErrorKind,
     Failed,
     Microphone,
-    NoMatch,
-    NoMatchReason,
     RecognitionResult,
-    Recognized,
     WavFile,
 )
 from voicetype.recognition.azure_results import (
@@ -56,9 +53,9 @@ from voicetype.recognition.azure_results import (
     classify_exception,
     map_answer,
     scrub,
+    so_far,
     whole_text,
 )
-from voicetype.recognition.messages import too_long_detail
 
 log = logging.getLogger(__name__)
 
@@ -312,14 +309,7 @@ class AzureRecognizer:
             "what was recognized so far is the result",
             self._max_listen,
         )
-        if too_long:
-            return Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(self._max_chars))
-        if hypothesis:
-            return Recognized(hypothesis)
-        return NoMatch(
-            NoMatchReason.NOT_RECOGNIZED,
-            f"nothing was recognized in {self._max_listen:g} s of listening",
-        )
+        return so_far(hypothesis, too_long, self._max_listen, self._max_chars)
 
     def _outcome(self, run: _Run, audio: AudioInput) -> RecognitionResult:
         if run.error is not None:

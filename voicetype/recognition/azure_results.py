@@ -241,6 +241,22 @@ def map_answer(
     )
 
 
+def so_far(
+    hypothesis: str, too_long: bool, listened_seconds: float, max_chars: int
+) -> RecognitionResult:
+    """The result of a recognition stopped at the listening cap before a final answer: the
+    last hypothesis within ``max_chars`` (``hypothesis``), ``TEXT_TOO_LONG`` when the last
+    one was over the cap (``too_long``), else ``NoMatch``."""
+    if too_long:
+        return Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(max_chars))
+    if hypothesis:
+        return Recognized(hypothesis)
+    return NoMatch(
+        NoMatchReason.NOT_RECOGNIZED,
+        f"nothing was recognized in {listened_seconds:g} s of listening",
+    )
+
+
 def whole_text(text: str, raw_json: str, field: str, max_chars: int) -> str | None:
     """The recognized text, whole, or None when it is longer than ``max_chars``.
 
