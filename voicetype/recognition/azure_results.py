@@ -1,8 +1,9 @@
 """The Speech SDK's answers and errors as voicetype's results: pure, imports no SDK.
 
 ``azure.py`` (the SDK glue) hands over plain values: the SDK's enum member names, the
-service's JSON text, its error details and exceptions. Every mapping keeps the key out of
-what it returns (``scrub``) and never raises.
+service's JSON text, its error details and exceptions. The SDK's words reach a result only
+through ``scrub`` (the key taken out, one line); no function here raises for what the SDK
+or the service sent. ``check_wav`` checks a WAV file before the SDK sees it.
 
 Bounds on what the service sends: recognized text (final or hypothesis) longer than
 ``max_chars`` (default 10,000) is refused as ``Failed(TEXT_TOO_LONG)``; the service's JSON
