@@ -211,8 +211,8 @@ class Daemon:
     def _probe_microphone(self) -> None:
         """Tell at startup (not only at the first press) when no microphone opens."""
         from voicetype.recognition import ErrorKind, Failed
-        from voicetype.recognition.azure import probe_microphone
         from voicetype.recognition.messages import describe_failure
+        from voicetype.recognition.microphone import probe_microphone
 
         failure = probe_microphone()
         if failure is not None:
@@ -502,7 +502,7 @@ def _quiet_thread_exceptions() -> None:
 
 
 def _microphone_check() -> Failed | None:
-    from voicetype.recognition.azure import probe_microphone
+    from voicetype.recognition.microphone import probe_microphone
 
     return probe_microphone()
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from voicetype.config import Config, exposed_key_file, load_config, log_dir
-from voicetype.errors import ConfigError, VoicetypeError
+from voicetype.config import Config, TypingConfig, exposed_key_file, load_config, log_dir
+from voicetype.errors import BackendUnavailable, ConfigError, VoicetypeError
 from voicetype.recognition import ErrorKind, Failed, NoMatch, Recognized, WavFile
 from voicetype.recognition.messages import describe_failure
 
@@ -107,7 +107,8 @@ def check_service(config: Config) -> Check:
 
 
 def check_microphone() -> Check:
-    from voicetype.recognition.azure import probe_microphone
+    """The daemon's own probe: the SDK opens the default microphone in a child process."""
+    from voicetype.recognition.microphone import probe_microphone
 
     failure = probe_microphone()
     if failure is None:
@@ -116,12 +117,21 @@ def check_microphone() -> Check:
     return Check("microphone", False, message.summary, message.body)
 
 
-def check_session(env: Mapping[str, str]) -> Check:
-    if sys.platform in ("win32", "darwin"):
-        return Check("desktop session", True, sys.platform)
-    session = env.get("XDG_SESSION_TYPE", "").lower()
-    wayland = bool(env.get("WAYLAND_DISPLAY")) or session == "wayland"
-    if wayland:
+def check_session(
+    env: Mapping[str, str], method: str = TypingConfig.method, platform: str = sys.platform
+) -> Check:
+    """Can voicetype type here? Asks ``select_inserter`` as the daemon does (an X11 inserter
+    opens the display and checks XTEST) and closes what it opened; then says when the X
+    display belongs to a Wayland session (typing reaches only its X11 apps)."""
+    from voicetype.insertion.select import select_inserter
+
+    try:
+        select_inserter(method, platform, dict(env)).close()
+    except BackendUnavailable as exc:
+        return Check("desktop session", False, exc.message, exc.fix)
+    if platform in ("win32", "darwin"):
+        return Check("desktop session", True, platform)
+    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE", "").lower() == "wayland":
         return Check(
             "desktop session",
             False,
@@ -129,27 +139,26 @@ def check_session(env: Mapping[str, str]) -> Check:
             "bind `voicetype dictate` to a shortcut in your desktop's keyboard settings, "
             "or log in to an X11 session",
         )
-    if not env.get("DISPLAY"):
-        return Check(
-            "desktop session",
-            False,
-            "no display (DISPLAY is unset)",
-            "run voicetype inside your desktop session",
-        )
-    return Check("desktop session", True, f"X11 on {env['DISPLAY']}")
+    return Check("desktop session", True, f"X11 on {env.get('DISPLAY', '')}")
 
 
-def check_hotkey(config: Config, env: Mapping[str, str]) -> Check | None:
-    """Can voicetype grab the hotkey on X11? None where the X11 grab is not used.
-
-    A running daemon that holds the key is asked (a probe would find its own grab);
-    otherwise a probe grab and ungrab on a connection of its own.
+def check_hotkey(
+    config: Config, env: Mapping[str, str], platform: str = sys.platform
+) -> Check | None:
+    """Can voicetype take the hotkey? Asks ``choose_listener`` as the daemon does (its
+    refusals are the daemon's); then, for the X11 grab, a running daemon that holds the key
+    (a probe would find its own grab), else a probe grab and ungrab on a connection of its
+    own. None where pynput listens (nothing to probe without starting it).
     """
-    from voicetype.hotkeys import HotkeyTaken, uses_x11_grab
+    from voicetype.hotkeys import HotkeyTaken, choose_listener, uses_x11_grab
 
-    if not uses_x11_grab(sys.platform, env):
-        return None
     hotkey = config.hotkey.dictate
+    try:
+        choose_listener(hotkey, _ignore, _ignore, platform, env)  # made, never started
+    except BackendUnavailable as exc:
+        return Check("hotkey", False, exc.message, exc.fix)
+    if not uses_x11_grab(platform, env):
+        return None
     fix_where = f" ({config.path}), then run `voicetype reload`"
     try:
         from voicetype.control import send_command, socket_path
@@ -174,6 +183,10 @@ def check_hotkey(config: Config, env: Mapping[str, str]) -> Check | None:
     return Check("hotkey", True, f"{hotkey} is free: voicetype can grab it")
 
 
+def _ignore() -> None:
+    pass
+
+
 def check_tray(env: Mapping[str, str]) -> Check:
     from voicetype.tray import MENU_FIX, choose_tray_backend
 
@@ -188,37 +201,15 @@ def check_tray(env: Mapping[str, str]) -> Check:
     return Check("tray icon", True, f"pystray backend {backend}, with menu")
 
 
-def check_notifications(env: Mapping[str, str]) -> Check:
-    if not sys.platform.startswith("linux"):
-        return Check("notifications", True, "through the tray icon")
-    fix = (
-        "start your desktop's notification service (most desktops have one; e.g. dunst), "
-        "otherwise messages appear in the tray tooltip and the log"
-    )
-    if (
-        not env.get("DBUS_SESSION_BUS_ADDRESS")
-        and not Path(env.get("XDG_RUNTIME_DIR", "/nonexistent"), "bus").exists()
-    ):
-        return Check("notifications", False, "no D-Bus session bus", fix)
-    try:
-        from jeepney import DBusAddress, new_method_call
-        from jeepney.io.blocking import open_dbus_connection
+def check_notifications(env: Mapping[str, str], platform: str = sys.platform) -> Check:
+    """Asks the notifier ``select_notifier`` would choose whether it could show one now."""
+    from voicetype.notify.select import probe_notifications
 
-        address = DBusAddress(
-            "/org/freedesktop/Notifications",
-            bus_name="org.freedesktop.Notifications",
-            interface="org.freedesktop.Notifications",
-        )
-        with open_dbus_connection(bus="SESSION") as conn:
-            reply = conn.send_and_get_reply(
-                new_method_call(address, "GetServerInformation"), timeout=2
-            )
-    except Exception as exc:  # no bus, no service, timeout: all mean "no notifications"
-        return Check("notifications", False, f"no notification service ({exc})", fix)
-    if reply.header.message_type.name == "error":
-        return Check("notifications", False, "no notification service on the session bus", fix)
-    name, vendor, version = (str(x) for x in reply.body[:3])
-    return Check("notifications", True, f"{name} {version} ({vendor})")
+    try:
+        detail = probe_notifications(platform=platform, env=env)
+    except VoicetypeError as exc:
+        return Check("notifications", False, exc.message, exc.fix)
+    return Check("notifications", True, detail)
 
 
 def check_autostart() -> Check:
@@ -269,7 +260,7 @@ def run_doctor(
         add(check_key_file(config))
         add(check_service(config))
     add(check_microphone())
-    add(check_session(env))
+    add(check_session(env, config.typing.method if config else TypingConfig.method))
     if config is not None and (hotkey := check_hotkey(config, env)) is not None:
         add(hotkey)
     add(check_tray(env))

@@ -108,3 +108,28 @@ def test_silent_service_on_the_microphone_times_out_and_releases_it(
     assert fake_azure.timeout_seconds <= elapsed < fake_azure.timeout_seconds + 1.5
     assert speech_service.last_turn.audio_bytes > 0  # the microphone was streaming
     assert not pulse_audio.capture_streams(), "the microphone stayed open after the timeout"
+
+
+def test_the_probe_child_names_the_missing_microphone_and_keeps_its_noise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from voicetype.recognition.microphone import probe_microphone
+
+    for name in [k for k in os.environ if k.startswith("PULSE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/nothing-here")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    start = time.monotonic()
+    failure = probe_microphone()
+    elapsed = time.monotonic() - start
+    assert failure is not None and failure.kind is ErrorKind.MICROPHONE_UNAVAILABLE
+    assert "SPXERR_MIC_NOT_AVAILABLE" in failure.detail
+    assert capfd.readouterr().err == ""  # the SDK's ALSA/JACK noise stayed in the child
+    assert elapsed < 10
+
+
+@pytest.mark.audio
+def test_the_probe_child_opens_the_virtual_microphone(pulse_env: dict[str, str]) -> None:
+    from voicetype.recognition.microphone import probe_microphone
+
+    assert probe_microphone() is None  # pulse_env put the virtual microphone in os.environ

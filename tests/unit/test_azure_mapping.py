@@ -1,23 +1,39 @@
-"""The pure mapping from the Speech SDK's codes and words to results (no network, no audio)."""
+"""The pure mapping from the Speech SDK's codes and words to results (no SDK, no network,
+no audio: ``voicetype.recognition.azure_results``). That the SDK's own enums hold exactly the
+names mapped here is checked in tests/integration/test_azure_sdk_names.py."""
 
 from __future__ import annotations
 
+import json
 import struct
 import wave
 from pathlib import Path
 
 import pytest
-from azure.cognitiveservices import speech as speechsdk
 
-from voicetype.recognition import ErrorKind, Failed, Microphone, NoMatch, NoMatchReason, WavFile
-from voicetype.recognition.azure import (
+from voicetype.recognition import (
+    ErrorKind,
+    Failed,
+    Microphone,
+    NoMatch,
+    NoMatchReason,
+    Recognized,
+    WavFile,
+    azure_results,
+)
+from voicetype.recognition.azure_results import (
+    SdkAnswer,
     check_wav,
     classify_cancellation,
     classify_exception,
     classify_no_match,
     http_status_in,
+    map_answer,
     scrub,
+    so_far,
+    whole_text,
 )
+from voicetype.recognition.messages import describe_failure, too_long_detail
 
 KEY = "0123456789abcdef0123456789abcdef"
 
@@ -38,25 +54,22 @@ CODE_KINDS = {
 }
 
 
-def test_every_sdk_cancellation_code_is_mapped() -> None:
-    assert {c.name for c in speechsdk.CancellationErrorCode} == set(CODE_KINDS)
-
-
 @pytest.mark.parametrize(("code", "kind"), CODE_KINDS.items())
 def test_code_decides_without_telling_details(code: str, kind: ErrorKind) -> None:
     assert classify_cancellation(code, "something happened") == Failed(kind, "something happened")
 
 
-def test_every_sdk_no_match_reason_is_mapped() -> None:
-    expected = {
-        "NotRecognized": NoMatchReason.NOT_RECOGNIZED,
-        "InitialSilenceTimeout": NoMatchReason.INITIAL_SILENCE_TIMEOUT,
-        "InitialBabbleTimeout": NoMatchReason.INITIAL_BABBLE_TIMEOUT,
-        "KeywordNotRecognized": NoMatchReason.KEYWORD_NOT_RECOGNIZED,
-        "EndSilenceTimeout": NoMatchReason.END_SILENCE_TIMEOUT,
-    }
-    assert {r.name for r in speechsdk.NoMatchReason} == set(expected)
-    for name, reason in expected.items():
+NO_MATCH_REASONS = {
+    "NotRecognized": NoMatchReason.NOT_RECOGNIZED,
+    "InitialSilenceTimeout": NoMatchReason.INITIAL_SILENCE_TIMEOUT,
+    "InitialBabbleTimeout": NoMatchReason.INITIAL_BABBLE_TIMEOUT,
+    "KeywordNotRecognized": NoMatchReason.KEYWORD_NOT_RECOGNIZED,
+    "EndSilenceTimeout": NoMatchReason.END_SILENCE_TIMEOUT,
+}
+
+
+def test_every_no_match_reason_is_mapped() -> None:
+    for name, reason in NO_MATCH_REASONS.items():
         assert classify_no_match(name) == NoMatch(reason)
     assert classify_no_match("SomethingNew") == NoMatch(NoMatchReason.NOT_RECOGNIZED)
 
@@ -221,3 +234,97 @@ def test_check_wav(tmp_path: Path) -> None:
     assert "not a PCM WAV" in (check_wav(tmp_path / "float.wav") or "")
     (tmp_path / "dir.wav").mkdir()
     assert check_wav(tmp_path / "dir.wav") is not None
+
+
+# ---------------------------------------------------------------- whole answers
+
+
+def test_a_final_answer_types_the_whole_display_text_not_the_sdks_cut_text() -> None:
+    whole = "Ein langer Satz. " * 200  # ~3,400 characters: the SDK cuts result.text at 2,047 B
+    answer = SdkAnswer(
+        "RecognizedSpeech", text=whole[:1000], json=json.dumps({"DisplayText": whole})
+    )
+    assert map_answer(answer, ()) == Recognized(whole)
+
+
+@pytest.mark.parametrize("raw", ["", "not json", "[1, 2]", '{"Other": 1}', "[" * 100_000])
+def test_without_a_usable_json_answer_the_sdk_text_is_used(raw: str) -> None:
+    answer = SdkAnswer("RecognizedSpeech", text="Hello.", json=raw)
+    assert map_answer(answer, ()) == Recognized("Hello.")
+
+
+def test_an_empty_final_answer_is_nothing_to_type() -> None:
+    answer = SdkAnswer("RecognizedSpeech", text="", json='{"DisplayText": ""}')
+    assert map_answer(answer, ()) == NoMatch(
+        NoMatchReason.NOT_RECOGNIZED, "the service recognized no words"
+    )
+
+
+def test_a_text_over_the_cap_is_refused_with_the_cap_named() -> None:
+    raw = json.dumps({"DisplayText": "x" * 11})
+    answer = SdkAnswer("RecognizedSpeech", text="x" * 11, json=raw)
+    refused = map_answer(answer, (), max_chars=10)
+    assert refused == Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(10))
+    assert describe_failure(refused).body.startswith(
+        "the service sent a text longer than 10 characters; nothing was typed."
+    )
+    assert map_answer(answer, (), max_chars=11) == Recognized("x" * 11)
+
+
+def test_an_oversized_json_answer_is_refused_before_it_is_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def never(_text: str) -> object:
+        raise AssertionError("an oversized answer was parsed")
+
+    monkeypatch.setattr(azure_results.json, "loads", never)
+    raw = '{"DisplayText": "' + "x" * (10 * 12 + 65_536) + '"}'
+    answer = SdkAnswer("RecognizedSpeech", text="x", json=raw)
+    assert map_answer(answer, (), max_chars=10) == Failed(
+        ErrorKind.TEXT_TOO_LONG, too_long_detail(10)
+    )
+
+
+def test_a_hypothesis_reads_the_text_field() -> None:
+    raw = json.dumps({"Text": "so far so good", "DisplayText": "ignored"})
+    assert whole_text("so far", raw, "Text", 100) == "so far so good"
+    assert whole_text("so far", raw, "Text", 5) is None
+    # a shorter JSON field never replaces the SDK's text
+    assert whole_text("so far so good", json.dumps({"Text": "so"}), "Text", 100) == (
+        "so far so good"
+    )
+
+
+def test_no_match_and_end_of_stream_are_no_match() -> None:
+    silence = SdkAnswer("NoMatch", no_match_reason="InitialSilenceTimeout")
+    assert map_answer(silence, ()) == NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT)
+    ended = SdkAnswer("Canceled", cancellation_reason="EndOfStream", error_code="NoError")
+    assert map_answer(ended, ()) == NoMatch(
+        NoMatchReason.NOT_RECOGNIZED, "the audio ended before any speech"
+    )
+
+
+def test_a_cancelled_answer_is_classified_and_the_key_scrubbed() -> None:
+    answer = SdkAnswer(
+        "Canceled",
+        cancellation_reason="Error",
+        error_code="AuthenticationFailure",
+        error_details=UPGRADE.format(what="Authentication error", status=401) + f" key={KEY}",
+    )
+    failed = map_answer(answer, (KEY,))
+    assert isinstance(failed, Failed) and failed.kind is ErrorKind.AUTHENTICATION
+    assert KEY not in failed.detail and "key=***" in failed.detail
+
+
+def test_an_unexpected_reason_is_an_internal_failure() -> None:
+    assert map_answer(SdkAnswer("RecognizingSpeech", text="half"), ()) == Failed(
+        ErrorKind.INTERNAL, "unexpected result from the Speech SDK: ResultReason.RecognizingSpeech"
+    )
+
+
+def test_at_the_listening_cap_what_was_recognized_so_far_is_the_result() -> None:
+    assert so_far("half a sentence", False, 20, 10_000) == Recognized("half a sentence")
+    assert so_far("", True, 20, 10_000) == Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(10_000))
+    assert so_far("", False, 20, 10_000) == NoMatch(
+        NoMatchReason.NOT_RECOGNIZED, "nothing was recognized in 20 s of listening"
+    )

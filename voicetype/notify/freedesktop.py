@@ -24,6 +24,7 @@ from jeepney import (
 )
 from jeepney.io.blocking import open_dbus_connection
 
+from voicetype.errors import BackendUnavailable
 from voicetype.notify import Urgency
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ NO_SERVICE_ERRORS = frozenset(
         "org.freedesktop.DBus.Error.ServiceUnknown",
         "org.freedesktop.DBus.Error.NameHasNoOwner",
     }
+)
+
+#: What to do when no notification can be shown (``server_information`` raises with it).
+NO_SERVICE_FIX = (
+    "start your desktop's notification service (most desktops have one; e.g. dunst), "
+    "otherwise messages appear in the tray tooltip and the log"
 )
 
 
@@ -126,6 +133,44 @@ class FreedesktopNotifier:
                         return False
                     log.debug("D-Bus connection failed (%r); reconnecting once", e)
         return False  # not reached
+
+    def server_information(self) -> str:
+        """The service's "name version (vendor)", asked over the connection ``notify`` uses
+        (same bus address, same ``timeout``), showing nothing.
+
+        Raises ``BackendUnavailable`` with ``NO_SERVICE_FIX`` where ``notify`` would return
+        False: no bus address, the bus unreachable, no service on it, no answer in time.
+        """
+        deadline = time.monotonic() + self._timeout
+        with self._lock:
+            try:
+                conn = self._connection(deadline)
+                if conn is None:
+                    raise BackendUnavailable(
+                        "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)",
+                        NO_SERVICE_FIX,
+                    )
+                call = new_method_call(_SERVICE, "GetServerInformation")
+                name, vendor, version = (str(x) for x in self._call(conn, call, deadline)[:3])
+            except _ReplyError as e:
+                if e.name in NO_SERVICE_ERRORS:
+                    raise BackendUnavailable(
+                        "no notification service on the session bus", NO_SERVICE_FIX
+                    ) from e
+                raise BackendUnavailable(
+                    f"the notification service refused: {e}", NO_SERVICE_FIX
+                ) from e
+            except TimeoutError as e:
+                self._drop()
+                raise BackendUnavailable(
+                    f"no answer from D-Bus within {self._timeout:g} s", NO_SERVICE_FIX
+                ) from e
+            except (OSError, AuthenticationError, ValueError, RuntimeError) as e:
+                self._drop()
+                raise BackendUnavailable(
+                    f"cannot reach the D-Bus session bus: {e!r}", NO_SERVICE_FIX
+                ) from e
+        return f"{name} {version} ({vendor})"
 
     def close(self) -> None:
         """Close the D-Bus connection (shown notifications stay). Any thread; idempotent;

@@ -4,7 +4,8 @@ Order: ``VOICETYPE_NOTIFIER`` (``freedesktop`` | ``tray`` | ``log``) if set; els
 and the BSDs the freedesktop service over D-Bus; on Windows and macOS pystray's own
 ``Icon.notify`` through the tray; else (no tray there) log only. A chosen notifier that
 finds no service at run time returns False from ``notify``; the caller then shows the
-message in the tray title and the log.
+message in the tray title and the log. ``probe_notifications`` asks the chosen notifier
+whether it could show one now, without showing one (for ``voicetype doctor``).
 """
 
 from __future__ import annotations
@@ -58,17 +59,7 @@ def select_notifier(
     the freedesktop notifier is chosen.
     """
     env = os.environ if env is None else env
-    requested = env.get(ENV_OVERRIDE, "").strip().lower()
-    if requested and requested not in NOTIFIERS:
-        raise ConfigError(
-            f"{ENV_OVERRIDE}={requested!r} is not a notifier",
-            f"use one of {', '.join(NOTIFIERS)}, or unset {ENV_OVERRIDE}",
-        )
-    if not requested:
-        if platform in ("win32", "darwin"):
-            requested = "tray" if tray is not None else "log"
-        else:
-            requested = "freedesktop"
+    requested = _choose(platform, env, has_tray=tray is not None)
     if requested == "freedesktop":
         from voicetype.notify.freedesktop import FreedesktopNotifier
 
@@ -81,3 +72,42 @@ def select_notifier(
             return LogNotifier()
         return TrayNotifier(tray)
     return LogNotifier()
+
+
+def probe_notifications(
+    *, platform: str = sys.platform, env: Mapping[str, str] | None = None, timeout: float = 2.0
+) -> str:
+    """What ``select_notifier`` chooses here (with the daemon's tray) and whether it could
+    show a notification now, asked without showing one: a description for ``doctor``.
+
+    Blocks up to ``timeout`` seconds (the freedesktop notifier asks the service for its
+    name). Raises ``ConfigError`` for an unknown ``VOICETYPE_NOTIFIER`` and
+    ``BackendUnavailable`` (with the fix) when notifications would not be shown.
+    """
+    env = os.environ if env is None else env
+    requested = _choose(platform, env, has_tray=True)
+    if requested == "freedesktop":
+        from voicetype.notify.freedesktop import FreedesktopNotifier
+
+        notifier = FreedesktopNotifier(env=env, timeout=timeout)
+        try:
+            return notifier.server_information()
+        finally:
+            notifier.close()
+    if requested == "tray":
+        return "through the tray icon"
+    return f"the tray tooltip and the log only ({ENV_OVERRIDE}=log)"
+
+
+def _choose(platform: str, env: Mapping[str, str], *, has_tray: bool) -> str:
+    requested = env.get(ENV_OVERRIDE, "").strip().lower()
+    if requested and requested not in NOTIFIERS:
+        raise ConfigError(
+            f"{ENV_OVERRIDE}={requested!r} is not a notifier",
+            f"use one of {', '.join(NOTIFIERS)}, or unset {ENV_OVERRIDE}",
+        )
+    if requested:
+        return requested
+    if platform in ("win32", "darwin"):
+        return "tray" if has_tray else "log"
+    return "freedesktop"

@@ -2,7 +2,9 @@
 
 A recognition returns exactly one of ``Recognized``, ``NoMatch`` or ``Failed``; it never
 raises for anything the service or the microphone does. The Azure implementation lives
-in ``voicetype.recognition.azure`` and is the only module that imports the SDK.
+in ``voicetype.recognition.azure``, the only module that imports the SDK; what the SDK
+returns is mapped to these results by ``azure_results`` (pure), and ``microphone`` asks
+whether the default microphone opens (in a child process).
 """
 
 from __future__ import annotations

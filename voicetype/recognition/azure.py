@@ -1,8 +1,10 @@
 """``AzureRecognizer``: one utterance through the Speech SDK (``azure-cognitiveservices-speech``).
 
-The only module that imports the SDK. Every outcome becomes exactly one ``Recognized``,
-``NoMatch`` or ``Failed``; nothing the service, the network, the microphone or the WAV file
-does raises out of ``recognize_once``.
+The only module that imports the SDK, and only the glue to it: what the SDK returns is read
+off into plain values here and mapped to results by ``azure_results`` (pure, tested without
+the SDK). Every outcome becomes exactly one ``Recognized``, ``NoMatch`` or ``Failed``; nothing
+the service, the network, the microphone or the WAV file does raises out of
+``recognize_once``.
 
 Never hanging. Measured with SDK 1.53 against the fake service (tests/harness/fake_speech.py):
 a silent service makes ``recognize_once`` wait ~60-70 s by default. The undocumented
@@ -26,16 +28,10 @@ with a 50 MB answer its native memory peaked at ~560 MB before voicetype saw the
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import os
-import re
-import sys
 import threading
 import time
-import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,241 +43,27 @@ from voicetype.recognition import (
     ErrorKind,
     Failed,
     Microphone,
-    NoMatch,
-    NoMatchReason,
     RecognitionResult,
-    Recognized,
     WavFile,
 )
-from voicetype.recognition.messages import too_long_detail
+from voicetype.recognition.azure_results import (
+    DEFAULT_MAX_CHARS,
+    SdkAnswer,
+    check_wav,
+    classify_exception,
+    map_answer,
+    scrub,
+    so_far,
+    whole_text,
+)
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_PROPERTY = "SPEECH-StopRecognitionTimeoutInSeconds"
 # How long recognize_once still waits for the SDK after asking it to stop.
 _STOP_GRACE_SECONDS = 2.0
-# The longest text accepted from the service (characters), and the longest one recognition
-# may listen, whatever the service does.
-DEFAULT_MAX_CHARS = 10_000
+# The longest one recognition may listen, whatever the service does.
 MAX_LISTEN_SECONDS = 20.0
-# The JSON of an answer whose text fits the cap is at most this long: every character may be
-# escaped as a surrogate pair (12 characters), plus the other fields.
-_JSON_PER_CHAR = 12
-_JSON_OVERHEAD = 65_536
-
-# ------------------------------------------------------------------ pure mapping
-
-_NO_MATCH_REASONS = {
-    "NotRecognized": NoMatchReason.NOT_RECOGNIZED,
-    "InitialSilenceTimeout": NoMatchReason.INITIAL_SILENCE_TIMEOUT,
-    "InitialBabbleTimeout": NoMatchReason.INITIAL_BABBLE_TIMEOUT,
-    "EndSilenceTimeout": NoMatchReason.END_SILENCE_TIMEOUT,
-    "KeywordNotRecognized": NoMatchReason.KEYWORD_NOT_RECOGNIZED,
-}
-
-_ERROR_CODES = {
-    "AuthenticationFailure": ErrorKind.AUTHENTICATION,
-    "BadRequest": ErrorKind.BAD_REQUEST,
-    "TooManyRequests": ErrorKind.THROTTLED,
-    "Forbidden": ErrorKind.FORBIDDEN,
-    "ConnectionFailure": ErrorKind.CONNECTION_FAILURE,
-    "ServiceTimeout": ErrorKind.SERVICE_TIMEOUT,
-    "ServiceError": ErrorKind.SERVICE_ERROR,
-    "ServiceUnavailable": ErrorKind.SERVICE_UNAVAILABLE,
-    "ServiceRedirectTemporary": ErrorKind.SERVICE_ERROR,
-    "ServiceRedirectPermanent": ErrorKind.SERVICE_ERROR,
-    "RuntimeError": ErrorKind.INTERNAL,
-    "EmbeddedModelError": ErrorKind.INTERNAL,
-    "NoError": ErrorKind.INTERNAL,
-}
-
-# Codes too generic to trust over what the details say.
-_GENERIC_CODES = {"ConnectionFailure", "RuntimeError", "ServiceError", "NoError", ""}
-
-# "WebSocket upgrade failed: Authentication error (403)", "Failed with HTTP 500 …",
-# "… status code 429"; never the bare numbers of a JSON body ("Duration": 27846875).
-_HTTP_STATUS = re.compile(
-    r"(?:\((?P<a>[1-5]\d\d)\))|(?:\bHTTP[ /]?(?:1\.1 )?(?P<b>[1-5]\d\d)\b)"
-    r"|(?:\bstatus(?: code)?[: ]+(?P<c>[1-5]\d\d)\b)",
-    re.IGNORECASE,
-)
-
-_CONNECTION_WORDS = re.compile(
-    r"connection refused|connection reset|connection (?:was )?closed|"
-    r"name or service not known|temporary failure in name resolution|getaddrinfo|"
-    r"could not resolve|failed to resolve|dns|host not found|no route to host|"
-    r"network is unreachable|tls|ssl|certificate|handshake failed|socket",
-    re.IGNORECASE,
-)
-
-
-def kind_for_http_status(status: int) -> ErrorKind:
-    """The error kind an HTTP status from the speech service means."""
-    if status == 400:
-        return ErrorKind.BAD_REQUEST
-    if status == 401:
-        return ErrorKind.AUTHENTICATION
-    if status == 403:
-        return ErrorKind.FORBIDDEN
-    if status == 429:
-        return ErrorKind.THROTTLED
-    if status in (408, 504):
-        return ErrorKind.SERVICE_TIMEOUT
-    if status == 503:
-        return ErrorKind.SERVICE_UNAVAILABLE
-    if status >= 500:
-        return ErrorKind.SERVICE_ERROR
-    return ErrorKind.CONNECTION_FAILURE
-
-
-def http_status_in(details: str) -> int | None:
-    """The HTTP status the SDK quotes in its error details, if any."""
-    m = _HTTP_STATUS.search(details)
-    if not m:
-        return None
-    return int(m.group("a") or m.group("b") or m.group("c"))
-
-
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` on one line with every secret (the key) replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return " ".join(text.split())
-
-
-def classify_cancellation(code: str, details: str, secrets: tuple[str, ...] = ()) -> Failed:
-    """Map a ``CancellationErrorCode`` name and the SDK's error details to a ``Failed``.
-
-    An HTTP status quoted in the details wins (the SDK reports a 403 on the websocket upgrade
-    as ``AuthenticationFailure``); a generic code with network words in the details is a
-    connection failure; otherwise the code decides. Unknown codes are ``INTERNAL``.
-    """
-    detail = scrub(details, secrets)
-    status = http_status_in(details)
-    if status is not None and status >= 400:
-        kind = kind_for_http_status(status)
-    elif code in _GENERIC_CODES and _CONNECTION_WORDS.search(details):
-        kind = ErrorKind.CONNECTION_FAILURE
-    else:
-        kind = _ERROR_CODES.get(code, ErrorKind.INTERNAL)
-    return Failed(kind, detail)
-
-
-def classify_no_match(reason: str) -> NoMatch:
-    """Map a ``NoMatchReason`` name; unknown reasons count as not recognized."""
-    return NoMatch(_NO_MATCH_REASONS.get(reason, NoMatchReason.NOT_RECOGNIZED))
-
-
-_SPX_CODE = re.compile(r"\b(SPXERR_[A-Z_]+)\b")
-
-
-def classify_exception(exc: BaseException, audio: AudioInput, secrets: tuple[str, ...]) -> Failed:
-    """Map an exception the SDK raised while setting up a recognition.
-
-    The SDK raises ``RuntimeError`` with a native call stack and a line such as
-    ``Exception with an error code: 0x… (SPXERR_MIC_NOT_AVAILABLE)``; only that line is kept.
-    """
-    text = str(exc)
-    spx = _SPX_CODE.search(text)
-    line = next(
-        (ln for ln in text.splitlines() if "SPXERR_" in ln), text.splitlines()[0] if text else ""
-    )
-    detail = scrub(line or type(exc).__name__, secrets)
-    code = spx.group(1) if spx else ""
-    if code == "SPXERR_MIC_NOT_AVAILABLE" or (
-        isinstance(audio, Microphone)
-        and code in ("SPXERR_MIC_ERROR", "SPXERR_AUDIO_SYS_LIBRARY_NOT_FOUND")
-    ):
-        return Failed(ErrorKind.MICROPHONE_UNAVAILABLE, detail)
-    if isinstance(audio, WavFile) and code in (
-        "SPXERR_FILE_OPEN_FAILED",
-        "SPXERR_INVALID_HEADER",
-        "SPXERR_UNSUPPORTED_FORMAT",
-        "SPXERR_UNEXPECTED_EOF",
-    ):
-        return Failed(ErrorKind.AUDIO_FILE, detail)
-    return Failed(ErrorKind.INTERNAL, detail)
-
-
-def check_wav(path: Any) -> str | None:
-    """Why the SDK cannot read ``path`` (None when it is a readable 16-bit PCM WAV).
-
-    The SDK itself accepts a non-PCM or truncated file and then fails in odd ways (a
-    RuntimeError on construction, or silence), so files are checked before it sees them.
-    """
-    try:
-        with wave.open(str(path), "rb") as w:
-            width, channels, rate, frames = (
-                w.getsampwidth(),
-                w.getnchannels(),
-                w.getframerate(),
-                w.getnframes(),
-            )
-    except FileNotFoundError:
-        return f"{path} does not exist"
-    except (OSError, wave.Error, EOFError) as exc:
-        return f"{path} is not a PCM WAV file ({exc or type(exc).__name__})"
-    if width != 2:
-        return f"{path} has {8 * width}-bit samples; 16-bit PCM is needed"
-    if channels != 1:
-        return f"{path} has {channels} channels; mono is needed"
-    if not 8000 <= rate <= 48000:
-        return f"{path} has a sample rate of {rate} Hz; 8000-48000 Hz is needed"
-    if frames == 0:
-        return f"{path} holds no audio"
-    return None
-
-
-def map_result(
-    result: Any, secrets: tuple[str, ...], max_chars: int = DEFAULT_MAX_CHARS
-) -> RecognitionResult:
-    """Map an SDK ``SpeechRecognitionResult`` to exactly one result.
-
-    Recognized text is returned exactly as the SDK decoded it. An empty text counts as
-    ``NoMatch(NOT_RECOGNIZED)`` (nothing to type); a text longer than ``max_chars`` is
-    ``Failed(TEXT_TOO_LONG)``. ``Canceled`` with ``EndOfStream`` means the audio ended
-    before anything was recognized.
-    """
-    reason = result.reason
-    if reason == speechsdk.ResultReason.RecognizedSpeech:
-        text = whole_text(result, "DisplayText", max_chars)
-        if text is None:
-            return Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(max_chars))
-        if text:
-            return Recognized(text)
-        return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the service recognized no words")
-    if reason == speechsdk.ResultReason.NoMatch:
-        return classify_no_match(result.no_match_details.reason.name)
-    if reason == speechsdk.ResultReason.Canceled:
-        details = result.cancellation_details
-        if details.reason == speechsdk.CancellationReason.EndOfStream:
-            return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the audio ended before any speech")
-        return classify_cancellation(details.code.name, details.error_details or "", secrets)
-    return Failed(ErrorKind.INTERNAL, f"unexpected result from the Speech SDK: {reason}")
-
-
-def whole_text(result: Any, field: str, max_chars: int) -> str | None:
-    """The recognized text, whole, or None when it is longer than ``max_chars``.
-
-    ``result.text`` is cut by the SDK at 2,047 UTF-8 bytes (measured with SDK 1.53), so a
-    long dictation would lose its end; ``field`` of the service's JSON answer
-    (``DisplayText`` for a final result, ``Text`` for a hypothesis) is not. The JSON is
-    measured before it is parsed: one too long for ``max_chars`` characters is never parsed.
-    Falls back to ``result.text`` when the JSON is missing, invalid or lacks ``field``.
-    """
-    text = str(result.text or "")
-    raw = str(getattr(result, "json", "") or "")
-    if len(raw) > max_chars * _JSON_PER_CHAR + _JSON_OVERHEAD:
-        return None
-    try:
-        value = json.loads(raw or "{}").get(field)
-    except (ValueError, RecursionError, AttributeError):  # invalid, nested too deep, not {}
-        value = None
-    if isinstance(value, str) and len(value) >= len(text):
-        text = value
-    return text if len(text) <= max_chars else None
-
 
 # ------------------------------------------------------------------ the recognizer
 
@@ -449,7 +231,9 @@ class AzureRecognizer:
             signal.connect(run.touch)
         cap = self._max_chars
         recognizer.recognizing.connect(
-            lambda evt: run.hypothesize(whole_text(evt.result, "Text", cap))
+            lambda evt: run.hypothesize(
+                whole_text(str(evt.result.text or ""), _json_of(evt.result), "Text", cap)
+            )
         )
         if self._on_speech_end is not None:
             hook = self._on_speech_end
@@ -525,19 +309,12 @@ class AzureRecognizer:
             "what was recognized so far is the result",
             self._max_listen,
         )
-        if too_long:
-            return Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(self._max_chars))
-        if hypothesis:
-            return Recognized(hypothesis)
-        return NoMatch(
-            NoMatchReason.NOT_RECOGNIZED,
-            f"nothing was recognized in {self._max_listen:g} s of listening",
-        )
+        return so_far(hypothesis, too_long, self._max_listen, self._max_chars)
 
     def _outcome(self, run: _Run, audio: AudioInput) -> RecognitionResult:
         if run.error is not None:
             return classify_exception(run.error, audio, self._secrets)
-        return map_result(run.result, self._secrets, self._max_chars)
+        return map_answer(sdk_answer(run.result), self._secrets, self._max_chars)
 
     def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
         """Drop the SDK objects; if the SDK is still busy, let its result thread do it."""
@@ -565,38 +342,45 @@ def _hold_until_done(run: _Run, recognizer: Any) -> None:
     del recognizer
 
 
+def sdk_answer(result: Any) -> SdkAnswer:
+    """The plain values of an SDK ``SpeechRecognitionResult`` that ``map_answer`` reads."""
+    reason = result.reason
+    if reason == speechsdk.ResultReason.NoMatch:
+        return SdkAnswer(reason.name, no_match_reason=result.no_match_details.reason.name)
+    if reason == speechsdk.ResultReason.Canceled:
+        details = result.cancellation_details
+        return SdkAnswer(
+            reason.name,
+            cancellation_reason=details.reason.name,
+            error_code=details.code.name,
+            error_details=details.error_details or "",
+        )
+    return SdkAnswer(reason.name, text=str(result.text or ""), json=_json_of(result))
+
+
+def _json_of(result: Any) -> str:
+    """The service's JSON answer (unparsed; ``whole_text`` measures it before parsing)."""
+    return str(getattr(result, "json", "") or "")
+
+
 def _is_final(result: Any) -> bool:
     """Whether a result raced our stop with a real answer (not the stop's own cancellation)."""
     final = (speechsdk.ResultReason.RecognizedSpeech, speechsdk.ResultReason.NoMatch)
     return bool(result.reason in final)
 
 
-def probe_microphone() -> Failed | None:
-    """Whether the SDK can open the default microphone: None when it can, else the failure.
-
-    Opens no network connection (the SDK connects only when recognition starts).
+def open_default_microphone() -> Failed | None:
+    """Whether the SDK can open the default microphone in this process: None when it can,
+    else the failure. Opens no network connection (the SDK connects only when recognition
+    starts). The audio libraries it loads print pages of noise (ALSA, JACK) on file
+    descriptor 2 and may block on a hung audio server: callers use
+    ``voicetype.recognition.microphone.probe_microphone``, which runs this in a child process.
     """
     try:
-        with _native_stderr_silenced():  # ALSA and JACK print pages of noise when probing
-            config = speechsdk.SpeechConfig(host="ws://127.0.0.1:9", subscription="probe")
-            audio_config = speechsdk.audio.AudioConfig(use_default_microphone=True)
-            recognizer = speechsdk.SpeechRecognizer(speech_config=config, audio_config=audio_config)
-            del recognizer
+        config = speechsdk.SpeechConfig(host="ws://127.0.0.1:9", subscription="probe")
+        audio_config = speechsdk.audio.AudioConfig(use_default_microphone=True)
+        recognizer = speechsdk.SpeechRecognizer(speech_config=config, audio_config=audio_config)
+        del recognizer
     except (RuntimeError, ValueError) as exc:
         return classify_exception(exc, Microphone(), ())
     return None
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null for the duration (process-wide: CLI use only)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
