@@ -12,15 +12,19 @@ back to an XEmbed icon when no StatusNotifier host runs; observed under Xvfb wit
 is our title, a left click opens the menu and xdotool clicks pick its items. pystray's
 ``gtk`` backend (GtkStatusIcon, deprecated, XEmbed only) also docks and opens the menu on a
 right click (a left click runs "Dictate now"), but shows nothing where only
-StatusNotifier hosts exist. ``xorg`` (no PyGObject) has no menu, no notifications, ignores
-clicks and never docks if it starts before the tray host: ``Tray.has_menu`` is then False
-and the caller shows ``missing_menu()`` to the user once.
+StatusNotifier hosts exist. ``xorg`` (no PyGObject) is voicetype's own XEmbed icon
+(``voicetype.xembed``, not pystray's ``_xorg``, which lost the icon 1 start in 5): it
+docks also when the tray host starts later or restarts, and a left click runs "Dictate
+now"; it has no menu and no notifications: ``Tray.has_menu`` is then False and the caller
+shows ``missing_menu()`` to the user once.
 
 Threading: ``run`` on the main thread (pystray requires it on macOS; GTK runs its loop
-there). ``set_state``, ``refresh_menu`` and ``stop`` may be called from any thread; on the
-GTK backends every GTK call is marshalled onto the loop with ``GLib.idle_add`` (pystray does
-this for its own calls; our menu updates do the same). The ``TrayActions`` callbacks run on
-the tray's loop thread and must return at once (enqueue work, read a flag).
+there). ``set_state``, ``refresh_menu`` and ``stop`` may be called from any thread and
+return without waiting for the tray's loop: on the GTK backends every GTK call is
+marshalled onto the loop with ``GLib.idle_add`` (pystray does this for its own calls; our
+state and menu updates do the same); on ``xorg`` the icon's own thread owns its X
+connection and is woken through a pipe. The ``TrayActions`` callbacks run on the tray's
+loop thread and must return at once (enqueue work, read a flag).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from typing import Any
 from voicetype.errors import BackendUnavailable, ConfigError
 from voicetype.icons import DEFAULT_SIZE, icon_image
 from voicetype.state import State
+from voicetype.xembed import XEmbedIcon
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +92,7 @@ def missing_menu() -> BackendUnavailable:
     """What to tell the user (once) when the tray has no menu (``Tray.has_menu`` False)."""
     return BackendUnavailable(
         "The tray icon has no menu here because PyGObject is not installed; the hotkey "
-        "still works, and the icon only appears if the tray was running before voicetype "
-        "started.",
+        "and a left click on the icon still start a dictation.",
         MENU_FIX,
     )
 
@@ -107,12 +111,6 @@ def status_text(state: State, detail: str = "") -> str:
 def title_text(state: State, detail: str = "") -> str:
     """The icon's title/tooltip, e.g. ``voicetype — Listening…``."""
     return f"{APP_NAME} — {status_text(state, detail)}"
-
-
-def _latin1(text: str) -> str:
-    # pystray's xorg backend writes WM_NAME as latin-1 and raises on anything else
-    text = text.replace("—", "-").replace("…", "...")
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -227,33 +225,48 @@ class Tray:
         self._actions = actions
         self._icon_size = icon_size
         chosen = choose_tray_backend(os.environ)
+        self._lock = threading.Lock()  # serialises state changes and their pystray calls
+        self._state = State.IDLE
+        self._detail = ""
+        self._stop_requested = threading.Event()
+        self._ready_error: BaseException | None = None
+        self._syncing = False  # GTK thread only: we are setting check items ourselves
+        self._gtk_items: dict[str, Any] = {}  # GTK thread only: key -> Gtk.MenuItem
+        self._keys: dict[int, str] = {}  # id(pystray.MenuItem) -> key
+        self._xembed: XEmbedIcon | None = None
+        self._gtk_pending = False  # a _apply_gtk_state callback is queued on the GTK loop
+        if chosen == "xorg":
+            # voicetype's own XEmbed icon, not pystray's xorg backend (see voicetype.xembed)
+            self.backend: str = "xorg"
+            self.has_menu: bool = False
+            self._gtk = False
+            self._xembed = XEmbedIcon(
+                APP_NAME,
+                self._image(State.IDLE),
+                title_text(State.IDLE),
+                on_click=self._call(actions.dictate),
+            )
+            return
         pystray = _import_pystray(chosen)
         actual = pystray.Icon.__module__.rsplit(".", 1)[-1].lstrip("_")
         if actual not in BACKENDS:
             actual = chosen
         if actual != chosen:
             log.warning("pystray was imported before voicetype chose %r; using %r", chosen, actual)
-        self.backend: str = actual
-        self.has_menu: bool = bool(pystray.Icon.HAS_MENU) and actual not in ("xorg", "dummy")
+        self.backend = actual
+        self.has_menu = bool(pystray.Icon.HAS_MENU) and actual not in ("xorg", "dummy")
         self._gtk = actual in ("appindicator", "gtk")
-        self._title_filter: Callable[[str], str] = _latin1 if actual == "xorg" else str
+        if self._gtk:
+            from gi.repository import GLib
 
-        self._lock = threading.Lock()  # serialises state changes and their pystray calls
-        self._state = State.IDLE
-        self._detail = ""
-        self._stop_requested = threading.Event()
-        self._xorg_dirty = threading.Event()  # xorg only: a state change awaits the updater
-        self._ready_error: BaseException | None = None
-        self._syncing = False  # GTK thread only: we are setting check items ourselves
-        self._gtk_items: dict[str, Any] = {}  # GTK thread only: key -> Gtk.MenuItem
-        self._keys: dict[int, str] = {}  # id(pystray.MenuItem) -> key
+            self._glib: Any = GLib
 
         menu = self._build_menu(pystray) if self.has_menu else None
         icon_class = _gtk_icon_class(pystray.Icon, self) if self._gtk else pystray.Icon
         self._icon = icon_class(
             APP_NAME,
             icon=self._image(State.IDLE),
-            title=self._title_filter(title_text(State.IDLE)),
+            title=title_text(State.IDLE),
             menu=menu,
         )
 
@@ -268,17 +281,36 @@ class Tray:
         return title_text(self._state, self._detail)
 
     def set_state(self, state: State, detail: str = "") -> None:
-        """Show ``state``: icon, title/tooltip, menu status row. Any thread; never blocks:
-        on ``xorg`` the change is handed to the icon's own updater thread (see ``run``)."""
+        """Show ``state``: icon, title/tooltip, menu status row. Any thread; returns at
+        once without waiting for the tray's loop: on ``xorg`` the loop thread is woken to
+        draw; on the GTK backends one idle callback is queued on the GTK loop (at most one
+        pending; it applies the latest state)."""
         with self._lock:
             self._state, self._detail = state, detail
-            if self.backend == "xorg":
-                self._xorg_dirty.set()
+            if self._xembed is not None:
+                self._xembed.show(self._image(state), title_text(state, detail))
                 return
-            self._icon.icon = self._image(state)
-            self._icon.title = self._title_filter(title_text(state, detail))
-        if self.has_menu:
+            if self._gtk:
+                if self._gtk_pending:
+                    return
+                self._gtk_pending = True
+            else:
+                self._icon.icon = self._image(state)
+                self._icon.title = title_text(state, detail)
+        if self._gtk:
+            self._glib.idle_add(self._apply_gtk_state)
+        elif self.has_menu:
             self.refresh_menu()
+
+    def _apply_gtk_state(self) -> bool:
+        """GTK loop: show the latest state (icon, title, menu rows)."""
+        with self._lock:
+            self._gtk_pending = False
+            state, detail = self._state, self._detail
+        self._icon.icon = self._image(state)
+        self._icon.title = title_text(state, detail)
+        self._sync_gtk_menu()
+        return False  # GLib.SOURCE_REMOVE
 
     def _image(self, state: State) -> Any:
         return icon_image(state, self._icon_size)
@@ -296,8 +328,9 @@ class Tray:
     def run(self, on_ready: Callable[[], None]) -> None:
         """Show the icon and run the loop until ``stop``. Main thread only.
 
-        ``on_ready`` runs once, on a helper thread, after the icon was shown; it must return
-        promptly (``stop`` waits up to 5 s for it). If it raises, the loop stops and ``run``
+        ``on_ready`` runs once, after the icon was handed to the tray (on a helper thread
+        on the GTK backends, on the calling thread on ``xorg`` and ``dummy``); it must
+        return promptly (``stop`` waits up to 5 s for it). If it raises, the loop stops and ``run``
         re-raises that exception. Returns at once if ``stop`` came first. On the GTK
         backends SIGINT and SIGTERM stop the loop like ``stop``.
         """
@@ -330,40 +363,24 @@ class Tray:
         self._stop_requested.wait()
 
     def _run_xorg(self, on_ready: Callable[[], None]) -> None:
-        """pystray's plain X backend deadlocks now and then when another thread calls into
-        it (its loop and the caller share one python-xlib connection: seen here 1 start in
-        4). So its loop and every call into it run on daemon threads, the calling thread
-        only waits for ``stop``, and a stuck icon can never hang voicetype or its exit."""
-        threading.Thread(
-            target=self._icon.run, args=(lambda _icon: None,), name="tray-xorg", daemon=True
-        ).start()
-        threading.Thread(target=self._xorg_updater, name="tray-xorg-updates", daemon=True).start()
+        """The X icon's loop runs on a daemon thread that owns its X connection; the
+        calling thread runs ``on_ready`` and waits for ``stop``, so an X server that stops
+        answering can never hang voicetype or its exit."""
+        assert self._xembed is not None
+        threading.Thread(target=self._xembed.run, name="tray-x11", daemon=True).start()
         try:
             on_ready()
-        except BaseException as e:
-            self._stop_requested.set()
-            raise e
+        except Exception:
+            self.stop()
+            raise
         self._stop_requested.wait()
-
-    def _xorg_updater(self) -> None:
-        self._icon.visible = True
-        while not self._stop_requested.is_set():
-            self._xorg_dirty.wait()
-            self._xorg_dirty.clear()
-            if self._stop_requested.is_set():
-                break
-            with self._lock:
-                state, detail = self._state, self._detail
-            self._icon.icon = self._image(state)
-            self._icon.title = self._title_filter(title_text(state, detail))
-        self._icon.stop()
 
     def stop(self) -> None:
         """End ``run``. Any thread, idempotent; also fine before ``run`` (it then returns
         at once)."""
         self._stop_requested.set()
-        if self.backend == "xorg":
-            self._xorg_dirty.set()  # the updater thread stops the icon
+        if self._xembed is not None:
+            self._xembed.stop()
         elif self.backend != "dummy":
             self._icon.stop()
 

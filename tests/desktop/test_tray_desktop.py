@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import threading
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.daemon import RunningDaemon, wait_for_control
 from harness.dbus_notify import NotificationBus
+from harness.procs import wait_for
 from harness.tray import DockedIcon, TrayHost
 from PIL import Image, ImageChops, ImageStat
 
@@ -284,20 +287,120 @@ def test_runs_and_stops_without_a_session_bus(
     assert driver.close() == 0
 
 
-def test_plain_x_fallback_has_no_menu(
+def test_gtk_state_changes_return_while_the_gtk_loop_is_blocked(
     start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    # the controller calls ui.show() on its own thread between recognition and typing: it
+    # must hand the change to the GTK loop and return, never wait for that loop
+    driver = start_tray("appindicator")
+    driver.wait(lambda e: e["event"] == "ready")
+    tray_host.wait_for_icon()
+    driver.send(cmd="block")
+    timings = []
+    for state in (State.LISTENING, State.RECOGNIZING, State.TYPING):
+        since = driver.mark()
+        started = time.monotonic()
+        driver.send(cmd="state", state=state.value)
+        timings.append(time.monotonic() - started)
+        timed = driver.wait(lambda e: e["event"] == "timed", 1, since)
+        assert timed["seconds"] < 0.05, f"set_state took {timed['seconds']:.3f} s"
+    assert max(timings) < 1.0
+    # the loop really was blocked: nothing changed in the tray yet
+    assert tray_host.wait_for_icon().name == title_text(State.IDLE)
+    driver.send(cmd="unblock")
+    tray_host.wait_for_title(title_text(State.TYPING))  # the latest state wins
+    driver.send(cmd="stop")
+    driver.wait(lambda e: e["event"] == "stopped")
+    assert driver.close() == 0
+
+
+def test_plain_x_icon_docks_shows_each_state_and_dictates_on_click(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
 ) -> None:
     driver = start_tray("xorg")
     ready = driver.wait(lambda e: e["event"] == "ready")
     assert ready == {**ready, "backend": "xorg", "has_menu": False}
-    # pystray's xorg backend deadlocks now and then inside python-xlib when another thread
-    # updates the icon (1 start in 4 here), leaving the icon frozen: the reason voicetype
-    # prefers AppIndicator/GTK and tells the user how to get them. What voicetype
-    # guarantees is that it never blocks on it: state changes and stop return at once.
-    started = time.monotonic()
-    driver.send(cmd="state", state="listening")
-    driver.send(cmd="state", state="idle")
-    assert time.monotonic() - started < 2
+    icon = tray_host.wait_for_icon(timeout=5)
+    assert icon.name == title_text(State.IDLE)
+    for state in State:
+        since = driver.mark()
+        driver.send(cmd="state", state=state.value, detail="")
+        assert driver.wait(lambda e: e["event"] == "timed", 1, since)["seconds"] < 0.05
+        icon = tray_host.wait_for_title(title_text(state))
+        path = artifacts / f"tray-xorg-{state.value}.png"
+        crop = _icon_pixels(tray_host, icon, path)
+        deadline = time.monotonic() + 5
+        while _closest_state(crop) is not state and time.monotonic() < deadline:
+            crop = _icon_pixels(tray_host, icon, path)
+        assert _closest_state(crop) is state, f"tray shows {_closest_state(crop)}"
+        tray_host.crop_tray(path, artifacts / f"tray-xorg-{state.value}-zoom.png")
+    since = driver.mark()
+    tray_host.click_icon(icon, 1)  # a left click is "Dictate now" (pystray's icon ignored it)
+    driver.wait_action("dictate", since)
     driver.send(cmd="stop")
     driver.wait(lambda e: e["event"] == "stopped")
     assert driver.close() == 0
+    wait_for(lambda: not tray_host.icons(), 5, "the icon to leave the tray", 0.02)
+
+
+def test_plain_x_icon_docks_when_the_tray_host_starts_late_and_after_a_restart(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    tray_host.stop()
+    try:
+        driver = start_tray("xorg")
+        driver.wait(lambda e: e["event"] == "ready")
+        assert tray_host.icons() == []
+        tray_host.start()
+        icon = tray_host.wait_for_icon(timeout=5)
+        assert icon.name == title_text(State.IDLE)
+        tray_host.restart()
+        driver.send(cmd="state", state="listening")
+        tray_host.wait_for_title(title_text(State.LISTENING), timeout=5)
+    finally:
+        tray_host.start()
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
+STARTS = 10
+DOCK_BOUND = 5.0  # seconds from spawning the daemon to its icon docked in trayer
+
+
+def test_daemon_without_pygobject_docks_its_icon_at_every_start(
+    daemon_factory: Callable[..., RunningDaemon],
+    tray_host: TrayHost,
+    tmp_path: Path,
+    artifacts: Path,
+) -> None:
+    """As after a plain ``pip install`` (no PyGObject): pystray's X backend lost the icon
+    1 start in 5 and docked after 14 s in others; every start must dock, promptly."""
+    hidden = tmp_path / "no-pygobject"
+    (hidden / "gi").mkdir(parents=True)
+    (hidden / "gi" / "__init__.py").write_text(
+        'raise ImportError("PyGObject hidden by the test (a plain pip install)")\n'
+    )
+    times: list[float] = []
+    for n in range(STARTS):
+        started = time.monotonic()
+        daemon = daemon_factory(env={"PYTHONPATH": str(hidden)}, wait_ready=False)
+        try:
+            icon = tray_host.wait_for_icon(timeout=DOCK_BOUND)
+        except TimeoutError:
+            pytest.fail(f"start {n + 1}: no icon after {DOCK_BOUND} s\n{daemon.log()}")
+        times.append(time.monotonic() - started)
+        assert icon.name == title_text(State.IDLE) or icon.name.startswith("voicetype — ")
+        wait_for_control(daemon)
+        assert daemon.quit() == 0
+        wait_for(lambda: not tray_host.icons(), 5, "the icon to leave the tray", 0.02)
+        log = daemon.log() + daemon.output()
+        assert "tray backend: xorg (menu: False)" in log
+        assert "Traceback" not in log, log
+    times.sort()
+    summary = (
+        f"{STARTS} starts, spawn → icon docked: min {times[0]:.2f} s, "
+        f"median {statistics.median(times):.2f} s, max {times[-1]:.2f} s; all: "
+        + ", ".join(f"{t:.2f}" for t in times)
+    )
+    print(summary)
+    (artifacts / "tray-xorg-dock-times.txt").write_text(summary + "\n")

@@ -9,13 +9,13 @@ from voicetype.state import State
 from voicetype.tray import (
     MENU_FIX,
     MENU_ROWS,
-    _latin1,
     choose_tray_backend,
     menu_fix_hint,
     missing_menu,
     status_text,
     title_text,
 )
+from voicetype.xembed import _latin1
 
 
 def _probe(result: str):  # type: ignore[no-untyped-def]
@@ -63,7 +63,7 @@ def test_titles_and_status_rows() -> None:
     assert title_text(State.LISTENING) == "voicetype — Listening…"
     assert status_text(State.ERROR, "No key\nmore") == "Error — No key"
     assert len(status_text(State.ERROR, "x" * 500)) < 140
-    assert _latin1(title_text(State.RECOGNIZING)) == "voicetype - Recognizing..."
+    assert _latin1(title_text(State.RECOGNIZING)) == b"voicetype - Recognizing..."
     assert MENU_ROWS.count("-") == 2 and MENU_ROWS[-1] == "Quit"
 
 
