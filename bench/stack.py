@@ -58,6 +58,13 @@ notify_no_match = false
 """
 
 
+#: The two ways voicetype's tray runs on Linux, measured side by side (``--tray``).
+TRAY_PATHS = {
+    "gtk": "GTK tray",  # the README's install: python3-gi visible → AppIndicator backend
+    "plain": "plain X tray",  # a plain ``pip install``: no PyGObject → voicetype.xembed
+}
+
+
 class Stack:
     """Every part of the desktop a dictation goes through, except the daemon itself."""
 
@@ -150,6 +157,23 @@ class Stack:
             **self.speech.env(),
         )
         return env
+
+    def tray_env(self, path: str) -> dict[str, str]:
+        """Environment for a daemon on one of ``TRAY_PATHS``: ``gtk`` as installed by the
+        README (Debian's PyGObject visible through ``--system-site-packages``); ``plain`` as
+        after a plain ``pip install``: ``gi`` made unimportable by a shadowing package on
+        ``PYTHONPATH``, so voicetype picks the plain X tray by itself."""
+        if path == "gtk":
+            return {}
+        if path != "plain":
+            raise ValueError(f"unknown tray path {path!r}")
+        shim = self.tmp / "no-pygobject"
+        (shim / "gi").mkdir(parents=True, exist_ok=True)
+        (shim / "gi" / "__init__.py").write_text(
+            'raise ImportError("PyGObject hidden by bench/stack.py (a plain pip install)")\n'
+        )
+        inherited = os.environ.get("PYTHONPATH", "")
+        return {"PYTHONPATH": os.pathsep.join(filter(None, (str(shim), inherited)))}
 
     def start_daemon(
         self, name: str, config: str = BENCH_CONFIG, extra_env: dict[str, str] | None = None

@@ -29,12 +29,13 @@ loop thread and must return at once (enqueue work, read a flag).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -184,9 +185,31 @@ def choose_tray_backend(
     return name
 
 
+@contextlib.contextmanager
+def _gtk_without_gl(env: MutableMapping[str, str]) -> Iterator[None]:
+    """While GTK initialises (pystray's GTK backends call ``Gtk.init_check`` on import),
+    ``GDK_GL=disable``: otherwise GDK probes GLX at start-up, which loads Mesa's software
+    driver and LLVM (~50 MB of the idle daemon, measured) for a tray that draws nothing
+    with OpenGL. GTK reads the variable once, at initialisation; it is restored afterwards
+    so programs voicetype starts (the editor for *Open configuration*) do not inherit it.
+    A user's own ``GDK_GL`` is left alone."""
+    if "GDK_GL" in env:
+        yield
+        return
+    env["GDK_GL"] = "disable"
+    try:
+        yield
+    finally:
+        env.pop("GDK_GL", None)
+
+
 def _import_pystray(backend: str) -> ModuleType:
     try:
-        import pystray
+        if backend in ("appindicator", "gtk"):
+            with _gtk_without_gl(os.environ):
+                import pystray
+        else:
+            import pystray
     except Exception as e:  # backends raise ImportError, Xlib display errors, gi ValueError
         fix = (
             MENU_FIX
