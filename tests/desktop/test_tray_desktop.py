@@ -314,6 +314,23 @@ def test_gtk_state_changes_return_while_the_gtk_loop_is_blocked(
     assert driver.close() == 0
 
 
+def test_gtk_tray_loads_no_opengl(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, user_env: dict[str, str]
+) -> None:
+    # GDK probed GLX at start-up: Mesa's software driver and LLVM, ~50 MB of the idle
+    # daemon's 130 MB, for a tray icon that never draws with OpenGL. Observed only with
+    # XDG_RUNTIME_DIR set, as in every desktop session (not in a bare shell).
+    driver = start_tray("appindicator", XDG_RUNTIME_DIR=user_env["XDG_RUNTIME_DIR"])
+    ready = driver.wait(lambda e: e["event"] == "ready")
+    assert ready["gdk_gl"] is None  # set only while GTK initialised, not for children
+    tray_host.wait_for_icon()
+    maps = Path(f"/proc/{driver.popen.pid}/maps").read_text()
+    loaded = {line.rsplit("/", 1)[-1] for line in maps.splitlines() if ".so" in line}
+    assert not {name for name in loaded if name.startswith(("libLLVM", "swrast_dri"))}
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
 def test_plain_x_icon_docks_shows_each_state_and_dictates_on_click(
     start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
 ) -> None:

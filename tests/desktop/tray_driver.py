@@ -23,6 +23,7 @@ EOF on stdin stops the tray.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -122,7 +123,13 @@ def main() -> int:
         tray.stop()
 
     def ready() -> None:
-        emit(event="ready", backend=tray.backend, has_menu=tray.has_menu, title=tray.title)
+        emit(
+            event="ready",
+            backend=tray.backend,
+            has_menu=tray.has_menu,
+            title=tray.title,
+            gdk_gl=os.environ.get("GDK_GL"),
+        )
         threading.Thread(target=commands, name="driver-commands", daemon=True).start()
 
     tray.run(ready)

@@ -9,6 +9,7 @@ from voicetype.state import State
 from voicetype.tray import (
     MENU_FIX,
     MENU_ROWS,
+    _gtk_without_gl,
     choose_tray_backend,
     menu_fix_hint,
     missing_menu,
@@ -74,3 +75,14 @@ def test_missing_menu_says_how_to_get_it() -> None:
     for words in ("python3-gi", "gir1.2-ayatanaappindicator3-0.1", "--system-site-packages",
                   'pip install "PyGObject<3.51"', "libgirepository1.0-dev"):  # fmt: skip
         assert words in MENU_FIX
+
+
+def test_gtk_initialises_without_opengl_and_children_do_not_inherit_it() -> None:
+    env: dict[str, str] = {"PATH": "/usr/bin"}
+    with _gtk_without_gl(env):
+        assert env["GDK_GL"] == "disable"  # GDK reads it once, when GTK initialises
+    assert env == {"PATH": "/usr/bin"}  # the editor voicetype opens gets the user's env
+    mine = {"GDK_GL": "always"}
+    with _gtk_without_gl(mine):
+        assert mine["GDK_GL"] == "always"  # a user's own setting wins
+    assert mine == {"GDK_GL": "always"}
