@@ -100,6 +100,9 @@ def missing_menu() -> BackendUnavailable:
 
 _DETAIL_MAX = 120
 
+#: GTK backends: how late the typing state is shown (see ``Tray.set_state``), seconds.
+TYPING_SHOW_DELAY = 0.15
+
 
 def status_text(state: State, detail: str = "") -> str:
     """The menu's status row: the state's label, then the first line of ``detail``."""
@@ -257,7 +260,8 @@ class Tray:
         self._gtk_items: dict[str, Any] = {}  # GTK thread only: key -> Gtk.MenuItem
         self._keys: dict[int, str] = {}  # id(pystray.MenuItem) -> key
         self._xembed: XEmbedIcon | None = None
-        self._gtk_pending = False  # a _apply_gtk_state callback is queued on the GTK loop
+        self._gtk_pending = ""  # "now"/"later": an _apply_gtk_state callback is queued
+        self._gtk_shown: tuple[State, str] = (State.IDLE, "")  # GTK thread only
         if chosen == "xorg":
             # voicetype's own XEmbed icon, not pystray's xorg backend (see voicetype.xembed)
             self.backend: str = "xorg"
@@ -306,30 +310,44 @@ class Tray:
     def set_state(self, state: State, detail: str = "") -> None:
         """Show ``state``: icon, title/tooltip, menu status row. Any thread; returns at
         once without waiting for the tray's loop: on ``xorg`` the loop thread is woken to
-        draw; on the GTK backends one idle callback is queued on the GTK loop (at most one
-        pending; it applies the latest state)."""
+        draw; on the GTK backends one callback is queued on the GTK loop (at most one
+        pending; it applies the latest state).
+
+        On the GTK backends the typing state is shown ``TYPING_SHOW_DELAY`` late, and not
+        at all when typing ends sooner: redrawing the icon (PNG, AppIndicator, the tray
+        host) competed with typing for the CPU and made a 60-character dictation ~7 ms
+        slower (bench/run.py, docs/performance.md). A change queued meanwhile is applied
+        then too."""
         with self._lock:
             self._state, self._detail = state, detail
             if self._xembed is not None:
                 self._xembed.show(self._image(state), title_text(state, detail))
                 return
             if self._gtk:
-                if self._gtk_pending:
+                # "now": an idle callback is queued; "later": only the delayed one
+                wanted = "later" if state is State.TYPING else "now"
+                if self._gtk_pending == "now" or self._gtk_pending == wanted:
                     return
-                self._gtk_pending = True
+                self._gtk_pending = wanted
             else:
                 self._icon.icon = self._image(state)
                 self._icon.title = title_text(state, detail)
         if self._gtk:
-            self._glib.idle_add(self._apply_gtk_state)
+            if wanted == "later":
+                self._glib.timeout_add(int(TYPING_SHOW_DELAY * 1000), self._apply_gtk_state)
+            else:
+                self._glib.idle_add(self._apply_gtk_state)
         elif self.has_menu:
             self.refresh_menu()
 
     def _apply_gtk_state(self) -> bool:
-        """GTK loop: show the latest state (icon, title, menu rows)."""
+        """GTK loop: show the latest state (icon, title, menu rows) unless shown already."""
         with self._lock:
-            self._gtk_pending = False
+            self._gtk_pending = ""
             state, detail = self._state, self._detail
+        if self._gtk_shown == (state, detail):
+            return False
+        self._gtk_shown = (state, detail)
         self._icon.icon = self._image(state)
         self._icon.title = title_text(state, detail)
         self._sync_gtk_menu()

@@ -314,6 +314,37 @@ def test_gtk_state_changes_return_while_the_gtk_loop_is_blocked(
     assert driver.close() == 0
 
 
+def test_gtk_typing_state_is_shown_late_and_skipped_when_typing_is_short(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    # redrawing the AppIndicator icon while typing made a 60-char dictation ~7 ms slower
+    driver = start_tray("appindicator")
+    driver.wait(lambda e: e["event"] == "ready")
+    tray_host.wait_for_icon()
+
+    def titles_for(seconds: float) -> set[str]:
+        seen: set[str] = set()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            seen.update(i.name for i in tray_host.icons())
+        return seen
+
+    driver.send(cmd="state", state="typing")  # a long typing: shown, but only after 0.15 s
+    sent = time.monotonic()
+    assert title_text(State.TYPING) not in titles_for(0.08)
+    tray_host.wait_for_title(title_text(State.TYPING))
+    assert time.monotonic() - sent >= 0.15
+    driver.send(cmd="state", state="idle")
+    tray_host.wait_for_title(title_text(State.IDLE))
+    driver.send(cmd="state", state="typing")  # a short typing: never shown
+    driver.send(cmd="state", state="idle")
+    assert titles_for(0.5) == {title_text(State.IDLE)}
+    driver.send(cmd="state", state="listening")  # other states: at once
+    tray_host.wait_for_title(title_text(State.LISTENING), timeout=0.5)
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
 def test_gtk_tray_loads_no_opengl(
     start_tray: Callable[..., DriverProcess], tray_host: TrayHost, user_env: dict[str, str]
 ) -> None:
