@@ -178,7 +178,19 @@ class Stack:
     def start_daemon(
         self, name: str, config: str = BENCH_CONFIG, extra_env: dict[str, str] | None = None
     ) -> RunningDaemon:
-        """Start ``python -m voicetype run --verbose``; returns at once (not waiting)."""
+        """Start ``python -m voicetype run --verbose``; returns at once (not waiting).
+
+        First removes the root window's ``GDK_VISUALS`` property: the first GTK 3 client
+        on a display probes GLX (loading Mesa and LLVM) and caches the result there, so
+        later clients skip the probe. Every daemon is thus measured as the first GTK
+        application after login (an autostarted voicetype on a desktop that is not GTK 3),
+        the worst case, not depending on which daemon of the run came first."""
+        subprocess.run(
+            ["xprop", "-root", "-remove", "GDK_VISUALS"],
+            env={**os.environ, "DISPLAY": self.display},
+            capture_output=True,
+            timeout=10,
+        )
         env = {**self.user_env(name), **(extra_env or {})}
         config_path = Path(env["XDG_CONFIG_HOME"]) / "voicetype" / "config.toml"
         config_path.parent.mkdir(parents=True, exist_ok=True)
