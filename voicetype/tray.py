@@ -100,7 +100,8 @@ def missing_menu() -> BackendUnavailable:
 
 _DETAIL_MAX = 120
 
-#: GTK backends: how late the typing state is shown (see ``Tray.set_state``), seconds.
+#: GTK backends: how late the typing state and the one after it are shown (see
+#: ``Tray.set_state``), in seconds.
 TYPING_SHOW_DELAY = 0.15
 
 
@@ -313,19 +314,20 @@ class Tray:
         draw; on the GTK backends one callback is queued on the GTK loop (at most one
         pending; it applies the latest state).
 
-        On the GTK backends the typing state is shown ``TYPING_SHOW_DELAY`` late, and not
-        at all when typing ends sooner: redrawing the icon (PNG, AppIndicator, the tray
-        host) competed with typing for the CPU and made a 60-character dictation ~7 ms
-        slower (bench/run.py, docs/performance.md). A change queued meanwhile is applied
-        then too."""
+        On the GTK backends the typing state, and the state that follows it, are shown
+        ``TYPING_SHOW_DELAY`` after typing began (a short typing is never shown): redrawing
+        the icon (PNG, AppIndicator, the tray host) while the target window still
+        processed the keys made a 60-character dictation ~7–10 ms slower than on the
+        plain X tray (bench/run.py, docs/performance.md)."""
         with self._lock:
+            previous = self._state
             self._state, self._detail = state, detail
             if self._xembed is not None:
                 self._xembed.show(self._image(state), title_text(state, detail))
                 return
             if self._gtk:
                 # "now": an idle callback is queued; "later": only the delayed one
-                wanted = "later" if state is State.TYPING else "now"
+                wanted = "later" if State.TYPING in (state, previous) else "now"
                 if self._gtk_pending == "now" or self._gtk_pending == wanted:
                     return
                 self._gtk_pending = wanted
