@@ -19,8 +19,15 @@ for how each moment is observed from outside the daemon):
   peers (pynput ``type()``, ``xdotool type``) from ``bench/insertion.py`` in the same run.
 - SDK connect delay: ``recognize_once`` on a WAV file vs. the microphone, in process.
 
+The daemon sections (start-up, idle, dictation, first words, scaling) run once per tray
+path (``--tray gtk plain``, default both, in that order, same run): ``gtk`` is the README's
+install (PyGObject visible: AppIndicator tray), ``plain`` a plain ``pip install`` (no
+PyGObject: voicetype's own X tray). Rows are prefixed with the path; a path named again
+(``--tray gtk plain gtk plain``: alternating rounds, fairer on a busy machine) adds its
+values to the same rows.
+
 Figures are medians with (min–max) over the repeats. Nothing is asserted.
-Run: ``.venv/bin/python bench/run.py [--quick] [--only SECTION ...]``.
+Run: ``.venv/bin/python bench/run.py [--quick] [--only SECTION ...] [--tray PATH ...]``.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from harness.procs import wait_for  # noqa: E402
 from harness.speech import make_speech_wav  # noqa: E402
 from stack import (  # noqa: E402
     ROOT,
+    TRAY_PATHS,
     CaptureWatch,
     ContentWatch,
     Hotkey,
@@ -97,9 +105,21 @@ class Row:
 class Report:
     rows: list[Row] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    prefix: str = ""  # e.g. "GTK tray: ", put before each row's figure
 
     def add(self, row: Row) -> None:
-        self.rows.append(row)
+        """Add a row; a figure already reported (the same path run again with ``--tray
+        gtk plain gtk plain``) gets the new values added to its row."""
+        if self.prefix:
+            row.figure = self.prefix + row.figure
+        same = next((r for r in self.rows if r.figure == row.figure), None)
+        if same is not None:
+            same.values += row.values
+            if row.note:
+                same.note = f"{same.note}; {row.note}" if same.note else row.note
+            row = same
+        else:
+            self.rows.append(row)
         figure, value, target, verdict = row.cells()
         print(f"  {figure}: {value} [{target or 'no target'}: {verdict}]", flush=True)
 
@@ -281,11 +301,11 @@ def _logged(daemon: RunningDaemon, needle: str) -> bool:
     return needle in daemon.log()
 
 
-def startup(st: Stack, runs: int, report: Report) -> None:
+def startup(st: Stack, runs: int, report: Report, env: dict[str, str]) -> None:
     times: list[float] = []
-    for i in range(runs):
+    for _ in range(runs):
         started = time.monotonic()
-        daemon = st.start_daemon(f"startup{i}")
+        daemon = st.start_daemon(f"startup-{time.monotonic_ns()}", extra_env=env)
         try:
             st.tray.wait_for_icon("voicetype", 30)
             icon_at = time.monotonic()
@@ -423,6 +443,47 @@ def insertion(repeats: int, report: Report) -> None:
 # ---------------------------------------------------------------- main
 
 
+def _backend(daemon: RunningDaemon) -> str:
+    line = daemon.wait_for_log("tray backend:", 10)
+    return line.split("tray backend:", 1)[1].strip()
+
+
+def daemon_sections(
+    st: Stack, path: str, only: set[str], quick: bool, n: int, report: Report
+) -> None:
+    """The sections that run the daemon, on one tray path (see ``TRAY_PATHS``)."""
+    env = st.tray_env(path)
+    report.prefix = f"{TRAY_PATHS[path]}: "
+    print(f"== {TRAY_PATHS[path]}", flush=True)
+    if "startup" in only:
+        print("start-up…", flush=True)
+        startup(st, 3 if quick else 10, report, env)
+    if only & {"dictation", "firstwords", "idle"}:
+        daemon = st.start_daemon(f"daemon-{path}-{time.monotonic_ns()}", extra_env=env)
+        try:
+            wait_daemon_ready(daemon)
+            report.texts.append(f"{TRAY_PATHS[path]}: the daemon used {_backend(daemon)}")
+            if "idle" in only:
+                print("idle…", flush=True)
+                idle(st, daemon, 10.0 if quick else 60.0, report)
+            if "dictation" in only:
+                print("dictations…", flush=True)
+                dictations(st, daemon, n, report)
+            if "firstwords" in only:
+                print("first words…", flush=True)
+                first_words(st, daemon, 3 if quick else 10, report)
+        finally:
+            stop_daemon(daemon)
+    if "scaling" in only:
+        print("scaling…", flush=True)
+        daemon = st.start_daemon(f"scaling-{time.monotonic_ns()}", extra_env=env)  # fresh
+        try:
+            wait_daemon_ready(daemon)
+            scaling(st, daemon, (1, 10, 30) if quick else (1, 50, 200), report)
+        finally:
+            stop_daemon(daemon)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -444,6 +505,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, 10 s idle")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    parser.add_argument(
+        "--tray",
+        nargs="+",
+        choices=tuple(TRAY_PATHS),
+        default=list(TRAY_PATHS),
+        help="tray paths to run the daemon sections on (default: all, in this order)",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -453,32 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.strftime("%Y-%m-%d %H:%M")
     print(f"voicetype benchmarks, {started}{' (quick)' if quick else ''}\n{machine()}\n")
     with Stack() as st:
-        if "startup" in only:
-            print("start-up…", flush=True)
-            startup(st, 3 if quick else 10, report)
-        if only & {"dictation", "firstwords", "idle", "scaling"}:
-            daemon = st.start_daemon("daemon")
-            try:
-                wait_daemon_ready(daemon)
-                if "idle" in only:
-                    print("idle…", flush=True)
-                    idle(st, daemon, 10.0 if quick else 60.0, report)
-                if "dictation" in only:
-                    print("dictations…", flush=True)
-                    dictations(st, daemon, n, report)
-                if "firstwords" in only:
-                    print("first words…", flush=True)
-                    first_words(st, daemon, 3 if quick else 10, report)
-            finally:
-                stop_daemon(daemon)
-        if "scaling" in only:
-            print("scaling…", flush=True)
-            daemon = st.start_daemon("scaling")  # a fresh one: counts from its first dictation
-            try:
-                wait_daemon_ready(daemon)
-                scaling(st, daemon, (1, 10, 30) if quick else (1, 50, 200), report)
-            finally:
-                stop_daemon(daemon)
+        for path in args.tray:
+            daemon_sections(st, path, only, quick, n, report)
+        report.prefix = ""
         if "sdk" in only:
             print("SDK connect…", flush=True)
             sdk_connect(st, 5 if quick else 20, report)

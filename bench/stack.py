@@ -58,6 +58,13 @@ notify_no_match = false
 """
 
 
+#: The two ways voicetype's tray runs on Linux, measured side by side (``--tray``).
+TRAY_PATHS = {
+    "gtk": "GTK tray",  # the README's install: python3-gi visible → AppIndicator backend
+    "plain": "plain X tray",  # a plain ``pip install``: no PyGObject → voicetype.xembed
+}
+
+
 class Stack:
     """Every part of the desktop a dictation goes through, except the daemon itself."""
 
@@ -151,10 +158,39 @@ class Stack:
         )
         return env
 
+    def tray_env(self, path: str) -> dict[str, str]:
+        """Environment for a daemon on one of ``TRAY_PATHS``: ``gtk`` as installed by the
+        README (Debian's PyGObject visible through ``--system-site-packages``); ``plain`` as
+        after a plain ``pip install``: ``gi`` made unimportable by a shadowing package on
+        ``PYTHONPATH``, so voicetype picks the plain X tray by itself."""
+        if path == "gtk":
+            return {}
+        if path != "plain":
+            raise ValueError(f"unknown tray path {path!r}")
+        shim = self.tmp / "no-pygobject"
+        (shim / "gi").mkdir(parents=True, exist_ok=True)
+        (shim / "gi" / "__init__.py").write_text(
+            'raise ImportError("PyGObject hidden by bench/stack.py (a plain pip install)")\n'
+        )
+        inherited = os.environ.get("PYTHONPATH", "")
+        return {"PYTHONPATH": os.pathsep.join(filter(None, (str(shim), inherited)))}
+
     def start_daemon(
         self, name: str, config: str = BENCH_CONFIG, extra_env: dict[str, str] | None = None
     ) -> RunningDaemon:
-        """Start ``python -m voicetype run --verbose``; returns at once (not waiting)."""
+        """Start ``python -m voicetype run --verbose``; returns at once (not waiting).
+
+        First removes the root window's ``GDK_VISUALS`` property: the first GTK 3 client
+        on a display probes GLX (loading Mesa and LLVM) and caches the result there, so
+        later clients skip the probe. Every daemon is thus measured as the first GTK
+        application after login (an autostarted voicetype on a desktop that is not GTK 3),
+        the worst case, not depending on which daemon of the run came first."""
+        subprocess.run(
+            ["xprop", "-root", "-remove", "GDK_VISUALS"],
+            env={**os.environ, "DISPLAY": self.display},
+            capture_output=True,
+            timeout=10,
+        )
         env = {**self.user_env(name), **(extra_env or {})}
         config_path = Path(env["XDG_CONFIG_HOME"]) / "voicetype" / "config.toml"
         config_path.parent.mkdir(parents=True, exist_ok=True)

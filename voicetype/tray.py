@@ -12,25 +12,30 @@ back to an XEmbed icon when no StatusNotifier host runs; observed under Xvfb wit
 is our title, a left click opens the menu and xdotool clicks pick its items. pystray's
 ``gtk`` backend (GtkStatusIcon, deprecated, XEmbed only) also docks and opens the menu on a
 right click (a left click runs "Dictate now"), but shows nothing where only
-StatusNotifier hosts exist. ``xorg`` (no PyGObject) has no menu, no notifications, ignores
-clicks and never docks if it starts before the tray host: ``Tray.has_menu`` is then False
-and the caller shows ``missing_menu()`` to the user once.
+StatusNotifier hosts exist. ``xorg`` (no PyGObject) is voicetype's own XEmbed icon
+(``voicetype.xembed``, not pystray's ``_xorg``, which lost the icon 1 start in 5): it
+docks also when the tray host starts later or restarts, and a left click runs "Dictate
+now"; it has no menu and no notifications: ``Tray.has_menu`` is then False and the caller
+shows ``missing_menu()`` to the user once.
 
 Threading: ``run`` on the main thread (pystray requires it on macOS; GTK runs its loop
-there). ``set_state``, ``refresh_menu`` and ``stop`` may be called from any thread; on the
-GTK backends every GTK call is marshalled onto the loop with ``GLib.idle_add`` (pystray does
-this for its own calls; our menu updates do the same). The ``TrayActions`` callbacks run on
-the tray's loop thread and must return at once (enqueue work, read a flag).
+there). ``set_state``, ``refresh_menu`` and ``stop`` may be called from any thread and
+return without waiting for the tray's loop: on the GTK backends every GTK call is
+marshalled onto the loop with ``GLib.idle_add`` (pystray does this for its own calls; our
+state and menu updates do the same); on ``xorg`` the icon's own thread owns its X
+connection and is woken through a pipe. The ``TrayActions`` callbacks run on the tray's
+loop thread and must return at once (enqueue work, read a flag).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -38,6 +43,7 @@ from typing import Any
 from voicetype.errors import BackendUnavailable, ConfigError
 from voicetype.icons import DEFAULT_SIZE, icon_image
 from voicetype.state import State
+from voicetype.xembed import XEmbedIcon
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +93,16 @@ def missing_menu() -> BackendUnavailable:
     """What to tell the user (once) when the tray has no menu (``Tray.has_menu`` False)."""
     return BackendUnavailable(
         "The tray icon has no menu here because PyGObject is not installed; the hotkey "
-        "still works, and the icon only appears if the tray was running before voicetype "
-        "started.",
+        "and a left click on the icon still start a dictation.",
         MENU_FIX,
     )
 
 
 _DETAIL_MAX = 120
+
+#: GTK backends: how late the typing state and the one after it are shown (see
+#: ``Tray.set_state``), in seconds.
+TYPING_SHOW_DELAY = 0.15
 
 
 def status_text(state: State, detail: str = "") -> str:
@@ -107,12 +116,6 @@ def status_text(state: State, detail: str = "") -> str:
 def title_text(state: State, detail: str = "") -> str:
     """The icon's title/tooltip, e.g. ``voicetype — Listening…``."""
     return f"{APP_NAME} — {status_text(state, detail)}"
-
-
-def _latin1(text: str) -> str:
-    # pystray's xorg backend writes WM_NAME as latin-1 and raises on anything else
-    text = text.replace("—", "-").replace("…", "...")
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -186,9 +189,31 @@ def choose_tray_backend(
     return name
 
 
+@contextlib.contextmanager
+def _gtk_without_gl(env: MutableMapping[str, str]) -> Iterator[None]:
+    """While GTK initialises (pystray's GTK backends call ``Gtk.init_check`` on import),
+    ``GDK_GL=disable``: otherwise GDK probes GLX at start-up, which loads Mesa's software
+    driver and LLVM (~50 MB of the idle daemon, measured) for a tray that draws nothing
+    with OpenGL. GTK reads the variable once, at initialisation; it is restored afterwards
+    so programs voicetype starts (the editor for *Open configuration*) do not inherit it.
+    A user's own ``GDK_GL`` is left alone."""
+    if "GDK_GL" in env:
+        yield
+        return
+    env["GDK_GL"] = "disable"
+    try:
+        yield
+    finally:
+        env.pop("GDK_GL", None)
+
+
 def _import_pystray(backend: str) -> ModuleType:
     try:
-        import pystray
+        if backend in ("appindicator", "gtk"):
+            with _gtk_without_gl(os.environ):
+                import pystray
+        else:
+            import pystray
     except Exception as e:  # backends raise ImportError, Xlib display errors, gi ValueError
         fix = (
             MENU_FIX
@@ -227,33 +252,49 @@ class Tray:
         self._actions = actions
         self._icon_size = icon_size
         chosen = choose_tray_backend(os.environ)
+        self._lock = threading.Lock()  # serialises state changes and their pystray calls
+        self._state = State.IDLE
+        self._detail = ""
+        self._stop_requested = threading.Event()
+        self._ready_error: BaseException | None = None
+        self._syncing = False  # GTK thread only: we are setting check items ourselves
+        self._gtk_items: dict[str, Any] = {}  # GTK thread only: key -> Gtk.MenuItem
+        self._keys: dict[int, str] = {}  # id(pystray.MenuItem) -> key
+        self._xembed: XEmbedIcon | None = None
+        self._gtk_pending = ""  # "now"/"later": an _apply_gtk_state callback is queued
+        self._gtk_shown: tuple[State, str] = (State.IDLE, "")  # GTK thread only
+        if chosen == "xorg":
+            # voicetype's own XEmbed icon, not pystray's xorg backend (see voicetype.xembed)
+            self.backend: str = "xorg"
+            self.has_menu: bool = False
+            self._gtk = False
+            self._xembed = XEmbedIcon(
+                APP_NAME,
+                self._image(State.IDLE),
+                title_text(State.IDLE),
+                on_click=self._call(actions.dictate),
+            )
+            return
         pystray = _import_pystray(chosen)
         actual = pystray.Icon.__module__.rsplit(".", 1)[-1].lstrip("_")
         if actual not in BACKENDS:
             actual = chosen
         if actual != chosen:
             log.warning("pystray was imported before voicetype chose %r; using %r", chosen, actual)
-        self.backend: str = actual
-        self.has_menu: bool = bool(pystray.Icon.HAS_MENU) and actual not in ("xorg", "dummy")
+        self.backend = actual
+        self.has_menu = bool(pystray.Icon.HAS_MENU) and actual not in ("xorg", "dummy")
         self._gtk = actual in ("appindicator", "gtk")
-        self._title_filter: Callable[[str], str] = _latin1 if actual == "xorg" else str
+        if self._gtk:
+            from gi.repository import GLib
 
-        self._lock = threading.Lock()  # serialises state changes and their pystray calls
-        self._state = State.IDLE
-        self._detail = ""
-        self._stop_requested = threading.Event()
-        self._xorg_dirty = threading.Event()  # xorg only: a state change awaits the updater
-        self._ready_error: BaseException | None = None
-        self._syncing = False  # GTK thread only: we are setting check items ourselves
-        self._gtk_items: dict[str, Any] = {}  # GTK thread only: key -> Gtk.MenuItem
-        self._keys: dict[int, str] = {}  # id(pystray.MenuItem) -> key
+            self._glib: Any = GLib
 
         menu = self._build_menu(pystray) if self.has_menu else None
         icon_class = _gtk_icon_class(pystray.Icon, self) if self._gtk else pystray.Icon
         self._icon = icon_class(
             APP_NAME,
             icon=self._image(State.IDLE),
-            title=self._title_filter(title_text(State.IDLE)),
+            title=title_text(State.IDLE),
             menu=menu,
         )
 
@@ -268,17 +309,51 @@ class Tray:
         return title_text(self._state, self._detail)
 
     def set_state(self, state: State, detail: str = "") -> None:
-        """Show ``state``: icon, title/tooltip, menu status row. Any thread; never blocks:
-        on ``xorg`` the change is handed to the icon's own updater thread (see ``run``)."""
+        """Show ``state``: icon, title/tooltip, menu status row. Any thread; returns at
+        once without waiting for the tray's loop: on ``xorg`` the loop thread is woken to
+        draw; on the GTK backends one callback is queued on the GTK loop (at most one
+        pending; it applies the latest state).
+
+        On the GTK backends the typing state, and the state that follows it, are shown
+        ``TYPING_SHOW_DELAY`` after typing began (a short typing is never shown): redrawing
+        the icon (PNG, AppIndicator, the tray host) while the target window still
+        processed the keys made a 60-character dictation ~7–10 ms slower than on the
+        plain X tray (bench/run.py, docs/performance.md)."""
         with self._lock:
+            previous = self._state
             self._state, self._detail = state, detail
-            if self.backend == "xorg":
-                self._xorg_dirty.set()
+            if self._xembed is not None:
+                self._xembed.show(self._image(state), title_text(state, detail))
                 return
-            self._icon.icon = self._image(state)
-            self._icon.title = self._title_filter(title_text(state, detail))
-        if self.has_menu:
+            if self._gtk:
+                # "now": an idle callback is queued; "later": only the delayed one
+                wanted = "later" if State.TYPING in (state, previous) else "now"
+                if self._gtk_pending == "now" or self._gtk_pending == wanted:
+                    return
+                self._gtk_pending = wanted
+            else:
+                self._icon.icon = self._image(state)
+                self._icon.title = title_text(state, detail)
+        if self._gtk:
+            if wanted == "later":
+                self._glib.timeout_add(int(TYPING_SHOW_DELAY * 1000), self._apply_gtk_state)
+            else:
+                self._glib.idle_add(self._apply_gtk_state)
+        elif self.has_menu:
             self.refresh_menu()
+
+    def _apply_gtk_state(self) -> bool:
+        """GTK loop: show the latest state (icon, title, menu rows) unless shown already."""
+        with self._lock:
+            self._gtk_pending = ""
+            state, detail = self._state, self._detail
+        if self._gtk_shown == (state, detail):
+            return False
+        self._gtk_shown = (state, detail)
+        self._icon.icon = self._image(state)
+        self._icon.title = title_text(state, detail)
+        self._sync_gtk_menu()
+        return False  # GLib.SOURCE_REMOVE
 
     def _image(self, state: State) -> Any:
         return icon_image(state, self._icon_size)
@@ -296,8 +371,9 @@ class Tray:
     def run(self, on_ready: Callable[[], None]) -> None:
         """Show the icon and run the loop until ``stop``. Main thread only.
 
-        ``on_ready`` runs once, on a helper thread, after the icon was shown; it must return
-        promptly (``stop`` waits up to 5 s for it). If it raises, the loop stops and ``run``
+        ``on_ready`` runs once, after the icon was handed to the tray (on a helper thread
+        on the GTK backends, on the calling thread on ``xorg`` and ``dummy``); it must
+        return promptly (``stop`` waits up to 5 s for it). If it raises, the loop stops and ``run``
         re-raises that exception. Returns at once if ``stop`` came first. On the GTK
         backends SIGINT and SIGTERM stop the loop like ``stop``.
         """
@@ -330,40 +406,24 @@ class Tray:
         self._stop_requested.wait()
 
     def _run_xorg(self, on_ready: Callable[[], None]) -> None:
-        """pystray's plain X backend deadlocks now and then when another thread calls into
-        it (its loop and the caller share one python-xlib connection: seen here 1 start in
-        4). So its loop and every call into it run on daemon threads, the calling thread
-        only waits for ``stop``, and a stuck icon can never hang voicetype or its exit."""
-        threading.Thread(
-            target=self._icon.run, args=(lambda _icon: None,), name="tray-xorg", daemon=True
-        ).start()
-        threading.Thread(target=self._xorg_updater, name="tray-xorg-updates", daemon=True).start()
+        """The X icon's loop runs on a daemon thread that owns its X connection; the
+        calling thread runs ``on_ready`` and waits for ``stop``, so an X server that stops
+        answering can never hang voicetype or its exit."""
+        assert self._xembed is not None
+        threading.Thread(target=self._xembed.run, name="tray-x11", daemon=True).start()
         try:
             on_ready()
-        except BaseException as e:
-            self._stop_requested.set()
-            raise e
+        except Exception:
+            self.stop()
+            raise
         self._stop_requested.wait()
-
-    def _xorg_updater(self) -> None:
-        self._icon.visible = True
-        while not self._stop_requested.is_set():
-            self._xorg_dirty.wait()
-            self._xorg_dirty.clear()
-            if self._stop_requested.is_set():
-                break
-            with self._lock:
-                state, detail = self._state, self._detail
-            self._icon.icon = self._image(state)
-            self._icon.title = self._title_filter(title_text(state, detail))
-        self._icon.stop()
 
     def stop(self) -> None:
         """End ``run``. Any thread, idempotent; also fine before ``run`` (it then returns
         at once)."""
         self._stop_requested.set()
-        if self.backend == "xorg":
-            self._xorg_dirty.set()  # the updater thread stops the icon
+        if self._xembed is not None:
+            self._xembed.stop()
         elif self.backend != "dummy":
             self._icon.stop()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import threading
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.daemon import RunningDaemon, wait_for_control
 from harness.dbus_notify import NotificationBus
+from harness.procs import wait_for
 from harness.tray import DockedIcon, TrayHost
 from PIL import Image, ImageChops, ImageStat
 
@@ -284,20 +287,170 @@ def test_runs_and_stops_without_a_session_bus(
     assert driver.close() == 0
 
 
-def test_plain_x_fallback_has_no_menu(
+def test_gtk_state_changes_return_while_the_gtk_loop_is_blocked(
     start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    # the controller calls ui.show() on its own thread between recognition and typing: it
+    # must hand the change to the GTK loop and return, never wait for that loop
+    driver = start_tray("appindicator")
+    driver.wait(lambda e: e["event"] == "ready")
+    tray_host.wait_for_icon()
+    driver.send(cmd="block")
+    timings = []
+    for state in (State.LISTENING, State.RECOGNIZING, State.TYPING):
+        since = driver.mark()
+        started = time.monotonic()
+        driver.send(cmd="state", state=state.value)
+        timings.append(time.monotonic() - started)
+        timed = driver.wait(lambda e: e["event"] == "timed", 1, since)
+        assert timed["seconds"] < 0.05, f"set_state took {timed['seconds']:.3f} s"
+    assert max(timings) < 1.0
+    # the loop really was blocked: nothing changed in the tray yet
+    assert tray_host.wait_for_icon().name == title_text(State.IDLE)
+    driver.send(cmd="unblock")
+    tray_host.wait_for_title(title_text(State.TYPING))  # the latest state wins
+    driver.send(cmd="stop")
+    driver.wait(lambda e: e["event"] == "stopped")
+    assert driver.close() == 0
+
+
+def test_gtk_typing_state_is_shown_late_and_skipped_when_typing_is_short(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    # redrawing the AppIndicator icon while the target window still processed the keys
+    # made a 60-char dictation ~7-10 ms slower than with the plain X tray
+    driver = start_tray("appindicator")
+    driver.wait(lambda e: e["event"] == "ready")
+    tray_host.wait_for_icon()
+
+    def titles_for(seconds: float) -> set[str]:
+        seen: set[str] = set()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            seen.update(i.name for i in tray_host.icons())
+        return seen
+
+    driver.send(cmd="state", state="typing")  # a long typing: shown, but only after 0.15 s
+    sent = time.monotonic()
+    assert title_text(State.TYPING) not in titles_for(0.08)
+    tray_host.wait_for_title(title_text(State.TYPING))
+    assert time.monotonic() - sent >= 0.15
+    driver.send(cmd="state", state="idle")  # the state after typing: also 0.15 s late
+    assert titles_for(0.08) == {title_text(State.TYPING)}
+    tray_host.wait_for_title(title_text(State.IDLE))
+    driver.send(cmd="state", state="typing")  # a short typing: never shown
+    driver.send(cmd="state", state="idle")
+    assert titles_for(0.5) == {title_text(State.IDLE)}
+    driver.send(cmd="state", state="listening")  # other states: at once
+    tray_host.wait_for_title(title_text(State.LISTENING), timeout=0.5)
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
+def test_gtk_tray_loads_no_opengl(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, user_env: dict[str, str]
+) -> None:
+    # GDK probed GLX at start-up: Mesa's software driver and LLVM, ~50 MB of the idle
+    # daemon's 130 MB, for a tray icon that never draws with OpenGL. Observed only with
+    # XDG_RUNTIME_DIR set, as in every desktop session (not in a bare shell).
+    driver = start_tray("appindicator", XDG_RUNTIME_DIR=user_env["XDG_RUNTIME_DIR"])
+    ready = driver.wait(lambda e: e["event"] == "ready")
+    assert ready["gdk_gl"] is None  # set only while GTK initialised, not for children
+    tray_host.wait_for_icon()
+    maps = Path(f"/proc/{driver.popen.pid}/maps").read_text()
+    loaded = {line.rsplit("/", 1)[-1] for line in maps.splitlines() if ".so" in line}
+    assert not {name for name in loaded if name.startswith(("libLLVM", "swrast_dri"))}
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
+def test_plain_x_icon_docks_shows_each_state_and_dictates_on_click(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
 ) -> None:
     driver = start_tray("xorg")
     ready = driver.wait(lambda e: e["event"] == "ready")
     assert ready == {**ready, "backend": "xorg", "has_menu": False}
-    # pystray's xorg backend deadlocks now and then inside python-xlib when another thread
-    # updates the icon (1 start in 4 here), leaving the icon frozen: the reason voicetype
-    # prefers AppIndicator/GTK and tells the user how to get them. What voicetype
-    # guarantees is that it never blocks on it: state changes and stop return at once.
-    started = time.monotonic()
-    driver.send(cmd="state", state="listening")
-    driver.send(cmd="state", state="idle")
-    assert time.monotonic() - started < 2
+    icon = tray_host.wait_for_icon(timeout=5)
+    assert icon.name == title_text(State.IDLE)
+    for state in State:
+        since = driver.mark()
+        driver.send(cmd="state", state=state.value, detail="")
+        assert driver.wait(lambda e: e["event"] == "timed", 1, since)["seconds"] < 0.05
+        icon = tray_host.wait_for_title(title_text(state))
+        path = artifacts / f"tray-xorg-{state.value}.png"
+        crop = _icon_pixels(tray_host, icon, path)
+        deadline = time.monotonic() + 5
+        while _closest_state(crop) is not state and time.monotonic() < deadline:
+            crop = _icon_pixels(tray_host, icon, path)
+        assert _closest_state(crop) is state, f"tray shows {_closest_state(crop)}"
+        tray_host.crop_tray(path, artifacts / f"tray-xorg-{state.value}-zoom.png")
+    since = driver.mark()
+    tray_host.click_icon(icon, 1)  # a left click is "Dictate now" (pystray's icon ignored it)
+    driver.wait_action("dictate", since)
     driver.send(cmd="stop")
     driver.wait(lambda e: e["event"] == "stopped")
     assert driver.close() == 0
+    wait_for(lambda: not tray_host.icons(), 5, "the icon to leave the tray", 0.02)
+
+
+def test_plain_x_icon_docks_when_the_tray_host_starts_late_and_after_a_restart(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost
+) -> None:
+    tray_host.stop()
+    try:
+        driver = start_tray("xorg")
+        driver.wait(lambda e: e["event"] == "ready")
+        assert tray_host.icons() == []
+        tray_host.start()
+        icon = tray_host.wait_for_icon(timeout=5)
+        assert icon.name == title_text(State.IDLE)
+        tray_host.restart()
+        driver.send(cmd="state", state="listening")
+        tray_host.wait_for_title(title_text(State.LISTENING), timeout=5)
+    finally:
+        tray_host.start()
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
+STARTS = 10
+DOCK_BOUND = 5.0  # seconds from spawning the daemon to its icon docked in trayer
+
+
+def test_daemon_without_pygobject_docks_its_icon_at_every_start(
+    daemon_factory: Callable[..., RunningDaemon],
+    tray_host: TrayHost,
+    tmp_path: Path,
+    artifacts: Path,
+) -> None:
+    """As after a plain ``pip install`` (no PyGObject): pystray's X backend lost the icon
+    1 start in 5 and docked after 14 s in others; every start must dock, promptly."""
+    hidden = tmp_path / "no-pygobject"
+    (hidden / "gi").mkdir(parents=True)
+    (hidden / "gi" / "__init__.py").write_text(
+        'raise ImportError("PyGObject hidden by the test (a plain pip install)")\n'
+    )
+    times: list[float] = []
+    for n in range(STARTS):
+        started = time.monotonic()
+        daemon = daemon_factory(env={"PYTHONPATH": str(hidden)}, wait_ready=False)
+        try:
+            icon = tray_host.wait_for_icon(timeout=DOCK_BOUND)
+        except TimeoutError:
+            pytest.fail(f"start {n + 1}: no icon after {DOCK_BOUND} s\n{daemon.log()}")
+        times.append(time.monotonic() - started)
+        assert icon.name == title_text(State.IDLE) or icon.name.startswith("voicetype — ")
+        wait_for_control(daemon)
+        assert daemon.quit() == 0
+        wait_for(lambda: not tray_host.icons(), 5, "the icon to leave the tray", 0.02)
+        log = daemon.log() + daemon.output()
+        assert "tray backend: xorg (menu: False)" in log
+        assert "Traceback" not in log, log
+    times.sort()
+    summary = (
+        f"{STARTS} starts, spawn → icon docked: min {times[0]:.2f} s, "
+        f"median {statistics.median(times):.2f} s, max {times[-1]:.2f} s; all: "
+        + ", ".join(f"{t:.2f}" for t in times)
+    )
+    print(summary)
+    (artifacts / "tray-xorg-dock-times.txt").write_text(summary + "\n")

@@ -7,20 +7,26 @@ its own process. Protocol: JSON lines. Commands on stdin::
     {"cmd": "set", "name": "autostart" | "enabled", "value": true}   # change the fake's
                                                                     # value, no refresh
     {"cmd": "refresh"}
+    {"cmd": "block"}     # GTK backends: hold the GTK loop in an idle callback (≤ 20 s)
+    {"cmd": "unblock"}   # let it go
     {"cmd": "stop"}
 
 Events on stdout: ``{"event": "ready", "backend": …, "has_menu": …}``,
 ``{"event": "action", "name": "dictate" | "set_enabled" | …, "value": …}``,
 ``{"event": "read", "name": "is_enabled" | "is_autostart", "value": …}``,
-``{"event": "ack", "cmd": …}`` after each command, ``{"event": "stopped"}`` at the end.
+``{"event": "ack", "cmd": …}`` after each command (a ``state`` command first reports
+``{"event": "timed", "cmd": "state", "seconds": …}``: how long ``set_state`` took),
+``{"event": "stopped"}`` at the end.
 EOF on stdin stops the tray.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
+import time
 from typing import Any
 
 from voicetype.state import State
@@ -72,6 +78,23 @@ def main() -> int:
     tray = Tray(actions)
     holder["tray"] = tray
 
+    gates: list[threading.Event] = []
+
+    def block_loop() -> None:
+        from gi.repository import GLib
+
+        gate, entered = threading.Event(), threading.Event()
+        gates.append(gate)
+
+        def hold() -> bool:
+            entered.set()
+            gate.wait(20)
+            return False
+
+        GLib.idle_add(hold)
+        if not entered.wait(5):
+            raise RuntimeError("the GTK loop did not run the blocking callback")
+
     def commands() -> None:
         for line in sys.stdin:
             if not line.strip():
@@ -79,20 +102,34 @@ def main() -> int:
             cmd = json.loads(line)
             kind = cmd["cmd"]
             if kind == "state":
+                started = time.perf_counter()
                 tray.set_state(State(cmd["state"]), cmd.get("detail", ""))
+                emit(event="timed", cmd=kind, seconds=time.perf_counter() - started)
+            elif kind == "block":
+                block_loop()
+            elif kind == "unblock":
+                gates.pop().set()
             elif kind == "set":
                 values[cmd["name"]] = bool(cmd["value"])
             elif kind == "refresh":
                 tray.refresh_menu()
             elif kind == "stop":
                 emit(event="ack", cmd=kind)
+                for gate in gates:
+                    gate.set()
                 tray.stop()
                 return
             emit(event="ack", cmd=kind)
         tray.stop()
 
     def ready() -> None:
-        emit(event="ready", backend=tray.backend, has_menu=tray.has_menu, title=tray.title)
+        emit(
+            event="ready",
+            backend=tray.backend,
+            has_menu=tray.has_menu,
+            title=tray.title,
+            gdk_gl=os.environ.get("GDK_GL"),
+        )
         threading.Thread(target=commands, name="driver-commands", daemon=True).start()
 
     tray.run(ready)

@@ -8,9 +8,9 @@ Fixtures:
 - ``start()``, ``stop()``, ``restart()``, ``running``.
 - ``icons()`` -> list of ``DockedIcon`` (trayer's sockets larger than 1×1, left to right:
   ``window``, ``x``, ``y``, ``width``, ``height`` in root coordinates, ``name`` = the
-  WM_NAME of the embedded window, i.e. the icon's title on pystray's GTK/AppIndicator
-  and xorg backends); ``wait_for_icon(title_prefix="voicetype", timeout)``;
-  ``wait_for_title(text, timeout)``.
+  _NET_WM_NAME (else WM_NAME) of the embedded window, i.e. the icon's title on pystray's
+  GTK/AppIndicator backends and voicetype's own X icon, ``voicetype.xembed``);
+  ``wait_for_icon(title_prefix="voicetype", timeout)``; ``wait_for_title(text, timeout)``.
 - ``click_icon(icon, button=1)``: xdotool moves the pointer to its centre and clicks.
 - ``find_menu()`` / ``wait_for_menu(rows, timeout)`` -> ``Menu``: the mapped popup-menu
   window (GTK sets ``_NET_WM_WINDOW_TYPE_POPUP_MENU``), its geometry and the rows found

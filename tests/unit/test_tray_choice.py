@@ -9,13 +9,14 @@ from voicetype.state import State
 from voicetype.tray import (
     MENU_FIX,
     MENU_ROWS,
-    _latin1,
+    _gtk_without_gl,
     choose_tray_backend,
     menu_fix_hint,
     missing_menu,
     status_text,
     title_text,
 )
+from voicetype.xembed import _latin1
 
 
 def _probe(result: str):  # type: ignore[no-untyped-def]
@@ -58,7 +59,7 @@ def test_titles_and_status_rows() -> None:
     assert title_text(State.LISTENING) == "voicetype — Listening…"
     assert status_text(State.ERROR, "No key\nmore") == "Error — No key"
     assert len(status_text(State.ERROR, "x" * 500)) < 140
-    assert _latin1(title_text(State.RECOGNIZING)) == "voicetype - Recognizing..."
+    assert _latin1(title_text(State.RECOGNIZING)) == b"voicetype - Recognizing..."
     assert MENU_ROWS.count("-") == 2 and MENU_ROWS[-1] == "Quit"
 
 
@@ -69,3 +70,14 @@ def test_missing_menu_says_how_to_get_it() -> None:
     for words in ("python3-gi", "gir1.2-ayatanaappindicator3-0.1", "--system-site-packages",
                   'pip install "PyGObject<3.51"', "libgirepository1.0-dev"):  # fmt: skip
         assert words in MENU_FIX
+
+
+def test_gtk_initialises_without_opengl_and_children_do_not_inherit_it() -> None:
+    env: dict[str, str] = {"PATH": "/usr/bin"}
+    with _gtk_without_gl(env):
+        assert env["GDK_GL"] == "disable"  # GDK reads it once, when GTK initialises
+    assert env == {"PATH": "/usr/bin"}  # the editor voicetype opens gets the user's env
+    mine = {"GDK_GL": "always"}
+    with _gtk_without_gl(mine):
+        assert mine["GDK_GL"] == "always"  # a user's own setting wins
+    assert mine == {"GDK_GL": "always"}
