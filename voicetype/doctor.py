@@ -194,10 +194,12 @@ def check_tray(env: Mapping[str, str]) -> Check:
         backend = choose_tray_backend(dict(env))
     except VoicetypeError as exc:
         return Check("tray icon", False, exc.message, exc.fix)
-    if backend in ("xorg", "dummy"):
+    if backend == "xorg":  # voicetype's own XEmbed icon (voicetype/xembed.py), not pystray's
         return Check(
-            "tray icon", False, f"pystray backend {backend}: icon without a menu", MENU_FIX
+            "tray icon", False, "plain X icon: no menu (a left click dictates)", MENU_FIX
         )
+    if backend == "dummy":
+        return Check("tray icon", False, "no tray icon (backend dummy)", MENU_FIX)
     return Check("tray icon", True, f"pystray backend {backend}, with menu")
 
 
