@@ -195,9 +195,7 @@ def check_tray(env: Mapping[str, str]) -> Check:
     except VoicetypeError as exc:
         return Check("tray icon", False, exc.message, exc.fix)
     if backend == "xorg":  # voicetype's own XEmbed icon (voicetype/xembed.py), not pystray's
-        return Check(
-            "tray icon", False, "plain X icon: no menu (a left click dictates)", MENU_FIX
-        )
+        return Check("tray icon", False, "plain X icon: no menu (a left click dictates)", MENU_FIX)
     if backend == "dummy":
         return Check("tray icon", False, "no tray icon (backend dummy)", MENU_FIX)
     return Check("tray icon", True, f"pystray backend {backend}, with menu")
