@@ -26,6 +26,11 @@ re-reads until equal or ``timeout`` for applications still taking in the text),
 ``dismiss_dialogs()``, ``ensure_running() -> bool`` (restarts it if it is gone; True if it
 did), ``restarts`` and ``close()``.
 
+Two more for single tests: ``xterm-bash`` (``XTermBash``: xterm running ``bash --norc``;
+``prompts()`` counts the command lines it ran, ``run_marker(path)`` runs ``touch PATH``
+typed by the test) and ``gtk-keys`` (``GtkKeys``: a GTK3 ``TextView`` logging every key
+event its window gets, ``events()``).
+
 ``Clipboard(display)``: ``own(text)`` makes ``xclip`` the CLIPBOARD owner serving
 ``text`` (returns once ``xclip -o`` reads it back), ``read() -> str | None``; ``close()``.
 
@@ -702,6 +707,100 @@ class Emacs(RealApp):
         return self.out.read_text(encoding="utf-8", errors="backslashreplace")
 
 
+class XTermBash(XTerm):
+    """xterm running an interactive ``bash --norc`` in ``workdir``; every prompt bash
+    shows appends a line to ``prompts_file`` (PROMPT_COMMAND), so a test can count the
+    command lines it ran."""
+
+    name = "xterm-bash"
+
+    def __init__(self, display: str, workdir: Path, env: dict[str, str]) -> None:
+        super().__init__(display, workdir, env)
+        self.prompts_file = workdir / "prompts"
+        self.ready_file = self.prompts_file
+        self.command = ["bash", "--norc", "--noprofile", "-i"]
+        self.env = {
+            **env,
+            "PS1": "$ ",
+            "PROMPT_COMMAND": f"echo >> {self.prompts_file}",
+            "HISTFILE": "/dev/null",
+            "TERM": "xterm",
+        }
+
+    def prompts(self) -> int:
+        """How many prompts bash has shown: 1 + the command lines it ran."""
+        return len(self.prompts_file.read_text().splitlines()) if self.prompts_file.exists() else 0
+
+    def run_marker(self, marker: Path, timeout: float = 10.0) -> None:
+        """Erase the line being edited (Ctrl+U), run ``touch MARKER`` and wait for the file:
+        proves the shell was alive and had processed every key sent before."""
+        self.focus()
+        self.keys("ctrl+u")
+        _run(["xdotool", "type", "--delay", "5", f"touch {marker}"], self.env)
+        self.keys("Return")
+        wait_for(marker.exists, timeout, f"bash in xterm to run 'touch {marker}'", 0.02)
+
+    def clear(self) -> None:
+        self.keys("ctrl+u")
+
+    def read_once(self) -> str:
+        raise NotImplementedError("bash's line is not readable; use prompts() and files")
+
+
+GTK_KEYS_APP = r"""
+import sys, gi
+gi.require_version("Gtk", "3.0")
+from gi.repository import Gdk, Gtk
+
+log = open(sys.argv[1], "a", buffering=1)
+win = Gtk.Window(title=sys.argv[2])
+win.set_default_size(700, 300)
+view = Gtk.TextView()
+win.add(view)
+
+def on_key(_widget, event):
+    kind = "press" if event.type == Gdk.EventType.KEY_PRESS else "release"
+    log.write(f"{kind} {Gdk.keyval_name(event.keyval)} {int(event.state):#x}\n")
+    return False
+
+win.connect("key-press-event", on_key)
+win.connect("key-release-event", on_key)
+win.connect("destroy", Gtk.main_quit)
+win.show_all()
+view.grab_focus()
+Gtk.main()
+"""
+
+
+class GtkKeys(RealApp):
+    """A GTK3 ``TextView`` (Debian's python3-gi) that logs every key event its window
+    receives, one line each: ``press|release KEYNAME 0xSTATE``."""
+
+    name = "gtk-keys"
+    title = "voicetype-gtk-keys"
+
+    def prepare(self) -> None:
+        self.script = self.workdir / "gtk_keys.py"
+        self.script.write_text(GTK_KEYS_APP)
+        self.log = self.workdir / "keys.log"
+        self.log.write_text("")
+
+    def argv(self) -> list[str]:
+        return ["/usr/bin/python3", str(self.script), str(self.log), self.title]
+
+    def is_main_window(self, wid: int) -> bool:
+        return self.desk.title(wid) == self.title
+
+    def events(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+    def clear(self) -> None:
+        self.log.write_text("")
+
+    def read_once(self) -> str:
+        return self.log.read_text()
+
+
 APP_CLASSES: dict[str, type[RealApp]] = {
     "xterm": XTerm,
     "urxvt": URxvt,
@@ -713,11 +812,14 @@ APP_CLASSES: dict[str, type[RealApp]] = {
     "firefox": Firefox,
     "chromium": Chromium,
     "emacs": Emacs,
+    "xterm-bash": XTermBash,
+    "gtk-keys": GtkKeys,
 }
 
 
 def start_app(name: str, display: str, workdir: Path, env: dict[str, str]) -> RealApp:
-    """Start application ``name`` (one of ``APP_NAMES``) focused and empty."""
+    """Start application ``name`` (one of ``APP_NAMES``, or ``xterm-bash``/``gtk-keys``)
+    focused and empty."""
     app = APP_CLASSES[name](display, workdir, env)
     started = False
     try:
