@@ -166,9 +166,12 @@ def test_cell(
     dialogs = app.dismiss_dialogs()
     alive = app.alive()
     got: str | None = None
+    arrived: float | None = None
     if alive:
         # after an error, nothing should arrive: don't wait for the text
         got = app.read_back(expected if error is None else "", 2.0 if error is None else 0.3)
+        if got == expected and expected:
+            arrived = time.monotonic() - started
         dialogs += app.dismiss_dialogs()
         alive = app.alive()
     if text_id == "emoji" and method == "type" and app.kind == "editor":  # fonts rendered?
@@ -203,7 +206,7 @@ def test_cell(
         and not dialogs
     )
     verdict: Literal["ok", "refused", "fail"] = "ok" if exact else "refused" if refused else "fail"
-    compat_report.record(Cell(app.name, text_id, method, verdict, problems, seconds))
+    compat_report.record(Cell(app.name, text_id, method, verdict, problems, seconds, arrived))
     assert verdict != "fail", (
         f"{app.name} × {text_id} × {method}: "
         + "; ".join(problems)

@@ -850,7 +850,11 @@ class Cell:
     method: str
     verdict: Literal["ok", "refused", "fail"]
     problems: list[str] = field(default_factory=list)
+    #: from ``insert()`` called to returned
     seconds: float = 0.0
+    #: from ``insert()`` called to the text read back exactly (includes one read-back,
+    #: ~0.1 s for select-all + copy); None when it never was
+    arrived: float | None = None
 
 
 @dataclass
@@ -914,6 +918,27 @@ class CompatReport:
                         passed += cell.verdict != "fail"
                 row.append(" ".join(marks))
             lines.append("| " + " | ".join(row) + f" | {passed}/{total} |")
+        longest = max(self.texts, key=lambda t: len(self.texts[t]), default=None)
+        if longest is not None:
+            lines += [
+                "",
+                f"## Time to insert the {len(self.texts[longest])}-character {longest}",
+                "",
+                "Seconds from `insert()` called → returned / → the text read back exactly",
+                "(includes one read-back: ~0.1 s for select-all + copy in editors). Failed",
+                "cells in parentheses.",
+                "",
+                "| application | " + " | ".join(self.methods) + " |",
+                "|---" * (len(self.methods) + 1) + "|",
+            ]
+            for app in apps:
+                times = []
+                for m in self.methods:
+                    cell = by_key.get((app, longest, m))
+                    arrived = "–" if cell is None or cell.arrived is None else f"{cell.arrived:.2f}"
+                    shown = "·" if cell is None else f"{cell.seconds:.2f} / {arrived}"
+                    times.append(f"({shown})" if cell and cell.verdict == "fail" else shown)
+                lines.append(f"| {app} | " + " | ".join(times) + " |")
         lines += ["", "## Versions", ""]
         lines += [f"- {app}: {versions.get(app, '?')}" for app in apps]
         failures = [c for c in self.cells if c.verdict == "fail"]
