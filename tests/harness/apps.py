@@ -258,15 +258,9 @@ class Clipboard:
             self._owner = None
 
 
-def app_environment(root: Path, display: str, bus_address: str) -> dict[str, str]:
-    """A fresh HOME and XDG dirs under ``root``, UTF-8 locale, ``display``, the private
-    bus, and the settings that keep applications quiet and light on a headless server."""
+def private_dirs(root: Path) -> dict[str, str]:
+    """HOME, the XDG base dirs and a 0700 XDG_RUNTIME_DIR under ``root``, created."""
     home = root / "home"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AZURE_", "VOICETYPE_", "XDG_", "LC_", "SESSION_MANAGER"))
-    }
     dirs = {
         "HOME": home,
         "XDG_CONFIG_HOME": home / ".config",
@@ -278,7 +272,19 @@ def app_environment(root: Path, display: str, bus_address: str) -> dict[str, str
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
     dirs["XDG_RUNTIME_DIR"].chmod(0o700)
-    env.update({k: str(v) for k, v in dirs.items()})
+    return {k: str(v) for k, v in dirs.items()}
+
+
+def app_environment(root: Path, display: str, bus_address: str) -> dict[str, str]:
+    """A fresh HOME and XDG dirs under ``root``, UTF-8 locale, ``display``, the private
+    bus, and the settings that keep applications quiet and light on a headless server.
+    Each ``RealApp`` replaces HOME and the XDG dirs with its own under its workdir."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_", "VOICETYPE_", "XDG_", "LC_", "SESSION_MANAGER"))
+    }
+    env.update(private_dirs(root))
     env.update(
         {
             "DISPLAY": display,
@@ -309,7 +315,7 @@ class RealApp:
     def __init__(self, display: str, workdir: Path, env: dict[str, str]) -> None:
         self.display = display
         self.workdir = workdir
-        self.env = env
+        self.env = {**env, **private_dirs(workdir)}  # its own HOME: no state shared
         self.desk = XDesk(display)
         self.proc: Proc | None = None
         self.window = 0
@@ -725,7 +731,7 @@ class XTermBash(XTerm):
         self.ready_file = self.prompts_file
         self.command = ["bash", "--norc", "--noprofile", "-i"]
         self.env = {
-            **env,
+            **self.env,
             "PS1": "$ ",
             "PROMPT_COMMAND": f"echo >> {self.prompts_file}",
             "HISTFILE": "/dev/null",
