@@ -16,6 +16,9 @@ PACKAGES=(
   xvfb openbox trayer xdotool x11-utils imagemagick dbus dunst dex desktop-file-utils
   # audio: PulseAudio virtual microphone and speech WAVs
   pulseaudio pulseaudio-utils espeak-ng sox libportaudio2
+  # real applications for tests/apps (the compatibility matrix), fonts so they render text
+  xterm rxvt-unicode xfce4-terminal emacs-gtk mousepad gnome-text-editor kwrite
+  libreoffice-writer libreoffice-gtk3 firefox-esr chromium fonts-noto-color-emoji fonts-noto-cjk
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -17,6 +17,7 @@ pytest_plugins = [
     "harness.textwin",
     "harness.daemon",
     "harness.faults",
+    "harness.apps",
     "harness.unit_layer",
 ]
 
