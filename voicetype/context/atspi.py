@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
@@ -41,8 +42,10 @@ class AtspiCaretReader:
         call_timeout_ms: int = 50,
         enable_accessibility: bool = True,
         env: dict[str, str] | None = None,
+        worker: Sequence[str] = (),
     ) -> None:
-        self._command = [
+        """``worker``: another helper command speaking the same protocol (tests)."""
+        self._command = list(worker) or [
             python,
             "-m",
             "voicetype.context.atspi_worker",
@@ -56,6 +59,7 @@ class AtspiCaretReader:
         self._answers: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._next_id = 0
         self._started_at = 0.0
+        self._closed = False
 
     def start(self) -> None:
         """Start the helper and wait (≤ 5 s) until it is connected to the accessibility
@@ -107,6 +111,8 @@ class AtspiCaretReader:
             return None
         try:
             proc = self._proc
+            if self._closed:
+                return None
             if proc is None or proc.poll() is not None:
                 if time.monotonic() - self._started_at < RESTART_SECONDS:
                     return None
@@ -141,7 +147,9 @@ class AtspiCaretReader:
             self._lock.release()
 
     def close(self) -> None:
+        """End the helper; later reads return None at once."""
         with self._lock:
+            self._closed = True
             self._stop()
 
     def _stop(self) -> None:
