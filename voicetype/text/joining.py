@@ -35,7 +35,9 @@ class Position(enum.Enum):
     MID = "mid"  # inside a sentence
 
 
-def position(before: str | None) -> Position:
+def position(before: str | None, abbreviations: frozenset[str] = frozenset()) -> Position:
+    """Where text typed after ``before`` stands; ``abbreviations`` (lower case, "e.g.")
+    end with a period that does not end the sentence."""
     if before is None:
         return Position.UNKNOWN
     line_tail = before.rstrip(" \t")
@@ -43,6 +45,9 @@ def position(before: str | None) -> Position:
         return Position.START
     tail = before.rstrip().rstrip(_CLOSERS)
     if tail.endswith(tuple(SENTENCE_END)):
+        words = tail.split()
+        if tail.endswith(".") and words and words[-1].casefold() in abbreviations:
+            return Position.MID
         return Position.SENTENCE
     return Position.MID
 

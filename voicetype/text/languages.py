@@ -37,6 +37,8 @@ class LanguageTable:
     #: words (lower case) a sentence practically never ends with: a service period after
     #: one of them marks a pause, not a sentence end (``end_punctuation = "auto"``)
     dangling: frozenset[str] = frozenset()
+    #: abbreviations (lower case, with their periods) after which a sentence goes on
+    abbreviations: frozenset[str] = frozenset()
 
 
 def _words(text: str) -> frozenset[str]:
@@ -73,6 +75,7 @@ ENGLISH = LanguageTable(
         "the a an and or but nor of to with from my your our their his its whose "
         "than because although if whether"
     ),
+    abbreviations=_words("mr. mrs. ms. dr. prof. st. e.g. i.e. vs. approx. cf."),
 )
 
 GERMAN = LanguageTable(
@@ -106,6 +109,7 @@ GERMAN = LanguageTable(
         "der die das den dem des ein eine einen einem einer eines und oder aber zu "
         "mit von für mein meine dein deine unser unsere weil dass ob wenn"
     ),
+    abbreviations=_words("z.b. bzw. dr. ca. vgl. nr. d.h. u.a. hr. fr."),
 )
 
 NEUTRAL = LanguageTable()

@@ -157,7 +157,7 @@ class TextPipeline:
                 pieces.base = before[:-1]
                 before = pieces.before()
             if s.form == "display":
-                where = joining.position(before)
+                where = joining.position(before, table.abbreviations)
                 if where in (Position.START, Position.SENTENCE):
                     body = joining.capitalise(body)
                 elif where is Position.MID:
@@ -193,10 +193,13 @@ class TextPipeline:
     def _keeps_capital(self, phrase: Phrase, word: str) -> bool:
         if word in self._vocabulary:
             return True
-        for form in (phrase.itn, phrase.masked_itn, phrase.lexical):
+        # Lexical and ITN carry no sentence capitals: a capital there is the word's own.
+        # (Azure writes both all in lower case; MaskedITN may carry Display's capitals,
+        # so it proves nothing.)
+        for form in (phrase.itn, phrase.lexical):
             m = joining.first_word(form)
             if m is not None and m.group(0) == word:
-                return True  # a form without sentence capitals still writes it so
+                return True
         return False
 
     def _before_following_text(self, text: str, pieces: _Pieces, after: str | None) -> str:
