@@ -16,6 +16,8 @@ PACKAGES=(
   xvfb openbox trayer xdotool x11-utils imagemagick dbus dunst dex desktop-file-utils
   # audio: PulseAudio virtual microphone and speech WAVs
   pulseaudio pulseaudio-utils espeak-ng sox libportaudio2
+  # the text before the caret (AT-SPI), and real editors to read it from
+  gir1.2-atspi-2.0 at-spi2-core mousepad gnome-text-editor kwrite
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
