@@ -387,6 +387,21 @@ ROWS = [
         "Ticket #42 done.",
         settings={"replacements": (compile_rule(r"re:(?i)\bticket (\d+)", r"Ticket #\1"),)},
     ),
+    Row(
+        "a replacement that removes a word leaves no double space",
+        "",
+        (P("So um we left."),),
+        "So we left.",
+        settings={"replacements": rules(um="")},
+    ),
+    Row(
+        "a replacement that empties the dictation types nothing",
+        "x",
+        (P("Um."),),
+        "",
+        settings={"replacements": (compile_rule(r"re:(?i)^um\.$", ""),)},
+    ),
+    Row("mid-sentence: I’m with a curly apostrophe kept", "and", (P("I’m here."),), " I’m here."),
     # ---- form
     Row(
         "lexical form: lower case, no punctuation",

@@ -127,7 +127,7 @@ def lower_initial(
     word = m.group(0)
     if not word[0].isupper() or len(word[0].lower()) != 1:
         return text
-    if word in table.always_capital or keeps_capital(word):
+    if word.replace("’", "'") in table.always_capital or keeps_capital(word):
         return text
     if any(c.isupper() for c in word[1:]):  # NASA, McDonald's: written that way
         return text

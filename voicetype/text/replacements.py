@@ -64,6 +64,11 @@ def compile_rule(key: str, value: str) -> Replacement:
 
 
 def apply_all(rules: tuple[Replacement, ...], text: str) -> str:
+    """``text`` after every rule; where a rule changed it, spaces left doubled or at
+    the ends by a removed word ("um" = "") are tidied."""
+    original = text
     for rule in rules:
         text = rule.apply(text)
+    if text != original:
+        text = re.sub(r"(?<=\S) {2,}(?=\S)", " ", text).strip(" ")
     return text
