@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from harness.procs import Proc, require, wait_for
+from harness.x11 import screenshot
 
 from voicetype.context.atspi import AtspiCaretReader
 from voicetype.text import CaretContext
@@ -89,6 +90,11 @@ def a11y_env(x_display: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
     env = private_user_env(root)
     env.pop("NO_AT_BRIDGE", None)
+    # The bus passes DISPLAY to at-spi-bus-launcher, which then also publishes the
+    # accessibility bus address on the root window (AT_SPI_BUS), as on a real desktop.
+    # Without it Qt 5.15 (as root) asks the session bus instead, and its one attempt to
+    # register ("Embed") failed with "Not connected to D-Bus server" in 2–4 of 6 starts.
+    env["DISPLAY"] = x_display
     log = root / "bus.log"
     bus = Proc(["dbus-daemon", "--session", "--nofork", "--print-address=1"], env=env, log=log)
     try:
@@ -98,7 +104,6 @@ def a11y_env(x_display: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             "the private session bus",
         )
         env.update(
-            DISPLAY=x_display,
             DBUS_SESSION_BUS_ADDRESS=address,
             GSK_RENDERER="cairo",  # GTK4 without a GPU
             QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1",
@@ -282,13 +287,18 @@ APPS = {
 
 @pytest.mark.parametrize("app", list(APPS))
 def test_real_editor_reports_the_text_before_the_caret(
-    app: str, reader: AtspiCaretReader, a11y_env: dict[str, str], tmp_path: Path
+    app: str,
+    reader: AtspiCaretReader,
+    a11y_env: dict[str, str],
+    tmp_path: Path,
+    artifacts: Path,
 ) -> None:
     require(APPS[app][0])
     content = f"Hello from {app}. I went to the"
     document = tmp_path / "note.txt"
     document.write_text(content, encoding="utf-8")
     editor = Proc([*APPS[app], str(document)], env=a11y_env, log=tmp_path / f"{app}.log")
+    screenshot_on_failure = True
     try:
         activate(a11y_env, editor.pid)
         subprocess.run(["xdotool", "key", "ctrl+End"], env=a11y_env, check=True, timeout=10)
@@ -304,7 +314,10 @@ def test_real_editor_reports_the_text_before_the_caret(
             assert reader.read(editor.pid, timeout=0.1) == context
             took.append((time.monotonic() - start) * 1000)
         print(f"{app}: read median {statistics.median(took):.1f} ms, max {max(took):.1f} ms")
+        screenshot_on_failure = False
     finally:
+        if screenshot_on_failure:
+            screenshot(a11y_env["DISPLAY"], artifacts / f"caret-context-{app}-failed.png")
         editor.stop()
 
 
@@ -318,3 +331,37 @@ def test_system_python_has_atspi() -> None:
         text=True,
     )
     assert probe.returncode == 0, probe.stderr
+
+
+def test_vte_terminal_is_reported_as_a_terminal(
+    reader: AtspiCaretReader, a11y_env: dict[str, str], tmp_path: Path
+) -> None:
+    require("xfce4-terminal")
+    shell = "printf 'user@host:~$ ls'; exec cat"
+    terminal = Proc(
+        ["xfce4-terminal", "--disable-server", "-T", "caret-terminal", "-x", "sh", "-c", shell],
+        env=a11y_env,
+        log=tmp_path / "terminal.log",
+    )
+    try:
+        activate(a11y_env, terminal.pid)
+        context = read_until(
+            reader, terminal.pid, lambda c: (c.before or "").endswith("user@host:~$ ls"), 20
+        )
+        assert context.is_terminal and not context.is_password
+    finally:
+        terminal.stop()
+
+
+def test_xterm_is_not_on_the_bus_and_never_reads_another_window(
+    reader: AtspiCaretReader, gtk_window: GtkWindow, a11y_env: dict[str, str], tmp_path: Path
+) -> None:
+    require("xterm")
+    gtk_window.send(op="text", text="the GTK window's text", caret=21)
+    read_until(reader, gtk_window.popen.pid, lambda c: c.before == "the GTK window's text")
+    xterm = Proc(["xterm", "-e", "cat"], env=a11y_env, log=tmp_path / "xterm.log")
+    try:
+        activate(a11y_env, xterm.pid)
+        assert reader.read(xterm.pid, timeout=0.1) is None
+    finally:
+        xterm.stop()
