@@ -25,7 +25,16 @@ from harness.procs import Proc, require, wait_for
 from harness.x11 import screenshot
 
 from voicetype.context.atspi import AtspiCaretReader
-from voicetype.text import CaretContext
+from voicetype.text import (
+    UNKNOWN,
+    CaretContext,
+    DictationMemory,
+    Outcome,
+    Phrase,
+    TextPipeline,
+    TextSettings,
+)
+from voicetype.text.commands import normalise
 
 pytestmark = pytest.mark.desktop
 
@@ -64,6 +73,10 @@ def on_line(_channel, _condition):
     elif cmd["op"] == "password":
         secret.set_text(cmd["text"])
         secret.grab_focus()
+    elif cmd["op"] == "dump":
+        text = buffer.get_text(buffer.get_start_iter(), buffer.get_end_iter(), True)
+        print(json.dumps(text), flush=True)
+        return True
     print("ok", flush=True)
     return True
 
@@ -148,6 +161,15 @@ class GtkWindow:
         self.popen.stdin.write(json.dumps(cmd) + "\n")
         self.popen.stdin.flush()
         assert self._line() == "ok"
+
+    def content(self) -> str:
+        """The text view's whole text, once GTK has handled every event before the ask."""
+        assert self.popen.stdin is not None
+        self.popen.stdin.write(json.dumps({"op": "dump"}) + "\n")
+        self.popen.stdin.flush()
+        text = json.loads(self._line())
+        assert isinstance(text, str)
+        return text
 
     def close(self) -> None:
         if self.popen.poll() is None:
@@ -365,3 +387,93 @@ def test_xterm_is_not_on_the_bus_and_never_reads_another_window(
         assert reader.read(xterm.pid, timeout=0.1) is None
     finally:
         xterm.stop()
+
+
+# ---------------------------------------------------------------- the pieces together
+
+
+class Dictation:
+    """What the controller will do per dictation, with the real reader, pipeline, memory
+    and X11 inserter (erasing with xdotool until the inserter has an erase call)."""
+
+    def __init__(self, reader: AtspiCaretReader, env: dict[str, str], pid: int) -> None:
+        from voicetype.insertion.x11 import X11Inserter
+
+        self.reader, self.env, self.pid = reader, env, pid
+        self.inserter = X11Inserter(env["DISPLAY"])
+        self.pipeline = TextPipeline(TextSettings())
+        self.memory = DictationMemory()
+
+    def say(self, *displays: str) -> Outcome:
+        target = self.inserter.focused_target()
+        window = int(
+            subprocess.run(
+                ["xdotool", "getactivewindow"], env=self.env, capture_output=True, text=True
+            ).stdout
+        )
+        context = self.reader.read(self.pid, timeout=0.1) or UNKNOWN
+        now = time.monotonic()
+        phrases = [Phrase(d, lexical=normalise(d)) for d in displays]
+        outcome = self.pipeline.process(phrases, context, self.memory.previous(), window, now)
+        if outcome.backspaces:
+            subprocess.run(
+                ["xdotool", "key", "--repeat", str(outcome.backspaces), "BackSpace"],
+                env=self.env,
+                check=True,
+                timeout=10,
+            )
+        if outcome.text:
+            self.inserter.insert(outcome.text, target)
+        self.memory.commit(window, outcome, now)
+        return outcome
+
+    def close(self) -> None:
+        self.inserter.close()
+
+
+@pytest.fixture
+def dictation(
+    reader: AtspiCaretReader, a11y_env: dict[str, str], gtk_window: GtkWindow
+) -> Iterator[Dictation]:
+    d = Dictation(reader, a11y_env, gtk_window.popen.pid)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+def wait_for_content(window: GtkWindow, expected: str) -> None:
+    seen: list[str] = []
+
+    def check() -> bool:
+        seen.append(window.content())
+        return seen[-1] == expected
+
+    try:
+        wait_for(check, 10, f"the text view to hold {expected!r}", interval=0.05)
+    except TimeoutError as exc:
+        raise AssertionError(f"the text view holds {seen[-1]!r}") from exc
+
+
+def test_two_dictations_in_gtk3_join_as_one_text(
+    dictation: Dictation, gtk_window: GtkWindow
+) -> None:
+    gtk_window.send(op="text", text="", caret=0)
+    read_until(dictation.reader, dictation.pid, lambda c: c.before == "")
+    dictation.say("Hello world.")
+    wait_for_content(gtk_window, "Hello world.")
+    dictation.say("How are you?")
+    wait_for_content(gtk_window, "Hello world. How are you?")
+    # "scratch that" removes exactly the previous dictation
+    outcome = dictation.say("Scratch that.")
+    assert outcome.notice is None
+    wait_for_content(gtk_window, "Hello world.")
+
+
+def test_a_mid_sentence_continuation_in_gtk3_is_lowercase_without_a_stray_period(
+    dictation: Dictation, gtk_window: GtkWindow
+) -> None:
+    gtk_window.send(op="text", text="I went to the and back.", caret=13)
+    read_until(dictation.reader, dictation.pid, lambda c: c.before == "I went to the")
+    dictation.say("Store.")
+    wait_for_content(gtk_window, "I went to the store and back.")
