@@ -515,3 +515,68 @@ def test_pipeline_row(row: Row) -> None:
 def test_there_are_at_least_sixty_rows_in_two_languages() -> None:
     assert len(ROWS) >= 60
     assert sum(1 for r in ROWS if any(p.language == DE for p in r.phrases)) >= 8
+
+
+def test_any_text_and_context_gives_a_well_formed_outcome() -> None:
+    """Seeded random dictations: the pipeline never raises, never adds a space at a field
+    start or next to one, and erases only what voicetype typed."""
+    import random
+
+    rng = random.Random(13)
+    pieces = [
+        "Hello",
+        "world.",
+        "I",
+        "the",
+        "NASA",
+        "é",
+        "👍🏽",
+        "你好。",
+        ",",
+        "?",
+        "(",
+        '"',
+        "\n",
+        " ",
+        "new line",
+        "scratch that",
+        "comma",
+        "e.g.",
+        "Und",
+        "",
+    ]
+
+    def text(n: int) -> str:
+        return "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(n))
+
+    settings = [
+        TextSettings(),
+        TextSettings(spoken_punctuation=True, end_punctuation="keep"),
+        TextSettings(form="lexical", replacements=rules(the="THE", um="")),
+    ]
+    for _ in range(3000):
+        before = rng.choice([None, "", text(rng.randrange(4))])
+        typed_text = text(rng.randrange(1, 3))
+        previous = rng.choice(
+            [Previous(), Previous(typed(typed_text)), Previous(typed("I went to the."))]
+        )
+        context = CaretContext(
+            before=before,
+            after=rng.choice([None, "", text(2)]),
+            is_password=rng.random() < 0.1,
+            is_terminal=rng.random() < 0.2,
+        )
+        phrases = tuple(
+            Phrase(text(rng.randrange(1, 4)), language=rng.choice(["", "de-DE", "ja-JP"]))
+            for _ in range(rng.randrange(1, 3))
+        )
+        pipeline = TextPipeline(rng.choice(settings))
+        outcome = pipeline.process(phrases, context, previous, WINDOW, NOW)
+        if outcome.backspaces:
+            assert previous.typed is not None
+            assert outcome.erase in (previous.typed.text, ".")
+        if context.is_terminal:
+            assert "\n" not in outcome.text
+        at_start_or_after_space = before == "" or (before or "x").endswith((" ", "\n"))
+        if at_start_or_after_space and not outcome.erase and not context.is_password:
+            assert not outcome.text.startswith(" "), (before, phrases, outcome)
