@@ -229,3 +229,39 @@ def test_recognizer_phrases_without_commands() -> None:
 def test_backspaces_per_user_perceived_character(text: str, expected: int) -> None:
     assert count(text) == expected
     assert "".join(clusters(text)) == text
+
+
+# ---------------------------------------------------------------- through load_config
+
+
+def test_load_config_reads_the_text_sections_with_file_and_line(tmp_path: Path) -> None:
+    from voicetype.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[azure]\nlanguage = "de-DE"\n\n[text]\njoin_seconds = 30\n\n'
+        '[replacements]\n"teh" = "the"\n'
+    )
+    path.chmod(0o600)
+    config = load_config(path, {})
+    assert config.text.join_seconds == 30.0
+    assert config.text.language == "de-DE"
+    assert [r.apply("teh") for r in config.text.replacements] == ["the"]
+
+    path.write_text('[text]\n\nform = "lexcal"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert caught.value.message.startswith(f"{path}, line 3: [text] form = 'lexcal'")
+
+    path.write_text("[txet]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert "(did you mean `text`?)" in caught.value.message
+    assert "[text], [commands], [replacements]" in caught.value.fix
+
+
+def test_the_example_file_gives_the_defaults() -> None:
+    from voicetype.config import load_config
+
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    assert load_config(example, {}).text == TextSettings()
