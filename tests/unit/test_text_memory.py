@@ -233,3 +233,13 @@ def test_memory_is_safe_to_use_from_two_threads() -> None:
         stop.set()
         thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_scratch_that_twice_in_one_dictation_takes_back_only_the_last_dictation() -> None:
+    s = Session()
+    s.say("I went to the.")
+    s.say("Store.")
+    outcome = s.say("Scratch that.", "Scratch that.")
+    assert s.editors[A].text == "I went to the."
+    assert s.notices == ["Only the last dictation can be taken back; nothing more was deleted"]
+    assert outcome.scratch

@@ -35,6 +35,8 @@ CONTEXT_CHARS = 200
 
 _UNDO_FIX = "Delete it by hand (Ctrl+Z undoes it in most applications)."
 
+WORDS, BREAK, RESTORED = "words", "break", "restored"  # kinds of pieces of a dictation
+
 
 class MemoryState(enum.Enum):
     USABLE = "usable"
@@ -48,7 +50,7 @@ class MemoryState(enum.Enum):
 @dataclass
 class _Pieces:
     base: str | None  # the text before the caret after any erasing, None when unknown
-    parts: list[tuple[str, bool]]  # (text, is dictated words rather than a line break)
+    parts: list[tuple[str, str]]  # (text, WORDS | BREAK | RESTORED)
 
     def before(self) -> str | None:
         typed = "".join(p for p, _ in self.parts)
@@ -108,65 +110,26 @@ class TextPipeline:
         language = s.language
         for index, phrase in enumerate(phrases):
             language = phrase.language or s.language
-            table = table_for(language)
             command = match(phrase, s.commands, language)
             if command is Command.SCRATCH_THAT:
-                if pieces.parts:
+                if pieces.parts and pieces.parts[-1][1] != RESTORED:
+                    # said within one dictation: drops the phrase before it
                     pieces.parts.pop()
                 elif scratch or typed is None or context.is_password:
                     notice = notice or self._refusal(state, context, scratch)
                 else:
                     scratch, erase = True, typed.text
-                    restored = typed.erased
-                    if context.before is not None:
-                        pieces.base = context.before[: len(context.before) - len(erase)]
-                    else:
-                        pieces.base = None
-                    if restored:
-                        pieces.parts.append((restored, True))
-                continue
-            if command in (Command.NEW_LINE, Command.NEW_PARAGRAPH):
-                if context.is_terminal:
-                    before = pieces.before()
-                    gap = "" if before is None or before[-1:].isspace() or not before else " "
-                    pieces.parts.append((gap, False))
-                else:
-                    pieces.parts.append(("\n" if command is Command.NEW_LINE else "\n\n", False))
-                continue
-            body = self._body(phrase, table.punctuation)
-            if not body:
-                continue
-            before = pieces.before()
-            if context.is_password:
-                sep = " " if pieces.parts and not pieces.text()[-1:].isspace() else ""
-                pieces.parts.append((sep + apply_all(s.replacements, body), True))
-                continue
-            if (
-                index == 0
-                and not erase
-                and typed is not None
-                and s.end_punctuation == "auto"
-                and s.form == "display"
-                and before is not None
-                and before.endswith(typed.text)
-                and typed.text.endswith(".")
-                and joining.strip_final_period(typed.text) != typed.text
-                and joining.last_word(typed.text) in table.dangling
-            ):
-                erase = "."  # the service's period after a pause: this continues it
-                pieces.base = before[:-1]
-                before = pieces.before()
-            if s.form == "display":
-                where = joining.position(before, table.abbreviations)
-                if where in (Position.START, Position.SENTENCE):
-                    body = joining.capitalise(body)
-                elif where is Position.MID:
-                    body = joining.lower_initial(body, table, partial(self._keeps_capital, phrase))
-            body = apply_all(s.replacements, body)
-            if not body:
-                continue
-            sep = joining.separator(before, body, writes_spaces(language))
-            pieces.parts.append((sep + body, True))
+                    self._take_back(pieces, typed, context)
+            elif command in (Command.NEW_LINE, Command.NEW_PARAGRAPH):
+                pieces.parts.append((self._line_break(command, pieces, context), BREAK))
+            else:
+                continues = index == 0 and not erase and self._continues(typed, pieces, language)
+                if continues:
+                    erase = "."  # the service's period after a pause: this continues it
+                    pieces.base = (pieces.base or "")[:-1]
+                piece = self._words(phrase, language, pieces.before(), context.is_password)
+                if piece:
+                    pieces.parts.append((piece, WORDS))
         text = pieces.text()
         if not context.is_password:
             text = self._before_following_text(text, pieces, context.after)
@@ -182,13 +145,66 @@ class TextPipeline:
             language=language,
         )
 
+    def _take_back(self, pieces: _Pieces, typed: Typed, context: CaretContext) -> None:
+        """ "scratch that": the text before the caret loses ``typed`` and gets back what
+        it had erased."""
+        if context.before is not None:
+            pieces.base = context.before[: len(context.before) - len(typed.text)]
+        else:
+            pieces.base = None
+        if typed.erased:
+            pieces.parts.append((typed.erased, RESTORED))
+
+    def _line_break(self, command: Command, pieces: _Pieces, context: CaretContext) -> str:
+        if not context.is_terminal:
+            return "\n" if command is Command.NEW_LINE else "\n\n"
+        before = pieces.before()  # the terminal rule: never Return, a space at most
+        return "" if not before or before[-1].isspace() else " "
+
+    def _continues(self, typed: Typed | None, pieces: _Pieces, language: str) -> bool:
+        """Whether the last dictation ended with a service period after a word no sentence
+        ends with, right before the caret (``end_punctuation = "auto"``)."""
+        s = self.settings
+        before = pieces.base
+        return (
+            typed is not None
+            and s.end_punctuation == "auto"
+            and s.form == "display"
+            and before is not None
+            and before.endswith(typed.text)
+            and joining.strip_final_period(typed.text) != typed.text
+            and typed.text.endswith(".")
+            and joining.last_word(typed.text) in table_for(language).dangling
+        )
+
+    def _words(self, phrase: Phrase, language: str, before: str | None, private: bool) -> str:
+        """One phrase of words, with its capitals and separating space for ``before``."""
+        s = self.settings
+        table = table_for(language)
+        body = self._body(phrase, table.punctuation)
+        if not body:
+            return ""
+        if private:  # a password field: as said, words separated, nothing read or joined
+            body = apply_all(s.replacements, body)
+            return (" " if before and not before[-1].isspace() and body else "") + body
+        if s.form == "display":
+            where = joining.position(before, table.abbreviations)
+            if where in (Position.START, Position.SENTENCE):
+                body = joining.capitalise(body)
+            elif where is Position.MID:
+                body = joining.lower_initial(body, table, partial(self._keeps_capital, phrase))
+        body = apply_all(s.replacements, body)
+        if not body:
+            return ""
+        return joining.separator(before, body, writes_spaces(language)) + body
+
     def _body(self, phrase: Phrase, spoken: dict[str, punctuation.Punct]) -> str:
         if self.settings.form == "lexical":
             return (phrase.lexical or normalise(phrase.display)).strip()
         body = phrase.display
         if self.settings.spoken_punctuation:
             body = punctuation.convert(body, spoken)
-        return " ".join(body.split(" ")).strip()
+        return re.sub(r" {2,}", " ", body).strip()
 
     def _keeps_capital(self, phrase: Phrase, word: str) -> bool:
         if word in self._vocabulary:
@@ -205,7 +221,7 @@ class TextPipeline:
     def _before_following_text(self, text: str, pieces: _Pieces, after: str | None) -> str:
         """Inserting inside a line: no service period before the words that follow, and a
         space between."""
-        if not after or not text or not pieces.parts or not pieces.parts[-1][1]:
+        if not after or not text or not pieces.parts or pieces.parts[-1][1] != WORDS:
             return text
         if after[0] in "\r\n":
             return text
