@@ -10,6 +10,7 @@ Backends: ``atspi`` (Linux; a helper process owns libatspi, see ``atspi.py``) an
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -55,8 +56,6 @@ def caret_reader(env: Mapping[str, str] | None = None) -> CaretReader:
     try:
         reader.start()
     except BackendUnavailable as exc:
-        import logging
-
         logging.getLogger(__name__).warning("Reading the text before the cursor is off: %s", exc)
         return NoCaretReader()
     return reader
