@@ -19,6 +19,8 @@ PACKAGES=(
   # real applications for tests/apps (the compatibility matrix), fonts so they render text
   xterm rxvt-unicode xfce4-terminal emacs-gtk mousepad gnome-text-editor kwrite
   libreoffice-writer libreoffice-gtk3 firefox-esr chromium fonts-noto-color-emoji fonts-noto-cjk
+  # the text before the caret (AT-SPI)
+  gir1.2-atspi-2.0 at-spi2-core
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

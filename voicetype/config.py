@@ -24,6 +24,9 @@ import platformdirs
 
 from voicetype.errors import ConfigError
 from voicetype.hotkeys import Hotkey, HotkeyError, parse_hotkey
+from voicetype.text.config import SECTIONS as TEXT_SECTIONS
+from voicetype.text.config import text_settings
+from voicetype.text.settings import TextSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -103,6 +106,7 @@ class Config:
     typing: TypingConfig = field(default_factory=TypingConfig)
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    text: TextSettings = field(default_factory=TextSettings)  # [text] [commands] [replacements]
     file_exists: bool = False
 
 
@@ -310,12 +314,15 @@ def load_config(
         data = _parse_toml(path, text)
     locate = _Locator(text)
     values: dict[str, dict[str, Any]] = {}
+    sections = [*_SCHEMA, *TEXT_SECTIONS]
     for table, content in data.items():
+        if table in TEXT_SECTIONS:
+            continue  # validated by voicetype.text.config below
         if table not in _SCHEMA:
             raise ConfigError(
                 f"{_where(path, locate.line(table))}: unknown section [{table}]"
-                + _did_you_mean(table, list(_SCHEMA)),
-                f"allowed sections: {', '.join(f'[{t}]' for t in _SCHEMA)}",
+                + _did_you_mean(table, sections),
+                f"allowed sections: {', '.join(f'[{t}]' for t in sections)}",
             )
         if not isinstance(content, dict):
             raise ConfigError(
@@ -417,6 +424,7 @@ def load_config(
             notify_no_match=get("feedback", "notify_no_match", f.notify_no_match),
         ),
         log=LogConfig(include_text=get("log", "include_text", False)),
+        text=text_settings(data, path, locate.line, language=language),
         file_exists=exists,
     )
 
