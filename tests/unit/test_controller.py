@@ -6,8 +6,10 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from harness.procs import wait_for
 
 from voicetype.controller import (
     BUSY_DETAIL,
@@ -15,10 +17,12 @@ from voicetype.controller import (
     PARTLY_TYPED_HINT,
     Controller,
     ControllerSettings,
+    DictationParts,
     Press,
     PressOutcome,
     State,
 )
+from voicetype.feedback import Feedback
 from voicetype.insertion import InsertionError, TargetGone
 from voicetype.notify import Urgency
 from voicetype.recognition import (
@@ -98,17 +102,39 @@ class FakeUI:
         self.states.append((state, detail))
 
 
-def make(*results: RecognitionResult, **kw: object) -> tuple[Controller, FakeInserter]:
+@dataclass
+class Fakes:
+    recognizer: FakeRecognizer | None
+    notifier: FakeNotifier
+    ui: FakeUI
+
+
+_fakes: dict[int, Fakes] = {}
+
+
+def build(
+    recognizer: FakeRecognizer | None,
+    inserter: FakeInserter | None,
+    settings: ControllerSettings | None = None,
+    ui: FakeUI | None = None,
+    notifier: FakeNotifier | None = None,
+    **kw: Any,
+) -> Controller:
+    """A controller with fakes (reachable through ``fakes``)."""
+    fake = Fakes(recognizer, notifier or FakeNotifier(), ui or FakeUI())
+    parts = DictationParts(recognizer, inserter, settings or ControllerSettings(start_sound=False))
+    controller = Controller(parts, Feedback(fake.notifier), fake.ui, **kw)
+    _fakes[id(controller)] = fake
+    return controller
+
+
+def fakes(controller: Controller) -> Fakes:
+    return _fakes[id(controller)]
+
+
+def make(*results: RecognitionResult, **kw: Any) -> tuple[Controller, FakeInserter]:
     inserter = FakeInserter()
-    controller = Controller(
-        recognizer=FakeRecognizer(*results),
-        inserter=inserter,
-        notifier=FakeNotifier(),
-        ui=FakeUI(),
-        settings=ControllerSettings(start_sound=False),
-        **kw,  # type: ignore[arg-type]
-    )
-    return controller, inserter
+    return build(FakeRecognizer(*results), inserter, **kw), inserter
 
 
 _workers: dict[int, tuple[Controller, threading.Thread]] = {}
@@ -136,15 +162,11 @@ def _stop_workers() -> Iterator[None]:
 
 
 def states(controller: Controller) -> list[State]:
-    ui = controller.ui
-    assert isinstance(ui, FakeUI)
-    return [s for s, _ in ui.states]
+    return [s for s, _ in fakes(controller).ui.states]
 
 
 def notes(controller: Controller) -> list[tuple[str, str, Urgency]]:
-    notifier = controller.notifier
-    assert isinstance(notifier, FakeNotifier)
-    return notifier.calls
+    return fakes(controller).notifier.calls
 
 
 def test_recognized_text_is_typed_into_the_remembered_window() -> None:
@@ -153,9 +175,10 @@ def test_recognized_text_is_typed_into_the_remembered_window() -> None:
     drain(controller)
     assert inserter.typed == [("Grüße, 世界 😀", "window-1")]
     assert states(controller) == [State.IDLE, State.LISTENING, State.TYPING, State.IDLE]
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
-    assert recognizer.released == 1  # after the text was typed
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
+    # after the text was typed, on the controller's worker
+    wait_for(lambda: recognizer.released == 1, 5, "the recognizer released")
     assert notes(controller) == []
     assert controller.last.outcome == "typed"
     assert controller.last.chars == len("Grüße, 世界 😀")
@@ -194,23 +217,22 @@ def test_failure_notifies_cause_and_fix_and_shows_error() -> None:
     assert urgency == Urgency.NORMAL
     assert summary == "Azure rejected the key (401)"
     assert "AZURE_AI_SPEECH_KEY" in body
-    ui = controller.ui
-    assert isinstance(ui, FakeUI)
+    ui = fakes(controller).ui
     assert ui.states[-1][0] == State.ERROR
     assert "401" in ui.states[-1][1]
 
 
 def test_disabled_ignores_dictation_and_shows_disabled() -> None:
     controller, inserter = make(Recognized("x"))
-    controller.submit_enabled(False)
+    controller.set_enabled(False)
     controller.submit_dictate()
     drain(controller)
     assert inserter.typed == []
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     assert recognizer.calls == 0
     assert states(controller)[-1] == State.DISABLED
-    controller.submit_enabled(True)
+    controller.set_enabled(True)
     controller.submit_dictate()
     drain(controller)
     assert inserter.typed == [("x", "window-1")]
@@ -218,8 +240,8 @@ def test_disabled_ignores_dictation_and_shows_disabled() -> None:
 
 def test_burst_of_presses_gives_one_dictation_and_no_backlog() -> None:
     controller, inserter = make(Recognized("one"), Recognized("two"))
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = threading.Event()
     worker = threading.Thread(target=controller.run)
     worker.start()
@@ -245,8 +267,8 @@ def test_burst_of_presses_gives_one_dictation_and_no_backlog() -> None:
 
 def test_quit_cancels_a_running_recognition() -> None:
     controller, inserter = make(Recognized("late"))
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = threading.Event()
     worker = threading.Thread(target=controller.run)
     worker.start()
@@ -260,9 +282,7 @@ def test_quit_cancels_a_running_recognition() -> None:
 
 
 def test_without_key_dictation_explains_how_to_set_it() -> None:
-    controller = Controller(
-        recognizer=None, inserter=FakeInserter(), notifier=FakeNotifier(), ui=FakeUI()
-    )
+    controller = build(None, FakeInserter(), ControllerSettings())
     controller.submit_dictate()
     drain(controller)
     ((summary, body, urgency),) = notes(controller)
@@ -312,13 +332,11 @@ def test_partial_typing_failure_does_not_advise_typing_it_all_again() -> None:
 
 def test_undelivered_notification_falls_back_to_the_tray_detail() -> None:
     controller, _ = make(Failed(ErrorKind.CONNECTION_FAILURE, "refused"))
-    notifier = controller.notifier
-    assert isinstance(notifier, FakeNotifier)
+    notifier = fakes(controller).notifier
     notifier.delivered = False
     controller.submit_dictate()
     drain(controller)
-    ui = controller.ui
-    assert isinstance(ui, FakeUI)
+    ui = fakes(controller).ui
     assert ui.states[-1] == (
         State.ERROR,
         "Could not reach the speech service: Check the network connection, "
@@ -343,8 +361,8 @@ def test_log_line_has_text_only_when_opted_in(
     include: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO")
-    controller, _ = make(Recognized("private words"))
-    controller.settings = ControllerSettings(start_sound=False, include_text_in_log=include)
+    settings = ControllerSettings(start_sound=False, include_text_in_log=include)
+    controller, _ = make(Recognized("private words"), settings=settings)
     controller.submit_dictate()
     drain(controller)
     lines = [r.getMessage() for r in caplog.records if "dictation #1" in r.getMessage()]
@@ -355,8 +373,8 @@ def test_log_line_has_text_only_when_opted_in(
 
 def test_speech_end_shows_recognizing_only_while_listening() -> None:
     controller, _ = make(Recognized("x"))
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = threading.Event()
     controller.speech_ended()  # idle: ignored
     controller.submit_dictate()
@@ -381,7 +399,7 @@ def test_type_last_types_the_kept_text_once_into_the_focused_window() -> None:
     inserter.error = TargetGone("gone")
     controller.submit_dictate()
     drain(controller)
-    assert controller.has_kept_text
+    assert controller.status.kept_text
     inserter.error = None
     controller.submit_type_last("menu")
     drain(controller)
@@ -394,8 +412,10 @@ def test_type_last_types_the_kept_text_once_into_the_focused_window() -> None:
 
 
 def test_a_timeout_while_the_microphone_is_gone_blames_the_microphone() -> None:
-    controller, _ = make(Failed(ErrorKind.SERVICE_TIMEOUT, "no answer"))
-    controller.microphone_check = lambda: Failed(ErrorKind.MICROPHONE_UNAVAILABLE, "gone")
+    controller, _ = make(
+        Failed(ErrorKind.SERVICE_TIMEOUT, "no answer"),
+        microphone_check=lambda: Failed(ErrorKind.MICROPHONE_UNAVAILABLE, "gone"),
+    )
     controller.submit_dictate()
     drain(controller)
     assert notes(controller)[0][0] == "No microphone available"
@@ -403,8 +423,8 @@ def test_a_timeout_while_the_microphone_is_gone_blames_the_microphone() -> None:
 
 
 def _gated(controller: Controller) -> tuple[FakeRecognizer, threading.Event]:
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = gate = threading.Event()
     return recognizer, gate
 
@@ -413,7 +433,6 @@ def test_a_press_once_idle_is_shown_is_never_lost() -> None:
     """The UI shows idle only once a press is accepted again: a press made from inside
     ``ui.show(IDLE)`` (the earliest moment anyone can see idle) starts the next dictation.
     Old code: the press was dropped (its time was before ``_busy_until``)."""
-    controller, inserter = make(Recognized("one"), Recognized("two"))
     presses: list[Press] = []
 
     class PressOnIdle(FakeUI):
@@ -422,7 +441,7 @@ def test_a_press_once_idle_is_shown_is_never_lost() -> None:
             if state is State.IDLE and len(inserter.typed) == 1 and not presses:
                 presses.append(controller.press("command"))
 
-    controller.ui = PressOnIdle()
+    controller, inserter = make(Recognized("one"), Recognized("two"), ui=PressOnIdle())
     controller.submit_dictate()
     drain(controller)
     drain(controller)
@@ -440,7 +459,7 @@ def test_press_outcomes_tell_what_really_happened() -> None:
         assert first.wait(2) is PressOutcome.STARTED
         assert recognizer.started.wait(2)
         assert controller.press("command").wait(2) is PressOutcome.BUSY
-        assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+        assert fakes(controller).ui.states[-1] == (
             State.LISTENING,
             BUSY_DETAIL[State.LISTENING],
         )
@@ -448,9 +467,9 @@ def test_press_outcomes_tell_what_really_happened() -> None:
         done = threading.Event()
         controller.submit_call(done.set)
         assert done.wait(5)
-        controller.submit_enabled(False)
+        controller.set_enabled(False)
         assert controller.press("command").wait(2) is PressOutcome.DISABLED
-        controller.submit_enabled(True)
+        controller.set_enabled(True)
         assert controller.press("command").wait(2) is PressOutcome.STARTED
     finally:
         controller.request_quit()
@@ -459,16 +478,14 @@ def test_press_outcomes_tell_what_really_happened() -> None:
 
 
 def test_without_key_a_press_answers_not_configured_and_is_no_dictation() -> None:
-    controller = Controller(
-        recognizer=None, inserter=FakeInserter(), notifier=FakeNotifier(), ui=FakeUI()
-    )
+    controller = build(None, FakeInserter(), ControllerSettings())
     drain(controller)
     assert controller.press("command").wait(2) is PressOutcome.NOT_CONFIGURED
     drain(controller)
     assert controller.last.outcome == ""  # status: "last dictation: none yet"
-    assert controller.dictations == 0
-    assert controller.state is State.ERROR
-    assert "AZURE_AI_SPEECH_KEY" in controller.detail
+    assert controller.status.dictations == 0
+    assert controller.status.state is State.ERROR
+    assert "AZURE_AI_SPEECH_KEY" in controller.status.detail
 
 
 def test_a_press_whose_sender_gave_up_is_never_started_late() -> None:
@@ -486,8 +503,8 @@ def test_a_press_whose_sender_gave_up_is_never_started_late() -> None:
     blocker.set()
     drain_thread.join(5)
     drain(controller)
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     assert recognizer.calls == 0 and inserter.typed == []
     assert controller.press("command").wait(2) is PressOutcome.STARTED  # not left busy
     drain(controller)
@@ -514,8 +531,8 @@ def test_text_over_max_chars_is_refused_whole() -> None:
 
 
 def test_max_chars_is_a_setting_and_the_limit_itself_is_typed() -> None:
-    controller, inserter = make(Recognized("abcd"), Recognized("abcde"))
-    controller.settings = ControllerSettings(start_sound=False, max_chars=4)
+    settings = ControllerSettings(start_sound=False, max_chars=4)
+    controller, inserter = make(Recognized("abcd"), Recognized("abcde"), settings=settings)
     controller.submit_dictate()
     drain(controller)
     controller.submit_dictate()
@@ -529,12 +546,10 @@ def test_text_without_a_typing_backend_is_logged_only_when_opted_in(
     include: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("DEBUG")
-    controller = Controller(
-        recognizer=FakeRecognizer(Recognized("private words")),
-        inserter=None,
-        notifier=FakeNotifier(),
-        ui=FakeUI(),
-        settings=ControllerSettings(start_sound=False, include_text_in_log=include),
+    controller = build(
+        FakeRecognizer(Recognized("private words")),
+        None,
+        ControllerSettings(start_sound=False, include_text_in_log=include),
     )
     controller.submit_dictate()
     drain(controller)
@@ -555,29 +570,24 @@ def test_without_notifications_the_tooltip_keeps_the_last_message(
     result: RecognitionResult, error: Exception | None, message: str
 ) -> None:
     controller, inserter = make(result)
-    notifier = controller.notifier
-    assert isinstance(notifier, FakeNotifier)
+    notifier = fakes(controller).notifier
     notifier.delivered = False
     inserter.error = error
     controller.submit_dictate()
     drain(controller)
-    state, detail = controller.ui.states[-1]  # type: ignore[attr-defined]
+    state, detail = fakes(controller).ui.states[-1]
     assert state is State.IDLE
     assert detail.startswith(message + ":"), detail
-    assert controller.detail == detail
+    assert controller.status.detail == detail
 
 
 def test_without_a_typing_backend_or_notifications_the_tooltip_shows_the_text() -> None:
-    controller = Controller(
-        recognizer=FakeRecognizer(Recognized("hello there")),
-        inserter=None,
-        notifier=FakeNotifier(delivered=False),
-        ui=FakeUI(),
-        settings=ControllerSettings(start_sound=False),
+    controller = build(
+        FakeRecognizer(Recognized("hello there")), None, notifier=FakeNotifier(delivered=False)
     )
     controller.submit_dictate()
     drain(controller)
-    assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+    assert fakes(controller).ui.states[-1] == (
         State.IDLE,
         "Recognized, but can't type here: You said: hello there",
     )
@@ -587,15 +597,14 @@ def test_delivered_messages_leave_the_tooltip_plain() -> None:
     controller, _ = make(NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT))
     controller.submit_dictate()
     drain(controller)
-    assert controller.ui.states[-1] == (State.IDLE, "")  # type: ignore[attr-defined]
+    assert fakes(controller).ui.states[-1] == (State.IDLE, "")
 
 
 def test_nothing_to_type_without_notifications_goes_to_the_tooltip() -> None:
-    controller, _ = make()
-    controller.notifier = FakeNotifier(delivered=False)
+    controller, _ = make(notifier=FakeNotifier(delivered=False))
     controller.submit_type_last("menu")
     drain(controller)
-    assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+    assert fakes(controller).ui.states[-1] == (
         State.IDLE,
         "Nothing to type: No dictation is kept: the last one was typed.",
     )
@@ -613,7 +622,7 @@ def test_a_press_once_the_dictation_is_logged_is_never_lost() -> None:
                 presses.append(controller.press("command"))
 
     handler = PressOnLogLine()
-    logger = logging.getLogger("voicetype.controller")
+    logger = logging.getLogger("voicetype.sessions")
     logger.addHandler(handler)
     old_level = logger.level
     logger.setLevel(logging.INFO)
