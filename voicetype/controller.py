@@ -171,8 +171,8 @@ class Controller(ev.Inbox):
         try:
             if isinstance(event, ev.Dictate):
                 self._take_press(event.press)
-            elif isinstance(event, ev.Enable):
-                self._enable(event)
+            elif isinstance(event, ev.Flip):
+                self._flip(event)
             elif isinstance(event, ev.SpeechEnded):
                 if self._sessions.current is not None and self._state is State.LISTENING:
                     self._set_state(State.RECOGNIZING)
@@ -223,8 +223,8 @@ class Controller(ev.Inbox):
         self._sessions.start(press, parts)
         press.answer(PressOutcome.STARTED)
 
-    def _enable(self, event: ev.Enable) -> None:
-        self._enabled = not self._enabled if event.enabled is None else event.enabled
+    def _flip(self, event: ev.Flip) -> None:
+        self._enabled = not self._enabled
         log.info("enabled: %s", self._enabled)
         if self._sessions.current is None:
             self._set_state(self._idle_state())

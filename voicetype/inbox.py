@@ -25,8 +25,9 @@ class Dictate:
 
 
 @dataclass(frozen=True)
-class Enable:
-    enabled: bool | None  # None: flip
+class Flip:
+    """Turn voicetype off when on, on when off."""
+
     answer: Callable[[bool], None] | None = None
 
 
@@ -83,7 +84,7 @@ class Quit:
 
 
 Event = (
-    Dictate | Enable | SpeechEnded | Heard | Inserted | Crashed | Tell | Apply | TypeLast
+    Dictate | Flip | SpeechEnded | Heard | Inserted | Crashed | Tell | Apply | TypeLast
     | Call | Quit
 )  # fmt: skip
 #: Held while a dictation is under way, handled in order once it ended.
@@ -104,17 +105,10 @@ class Inbox:
         self._queue.put(Dictate(press))
         return press
 
-    def submit_dictate(self, source: str = "hotkey") -> None:
-        """A press whose outcome nobody waits for (hotkey, menu)."""
-        self.press(source)
-
     def flip_enabled(self, answer: Callable[[bool], None] | None = None) -> None:
         """Turn voicetype off when on and on when off, as the controller finds it: two
         flips cancel out. ``answer(enabled)`` runs on the controller thread."""
-        self._queue.put(Enable(None, answer))
-
-    def set_enabled(self, enabled: bool) -> None:
-        self._queue.put(Enable(enabled))
+        self._queue.put(Flip(answer))
 
     def submit_type_last(self, source: str = "menu") -> None:
         """Type the kept text into the window focused when this is handled; tells the user

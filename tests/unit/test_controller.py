@@ -171,7 +171,7 @@ def notes(controller: Controller) -> list[tuple[str, str, Urgency]]:
 
 def test_recognized_text_is_typed_into_the_remembered_window() -> None:
     controller, inserter = make(Recognized("Grüße, 世界 😀"))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("Grüße, 世界 😀", "window-1")]
     assert states(controller) == [State.IDLE, State.LISTENING, State.TYPING, State.IDLE]
@@ -186,14 +186,14 @@ def test_recognized_text_is_typed_into_the_remembered_window() -> None:
 
 def test_control_characters_are_removed_before_typing() -> None:
     controller, inserter = make(Recognized("a\x1b[Ab\x07\r\nc\td\x7f"))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed[0][0] == "a[Ab\nc\td"
 
 
 def test_no_match_is_one_quiet_notification_and_types_nothing() -> None:
     controller, inserter = make(NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     assert notes(controller) == [("Didn't catch that", "no speech detected.", Urgency.LOW)]
@@ -202,7 +202,7 @@ def test_no_match_is_one_quiet_notification_and_types_nothing() -> None:
 
 def test_empty_text_counts_as_no_match() -> None:
     controller, inserter = make(Recognized("  "))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     assert notes(controller)[0][0] == "Didn't catch that"
@@ -210,7 +210,7 @@ def test_empty_text_counts_as_no_match() -> None:
 
 def test_failure_notifies_cause_and_fix_and_shows_error() -> None:
     controller, inserter = make(Failed(ErrorKind.AUTHENTICATION, "WebSocket upgrade failed: 401"))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     ((summary, body, urgency),) = notes(controller)
@@ -224,16 +224,16 @@ def test_failure_notifies_cause_and_fix_and_shows_error() -> None:
 
 def test_disabled_ignores_dictation_and_shows_disabled() -> None:
     controller, inserter = make(Recognized("x"))
-    controller.set_enabled(False)
-    controller.submit_dictate()
+    controller.flip_enabled()  # off
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     recognizer = fakes(controller).recognizer
     assert recognizer is not None
     assert recognizer.calls == 0
     assert states(controller)[-1] == State.DISABLED
-    controller.set_enabled(True)
-    controller.submit_dictate()
+    controller.flip_enabled()  # on again
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("x", "window-1")]
 
@@ -245,17 +245,17 @@ def test_burst_of_presses_gives_one_dictation_and_no_backlog() -> None:
     recognizer.gate = threading.Event()
     worker = threading.Thread(target=controller.run)
     worker.start()
-    controller.submit_dictate()
+    controller.press("hotkey")
     assert recognizer.started.wait(5)
     for _ in range(50):
-        controller.submit_dictate()
+        controller.press("hotkey")
     recognizer.gate.set()
     done = threading.Event()
     controller.submit_call(done.set)
     assert done.wait(5)
     assert inserter.typed == [("one", "window-1")]
     assert recognizer.calls == 1
-    controller.submit_dictate()  # a press after the dictation works again
+    controller.press("hotkey")  # a press after the dictation works again
     done2 = threading.Event()
     controller.submit_call(done2.set)
     assert done2.wait(5)
@@ -272,7 +272,7 @@ def test_quit_cancels_a_running_recognition() -> None:
     recognizer.gate = threading.Event()
     worker = threading.Thread(target=controller.run)
     worker.start()
-    controller.submit_dictate()
+    controller.press("hotkey")
     assert recognizer.started.wait(5)
     controller.request_quit()
     worker.join(5)
@@ -283,7 +283,7 @@ def test_quit_cancels_a_running_recognition() -> None:
 
 def test_without_key_dictation_explains_how_to_set_it() -> None:
     controller = build(None, FakeInserter(), ControllerSettings())
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     ((summary, body, urgency),) = notes(controller)
     assert summary == "No Azure Speech key configured"
@@ -295,7 +295,7 @@ def test_without_key_dictation_explains_how_to_set_it() -> None:
 def test_window_gone_keeps_the_text_and_says_so() -> None:
     controller, inserter = make(Recognized("keep me"))
     inserter.error = TargetGone("gone")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert controller.last_text == "keep me"
     assert notes(controller)[0][0] == "The window closed before the text arrived"
@@ -305,7 +305,7 @@ def test_window_gone_keeps_the_text_and_says_so() -> None:
 def test_insertion_error_that_typed_nothing_keeps_text_and_advises_type_last() -> None:
     controller, inserter = make(Recognized("keep"))
     inserter.error = InsertionError("a modifier key is still held; nothing was typed")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert controller.last_text == "keep"
     assert notes(controller)[0] == (
@@ -320,7 +320,7 @@ def test_partial_typing_failure_does_not_advise_typing_it_all_again() -> None:
     twice, so the notification says so instead of advising it."""
     controller, inserter = make(Recognized("keep"))
     inserter.error = InsertionError("the focus left the window while typing: 3 of 4 typed")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert controller.last_text == "keep"
     ((summary, body, _),) = notes(controller)
@@ -334,7 +334,7 @@ def test_undelivered_notification_falls_back_to_the_tray_detail() -> None:
     controller, _ = make(Failed(ErrorKind.CONNECTION_FAILURE, "refused"))
     notifier = fakes(controller).notifier
     notifier.delivered = False
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     ui = fakes(controller).ui
     assert ui.states[-1] == (
@@ -347,11 +347,11 @@ def test_undelivered_notification_falls_back_to_the_tray_detail() -> None:
 def test_a_crashing_collaborator_does_not_stop_the_loop() -> None:
     controller, inserter = make(Recognized("a"), Recognized("b"))
     inserter.error = RuntimeError("boom")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert states(controller)[-1] == State.ERROR
     inserter.error = None
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("b", "window-1")]
 
@@ -363,7 +363,7 @@ def test_log_line_has_text_only_when_opted_in(
     caplog.set_level("INFO")
     settings = ControllerSettings(start_sound=False, include_text_in_log=include)
     controller, _ = make(Recognized("private words"), settings=settings)
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     lines = [r.getMessage() for r in caplog.records if "dictation #1" in r.getMessage()]
     assert len(lines) == 1
@@ -377,7 +377,7 @@ def test_speech_end_shows_recognizing_only_while_listening() -> None:
     assert recognizer is not None
     recognizer.gate = threading.Event()
     controller.speech_ended()  # idle: ignored
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain_thread = threading.Thread(target=drain, args=(controller,))
     drain_thread.start()
     assert recognizer.started.wait(5)
@@ -397,7 +397,7 @@ def test_speech_end_shows_recognizing_only_while_listening() -> None:
 def test_type_last_types_the_kept_text_once_into_the_focused_window() -> None:
     controller, inserter = make(Recognized("keep me"))
     inserter.error = TargetGone("gone")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert controller.status.kept_text
     inserter.error = None
@@ -416,7 +416,7 @@ def test_a_timeout_while_the_microphone_is_gone_blames_the_microphone() -> None:
         Failed(ErrorKind.SERVICE_TIMEOUT, "no answer"),
         microphone_check=lambda: Failed(ErrorKind.MICROPHONE_UNAVAILABLE, "gone"),
     )
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert notes(controller)[0][0] == "No microphone available"
     assert controller.last.outcome == "failed (microphone_unavailable)"
@@ -442,7 +442,7 @@ def test_a_press_once_idle_is_shown_is_never_lost() -> None:
                 presses.append(controller.press("command"))
 
     controller, inserter = make(Recognized("one"), Recognized("two"), ui=PressOnIdle())
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     drain(controller)
     assert [t for t, _ in inserter.typed] == ["one", "two"]
@@ -467,9 +467,9 @@ def test_press_outcomes_tell_what_really_happened() -> None:
         done = threading.Event()
         controller.submit_call(done.set)
         assert done.wait(5)
-        controller.set_enabled(False)
+        controller.flip_enabled()  # off
         assert controller.press("command").wait(2) is PressOutcome.DISABLED
-        controller.set_enabled(True)
+        controller.flip_enabled()  # on again
         assert controller.press("command").wait(2) is PressOutcome.STARTED
     finally:
         controller.request_quit()
@@ -514,7 +514,7 @@ def test_a_press_whose_sender_gave_up_is_never_started_late() -> None:
 def test_text_over_max_chars_is_refused_whole() -> None:
     text = "x" * 10_001
     controller, inserter = make(Recognized(text))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     assert controller.last_text is None
@@ -533,9 +533,9 @@ def test_text_over_max_chars_is_refused_whole() -> None:
 def test_max_chars_is_a_setting_and_the_limit_itself_is_typed() -> None:
     settings = ControllerSettings(start_sound=False, max_chars=4)
     controller, inserter = make(Recognized("abcd"), Recognized("abcde"), settings=settings)
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("abcd", "window-1")]
     assert "5 characters long, over the 4 limit" in notes(controller)[0][1]
@@ -551,7 +551,7 @@ def test_text_without_a_typing_backend_is_logged_only_when_opted_in(
         None,
         ControllerSettings(start_sound=False, include_text_in_log=include),
     )
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert notes(controller)[0][1] == "You said: private words"  # the user still sees it
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -573,7 +573,7 @@ def test_without_notifications_the_tooltip_keeps_the_last_message(
     notifier = fakes(controller).notifier
     notifier.delivered = False
     inserter.error = error
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     state, detail = fakes(controller).ui.states[-1]
     assert state is State.IDLE
@@ -585,7 +585,7 @@ def test_without_a_typing_backend_or_notifications_the_tooltip_shows_the_text() 
     controller = build(
         FakeRecognizer(Recognized("hello there")), None, notifier=FakeNotifier(delivered=False)
     )
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert fakes(controller).ui.states[-1] == (
         State.IDLE,
@@ -595,7 +595,7 @@ def test_without_a_typing_backend_or_notifications_the_tooltip_shows_the_text() 
 
 def test_delivered_messages_leave_the_tooltip_plain() -> None:
     controller, _ = make(NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert fakes(controller).ui.states[-1] == (State.IDLE, "")
 
@@ -627,7 +627,7 @@ def test_a_press_once_the_dictation_is_logged_is_never_lost() -> None:
     old_level = logger.level
     logger.setLevel(logging.INFO)
     try:
-        controller.submit_dictate()
+        controller.press("hotkey")
         drain(controller)
         drain(controller)
     finally:
@@ -635,3 +635,60 @@ def test_a_press_once_the_dictation_is_logged_is_never_lost() -> None:
         logger.setLevel(old_level)
     assert presses[0].wait(1) is PressOutcome.STARTED
     assert [t for t, _ in inserter.typed] == ["one", "two"]
+
+
+def test_two_flips_queued_behind_a_busy_controller_cancel_out() -> None:
+    controller, _ = make()
+    release = threading.Event()
+
+    def busy() -> None:
+        release.wait(5)
+
+    controller.submit_call(busy)
+    drain_thread = threading.Thread(target=drain, args=(controller,))
+    drain_thread.start()
+    answers: list[bool] = []
+    controller.flip_enabled(answers.append)
+    controller.flip_enabled(answers.append)
+    release.set()
+    drain_thread.join(5)
+    drain(controller)
+    assert answers == [False, True]
+    assert controller.status.enabled is True
+    assert controller.status.state is State.IDLE
+
+
+def test_only_the_controller_thread_changes_what_the_user_sees() -> None:
+    """Speech end (an SDK thread), presses and flips (other threads) are events: the UI is
+    called from one thread only. Old code: "recognizing" was shown from the SDK thread
+    and the answer to a press during a dictation from the pressing thread."""
+    shown_from: set[int] = set()
+
+    class ThreadUI(FakeUI):
+        def show(self, state: State, detail: str = "") -> None:
+            shown_from.add(threading.get_ident())
+            super().show(state, detail)
+
+    controller, inserter = make(Recognized("x"), ui=ThreadUI())
+    recognizer, gate = _gated(controller)
+    drain_thread = threading.Thread(target=drain, args=(controller,))
+    controller.press("hotkey")
+    drain_thread.start()
+    assert recognizer.started.wait(5)
+    sdk = threading.Thread(target=controller.speech_ended)
+    sdk.start()
+    sdk.join(5)
+    assert controller.press("command").wait(2) is PressOutcome.BUSY
+    gate.set()
+    drain_thread.join(5)
+    drain(controller)
+    assert inserter.typed == [("x", "window-1")]
+    assert states(controller) == [
+        State.IDLE,
+        State.LISTENING,
+        State.RECOGNIZING,
+        State.RECOGNIZING,  # the busy press's answer in the tooltip
+        State.TYPING,
+        State.IDLE,
+    ]
+    assert len(shown_from) == 1 and threading.get_ident() not in shown_from
