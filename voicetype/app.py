@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 
 from voicetype import __version__, boundary, commands
 from voicetype.compose import Makers, Parts, Relay, Shell, build, build_shell
-from voicetype.config import Config, init_config, load_config, log_dir
+from voicetype.config import Config, init_config, log_dir
 from voicetype.control import ControlUnavailable, InstanceLock
 from voicetype.controller import Controller
 from voicetype.errors import ConfigError, VoicetypeError
@@ -54,12 +54,6 @@ class _TrayUI:
         self._tray.set_state(state, detail)
 
 
-def _load(path: Path) -> Config:
-    from voicetype.keystore import read_key
-
-    return load_config(path, keyring=read_key)
-
-
 class Daemon:
     """Runs a daemon made of ``shell`` and ``parts`` (see the module doc); implements
     ``commands.Daemon`` for the command table. ``start`` and ``shutdown`` on the main
@@ -73,10 +67,8 @@ class Daemon:
         makers: Makers,
         relay: Relay,
         log_path: Path | None = None,
-        load: Callable[[Path], Config] = _load,
     ) -> None:
         self._shell, self._parts, self._makers, self._relay = shell, parts, makers, relay
-        self._load = load
         self.log_path = log_path
         self.controller = Controller(
             parts.dictation(shell),
@@ -226,7 +218,7 @@ class Daemon:
         """Reload thread. A bad file keeps the running settings and says so once."""
         path = self.config_path
         try:
-            new = self._load(path)
+            new = self._makers.load_config(path)
         except ConfigError as exc:
             message = Message(
                 "Configuration not reloaded: voicetype keeps its previous settings",

@@ -14,7 +14,6 @@ until then; without one (the tray) it returns at once.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from voicetype import __version__
 from voicetype.dictation import PressOutcome
 from voicetype.state import State
 
@@ -105,11 +103,11 @@ def status(daemon: Daemon, request: Request) -> Reply:
             "state": now.state.value,
             **reason,
             "enabled": now.enabled,
-            "pid": facts.get("pid", os.getpid()),
-            "version": facts.get("version", __version__),
+            "pid": facts["pid"],
+            "version": facts["version"],
             **dict(now.backends),
-            "config": facts.get("config", ""),
-            "log": facts.get("log", "terminal only"),
+            "config": facts["config"],
+            "log": facts["log"],
             "last dictation": now.last_outcome or "none yet",
         }
     }

@@ -19,9 +19,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voicetype.config import AzureConfig, Config, exposed_key_file
+from voicetype.config import AzureConfig, Config, exposed_key_file, load_config
 from voicetype.dictation import ControllerSettings, DictationParts
 from voicetype.errors import BackendUnavailable, ConfigError
 from voicetype.hotkeys import Hotkey, HotkeyListener, HotkeyTaken, choose_listener
@@ -87,6 +88,12 @@ def _control(handler: Callable[[str, float], dict[str, Any]]) -> Any:
     return ControlServer(handler)
 
 
+def _load_config(path: Path) -> Config:
+    from voicetype.keystore import read_key
+
+    return load_config(path, keyring=read_key)
+
+
 def _menu_fix() -> str:
     from voicetype.tray import menu_fix_hint
 
@@ -111,6 +118,8 @@ class Makers:
     microphone: Callable[[], Failed | None] = _microphone
     cue: Callable[[], Callable[[], None]] = _cue
     menu_fix: Callable[[], str] = _menu_fix
+    #: Reads the configuration file for a reload (raises ``ConfigError``).
+    load_config: Callable[[Path], Config] = _load_config
     #: (handler) -> a control server (``start`` raises ``ControlUnavailable``, ``stop``)
     control: Callable[[Callable[[str, float], dict[str, Any]]], Any] = _control
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicetype.compose import Makers
-from voicetype.config import AzureConfig, Config
+from voicetype.config import AzureConfig, Config, load_config
 from voicetype.errors import BackendUnavailable
 from voicetype.hotkeys import Hotkey, HotkeyTaken
 from voicetype.notify import Urgency
@@ -190,4 +190,5 @@ class Lab:
             cue=lambda: lambda: None,
             menu_fix=lambda: "install PyGObject",
             control=FakeControl,
+            load_config=lambda path: load_config(path, {}),  # never the user's keyring
         )
