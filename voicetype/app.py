@@ -130,13 +130,11 @@ class Daemon:
 
     def open_config(self) -> None:
         def apply() -> None:
-            from voicetype.opener import open_with_default_app
-
             path = self.config_path
             try:
                 if init_config(path):
                     log.info("wrote starter configuration %s", path)
-                open_with_default_app(path)
+                self._makers.open_file(path)
             except VoicetypeError as exc:
                 self.controller.tell((Message(exc.message, exc.fix),), Urgency.NORMAL)
 

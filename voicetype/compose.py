@@ -94,6 +94,12 @@ def _load_config(path: Path) -> Config:
     return load_config(path, keyring=read_key)
 
 
+def _open_file(path: Path) -> None:
+    from voicetype.opener import open_with_default_app
+
+    open_with_default_app(path)
+
+
 def _menu_fix() -> str:
     from voicetype.tray import menu_fix_hint
 
@@ -120,6 +126,8 @@ class Makers:
     menu_fix: Callable[[], str] = _menu_fix
     #: Reads the configuration file for a reload (raises ``ConfigError``).
     load_config: Callable[[Path], Config] = _load_config
+    #: Opens a file in the desktop's default application (raises ``VoicetypeError``).
+    open_file: Callable[[Path], None] = _open_file
     #: (handler) -> a control server (``start`` raises ``ControlUnavailable``, ``stop``)
     control: Callable[[Callable[[str, float], dict[str, Any]]], Any] = _control
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from voicetype.compose import Makers
 from voicetype.config import AzureConfig, Config, load_config
-from voicetype.errors import BackendUnavailable
+from voicetype.errors import BackendUnavailable, VoicetypeError
 from voicetype.hotkeys import Hotkey, HotkeyTaken
 from voicetype.notify import Urgency
 from voicetype.recognition import AudioInput, Failed, RecognitionResult, Recognized
@@ -159,6 +160,8 @@ class Lab:
     no_typing: bool = False  # the inserter maker raises BackendUnavailable
     hotkey_taken: bool = False
     microphone: Failed | None = None
+    opened: list[Path] = field(default_factory=list)
+    open_fails: bool = False
 
     def makers(self) -> Makers:
         def tray(actions: Any) -> FakeTray:
@@ -179,6 +182,11 @@ class Lab:
             self.hotkeys.append(FakeHotkeys(hotkey, on_press, taken=self.hotkey_taken))
             return self.hotkeys[-1]
 
+        def open_file(path: Path) -> None:
+            if self.open_fails:
+                raise VoicetypeError(f"Could not open {path}", "open it in a text editor")
+            self.opened.append(path)
+
         return Makers(
             tray=tray,
             notifier=lambda _tray: self.notes,
@@ -191,4 +199,5 @@ class Lab:
             menu_fix=lambda: "install PyGObject",
             control=FakeControl,
             load_config=lambda path: load_config(path, {}),  # never the user's keyring
+            open_file=open_file,
         )

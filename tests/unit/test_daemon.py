@@ -348,6 +348,30 @@ def test_menu_rows_run_the_table_commands(lab: Lab, daemon: Daemon) -> None:
     assert lab.notes.calls[-1][0] == "Nothing to type"
 
 
+def test_open_configuration_writes_a_starter_file_and_opens_it(lab: Lab, tmp_path: Path) -> None:
+    config = load_config(tmp_path / "missing" / "config.toml", {})
+    d = started(lab, config)
+    try:
+        lab.trays[0].actions.open_config()
+        settle(d)
+        assert lab.opened == [config.path]
+        assert config.path.is_file() and config.path.stat().st_mode & 0o077 == 0
+        lab.open_fails, lab.notes.delivered = True, False
+        lab.trays[0].actions.open_config()
+        settle(d)
+        settle(d)  # the failure is told through the controller's queue
+        assert lab.notes.calls[-1][:2] == (
+            f"Could not open {config.path}",
+            "open it in a text editor",
+        )
+        assert lab.trays[0].states[-1][1] == (
+            f"Could not open {config.path}: open it in a text editor"
+        )  # no notification service: the tooltip says it (old code: nowhere but the log)
+    finally:
+        d.quit()
+        d.shutdown()
+
+
 def test_one_table_for_the_socket_the_cli_and_the_menu() -> None:
     socket = {c.name for c in commands.COMMANDS if commands.SOCKET in c.offered}
     assert set(control.COMMANDS) == socket == {"dictate", "status", "toggle", "quit", "reload"}
