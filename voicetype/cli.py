@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from voicetype import __version__
+from voicetype.commands import BY_NAME, CLI, COMMANDS, Command
 from voicetype.config import Config, init_config, load_config, resolve_config_path
 from voicetype.errors import ConfigError, VoicetypeError
 
@@ -44,54 +45,66 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_common(common, argparse.SUPPRESS)  # also accepted after the command
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    for command in COMMANDS:
+        if CLI in command.offered:
+            _SUBCOMMANDS.get(command.name, _add_daemon_command)(sub, common, command)
+    return parser
+
+
+def _add_daemon_command(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
+    text = command.help
     sub.add_parser(
-        "run",
+        command.name, parents=[common], help=text, description=text[0].upper() + text[1:] + "."
+    )
+
+
+def _add_run(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
+    sub.add_parser(
+        command.name,
         parents=[common],
-        help="start the daemon (the default)",
+        help=command.help,
         description="Start the background daemon: tray icon, global hotkey, typing.",
     )
 
+
+def _add_once(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
     once = sub.add_parser(
-        "once",
+        command.name,
         parents=[common],
-        help="recognize one utterance now",
+        help=command.help,
         description="Recognize one utterance from the default microphone (or a WAV file) "
         "and type it into the focused window, or print it with --print.",
     )
     once.add_argument("--file", metavar="WAV", type=Path, help="recognize this WAV file")
     once.add_argument("--print", action="store_true", help="write the text to stdout")
 
-    for name, text in (
-        ("dictate", "start a dictation in the running daemon (bind this to a desktop shortcut)"),
-        ("status", "show the running daemon's state, backends, config and log paths"),
-        ("toggle", "turn the running daemon's hotkey on or off"),
-        ("quit", "stop the running daemon"),
-        ("reload", "re-read the configuration file in the running daemon (like SIGHUP)"),
-    ):
-        sub.add_parser(
-            name, parents=[common], help=text, description=text[0].upper() + text[1:] + "."
-        )
 
+def _add_doctor(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
     sub.add_parser(
-        "doctor",
+        command.name,
         parents=[common],
-        help="check configuration, service, microphone, desktop; show fixes",
+        help=command.help,
         description="Check everything voicetype needs (configuration, key, the speech "
         "service, microphone, desktop session, tray, notifications, autostart, log) and "
         "print a fix for each problem. Exit status 0 when all pass, 1 otherwise.",
     )
+
+
+def _add_autostart(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
     autostart = sub.add_parser(
-        "autostart",
+        command.name,
         parents=[common],
-        help="start voicetype at login: enable, disable or show status",
+        help=command.help,
         description="Manage starting voicetype at login (the same as the tray's 'Start at login').",
     )
     autostart.add_argument("action", choices=("enable", "disable", "status"))
 
+
+def _add_config(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
     config = sub.add_parser(
-        "config",
+        command.name,
         parents=[common],
-        help="create, locate or check the configuration file",
+        help=command.help,
         description="Manage the configuration file.",
     )
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -117,7 +130,16 @@ def _build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="validate the configuration and show the effective settings (key masked)",
     )
-    return parser
+
+
+#: How the CLI-local commands add their own arguments; the daemon's commands have none.
+_SUBCOMMANDS = {
+    "run": _add_run,
+    "once": _add_once,
+    "doctor": _add_doctor,
+    "autostart": _add_autostart,
+    "config": _add_config,
+}
 
 
 def _add_common(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -174,7 +196,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     path = resolve_config_path(args.config, os.environ)
     if args.command == "config":
         return _config_command(args.config_command, path)
-    if args.command in ("dictate", "status", "toggle", "quit", "reload"):
+    if args.command and BY_NAME[args.command].needs_daemon:
         return _control(args.command)
     if args.command == "doctor":
         from voicetype.doctor import run_doctor

@@ -28,11 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from voicetype.commands import socket_commands
 from voicetype.errors import VoicetypeError
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("dictate", "status", "toggle", "quit", "reload")
+COMMANDS = socket_commands()  # the command table's socket commands: nothing else is run
 MAX_REQUEST = 512
 
 

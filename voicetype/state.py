@@ -1,4 +1,5 @@
-"""The daemon's states, shared by the controller (which owns them), the tray and the icons.
+"""The daemon's states and the ``Status`` snapshot, shared by the controller (which owns
+them), the tray, the icons and the control commands.
 
 Pure: no desktop imports.
 """
@@ -6,6 +7,7 @@ Pure: no desktop imports.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class State(enum.Enum):
@@ -30,3 +32,18 @@ _LABELS = {
     State.DISABLED: "Disabled",
     State.ERROR: "Error",
 }
+
+
+@dataclass(frozen=True)
+class Status:
+    """A frozen snapshot of the controller's state, published by the controller thread
+    after every change; any thread may read it (``Controller.status``) and never sees a
+    half-made change. Holds no dictated text."""
+
+    state: State = State.IDLE
+    detail: str = ""  # the tooltip's words besides the state (an error's cause and fix…)
+    enabled: bool = True
+    last_outcome: str = ""  # what the last dictation did; "" before the first
+    kept_text: bool = False  # a dictation that could not be typed is kept for "Type last"
+    dictations: int = 0
+    backends: tuple[tuple[str, str], ...] = ()  # (part, what runs it), for `status`

@@ -6,8 +6,10 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from harness.procs import wait_for
 
 from voicetype.controller import (
     BUSY_DETAIL,
@@ -15,10 +17,12 @@ from voicetype.controller import (
     PARTLY_TYPED_HINT,
     Controller,
     ControllerSettings,
+    DictationParts,
     Press,
     PressOutcome,
     State,
 )
+from voicetype.feedback import Feedback
 from voicetype.insertion import InsertionError, TargetGone
 from voicetype.notify import Urgency
 from voicetype.recognition import (
@@ -98,17 +102,39 @@ class FakeUI:
         self.states.append((state, detail))
 
 
-def make(*results: RecognitionResult, **kw: object) -> tuple[Controller, FakeInserter]:
+@dataclass
+class Fakes:
+    recognizer: FakeRecognizer | None
+    notifier: FakeNotifier
+    ui: FakeUI
+
+
+_fakes: dict[int, Fakes] = {}
+
+
+def build(
+    recognizer: FakeRecognizer | None,
+    inserter: FakeInserter | None,
+    settings: ControllerSettings | None = None,
+    ui: FakeUI | None = None,
+    notifier: FakeNotifier | None = None,
+    **kw: Any,
+) -> Controller:
+    """A controller with fakes (reachable through ``fakes``)."""
+    fake = Fakes(recognizer, notifier or FakeNotifier(), ui or FakeUI())
+    parts = DictationParts(recognizer, inserter, settings or ControllerSettings(start_sound=False))
+    controller = Controller(parts, Feedback(fake.notifier), fake.ui, **kw)
+    _fakes[id(controller)] = fake
+    return controller
+
+
+def fakes(controller: Controller) -> Fakes:
+    return _fakes[id(controller)]
+
+
+def make(*results: RecognitionResult, **kw: Any) -> tuple[Controller, FakeInserter]:
     inserter = FakeInserter()
-    controller = Controller(
-        recognizer=FakeRecognizer(*results),
-        inserter=inserter,
-        notifier=FakeNotifier(),
-        ui=FakeUI(),
-        settings=ControllerSettings(start_sound=False),
-        **kw,  # type: ignore[arg-type]
-    )
-    return controller, inserter
+    return build(FakeRecognizer(*results), inserter, **kw), inserter
 
 
 _workers: dict[int, tuple[Controller, threading.Thread]] = {}
@@ -136,26 +162,23 @@ def _stop_workers() -> Iterator[None]:
 
 
 def states(controller: Controller) -> list[State]:
-    ui = controller.ui
-    assert isinstance(ui, FakeUI)
-    return [s for s, _ in ui.states]
+    return [s for s, _ in fakes(controller).ui.states]
 
 
 def notes(controller: Controller) -> list[tuple[str, str, Urgency]]:
-    notifier = controller.notifier
-    assert isinstance(notifier, FakeNotifier)
-    return notifier.calls
+    return fakes(controller).notifier.calls
 
 
 def test_recognized_text_is_typed_into_the_remembered_window() -> None:
     controller, inserter = make(Recognized("Grüße, 世界 😀"))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("Grüße, 世界 😀", "window-1")]
     assert states(controller) == [State.IDLE, State.LISTENING, State.TYPING, State.IDLE]
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
-    assert recognizer.released == 1  # after the text was typed
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
+    # after the text was typed, on the controller's worker
+    wait_for(lambda: recognizer.released == 1, 5, "the recognizer released")
     assert notes(controller) == []
     assert controller.last.outcome == "typed"
     assert controller.last.chars == len("Grüße, 世界 😀")
@@ -163,14 +186,14 @@ def test_recognized_text_is_typed_into_the_remembered_window() -> None:
 
 def test_control_characters_are_removed_before_typing() -> None:
     controller, inserter = make(Recognized("a\x1b[Ab\x07\r\nc\td\x7f"))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed[0][0] == "a[Ab\nc\td"
 
 
 def test_no_match_is_one_quiet_notification_and_types_nothing() -> None:
     controller, inserter = make(NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     assert notes(controller) == [("Didn't catch that", "no speech detected.", Urgency.LOW)]
@@ -179,7 +202,7 @@ def test_no_match_is_one_quiet_notification_and_types_nothing() -> None:
 
 def test_empty_text_counts_as_no_match() -> None:
     controller, inserter = make(Recognized("  "))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     assert notes(controller)[0][0] == "Didn't catch that"
@@ -187,53 +210,52 @@ def test_empty_text_counts_as_no_match() -> None:
 
 def test_failure_notifies_cause_and_fix_and_shows_error() -> None:
     controller, inserter = make(Failed(ErrorKind.AUTHENTICATION, "WebSocket upgrade failed: 401"))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     ((summary, body, urgency),) = notes(controller)
     assert urgency == Urgency.NORMAL
     assert summary == "Azure rejected the key (401)"
     assert "AZURE_AI_SPEECH_KEY" in body
-    ui = controller.ui
-    assert isinstance(ui, FakeUI)
+    ui = fakes(controller).ui
     assert ui.states[-1][0] == State.ERROR
     assert "401" in ui.states[-1][1]
 
 
 def test_disabled_ignores_dictation_and_shows_disabled() -> None:
     controller, inserter = make(Recognized("x"))
-    controller.submit_enabled(False)
-    controller.submit_dictate()
+    controller.flip_enabled()  # off
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     assert recognizer.calls == 0
     assert states(controller)[-1] == State.DISABLED
-    controller.submit_enabled(True)
-    controller.submit_dictate()
+    controller.flip_enabled()  # on again
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("x", "window-1")]
 
 
 def test_burst_of_presses_gives_one_dictation_and_no_backlog() -> None:
     controller, inserter = make(Recognized("one"), Recognized("two"))
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = threading.Event()
     worker = threading.Thread(target=controller.run)
     worker.start()
-    controller.submit_dictate()
+    controller.press("hotkey")
     assert recognizer.started.wait(5)
     for _ in range(50):
-        controller.submit_dictate()
+        controller.press("hotkey")
     recognizer.gate.set()
     done = threading.Event()
     controller.submit_call(done.set)
     assert done.wait(5)
     assert inserter.typed == [("one", "window-1")]
     assert recognizer.calls == 1
-    controller.submit_dictate()  # a press after the dictation works again
+    controller.press("hotkey")  # a press after the dictation works again
     done2 = threading.Event()
     controller.submit_call(done2.set)
     assert done2.wait(5)
@@ -245,12 +267,12 @@ def test_burst_of_presses_gives_one_dictation_and_no_backlog() -> None:
 
 def test_quit_cancels_a_running_recognition() -> None:
     controller, inserter = make(Recognized("late"))
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = threading.Event()
     worker = threading.Thread(target=controller.run)
     worker.start()
-    controller.submit_dictate()
+    controller.press("hotkey")
     assert recognizer.started.wait(5)
     controller.request_quit()
     worker.join(5)
@@ -260,10 +282,8 @@ def test_quit_cancels_a_running_recognition() -> None:
 
 
 def test_without_key_dictation_explains_how_to_set_it() -> None:
-    controller = Controller(
-        recognizer=None, inserter=FakeInserter(), notifier=FakeNotifier(), ui=FakeUI()
-    )
-    controller.submit_dictate()
+    controller = build(None, FakeInserter(), ControllerSettings())
+    controller.press("hotkey")
     drain(controller)
     ((summary, body, urgency),) = notes(controller)
     assert summary == "No Azure Speech key configured"
@@ -275,7 +295,7 @@ def test_without_key_dictation_explains_how_to_set_it() -> None:
 def test_window_gone_keeps_the_text_and_says_so() -> None:
     controller, inserter = make(Recognized("keep me"))
     inserter.error = TargetGone("gone")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert controller.last_text == "keep me"
     assert notes(controller)[0][0] == "The window closed before the text arrived"
@@ -285,7 +305,7 @@ def test_window_gone_keeps_the_text_and_says_so() -> None:
 def test_insertion_error_that_typed_nothing_keeps_text_and_advises_type_last() -> None:
     controller, inserter = make(Recognized("keep"))
     inserter.error = InsertionError("a modifier key is still held; nothing was typed")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert controller.last_text == "keep"
     assert notes(controller)[0] == (
@@ -300,7 +320,7 @@ def test_partial_typing_failure_does_not_advise_typing_it_all_again() -> None:
     twice, so the notification says so instead of advising it."""
     controller, inserter = make(Recognized("keep"))
     inserter.error = InsertionError("the focus left the window while typing: 3 of 4 typed")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert controller.last_text == "keep"
     ((summary, body, _),) = notes(controller)
@@ -312,13 +332,11 @@ def test_partial_typing_failure_does_not_advise_typing_it_all_again() -> None:
 
 def test_undelivered_notification_falls_back_to_the_tray_detail() -> None:
     controller, _ = make(Failed(ErrorKind.CONNECTION_FAILURE, "refused"))
-    notifier = controller.notifier
-    assert isinstance(notifier, FakeNotifier)
+    notifier = fakes(controller).notifier
     notifier.delivered = False
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
-    ui = controller.ui
-    assert isinstance(ui, FakeUI)
+    ui = fakes(controller).ui
     assert ui.states[-1] == (
         State.ERROR,
         "Could not reach the speech service: Check the network connection, "
@@ -329,11 +347,11 @@ def test_undelivered_notification_falls_back_to_the_tray_detail() -> None:
 def test_a_crashing_collaborator_does_not_stop_the_loop() -> None:
     controller, inserter = make(Recognized("a"), Recognized("b"))
     inserter.error = RuntimeError("boom")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert states(controller)[-1] == State.ERROR
     inserter.error = None
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("b", "window-1")]
 
@@ -343,9 +361,9 @@ def test_log_line_has_text_only_when_opted_in(
     include: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO")
-    controller, _ = make(Recognized("private words"))
-    controller.settings = ControllerSettings(start_sound=False, include_text_in_log=include)
-    controller.submit_dictate()
+    settings = ControllerSettings(start_sound=False, include_text_in_log=include)
+    controller, _ = make(Recognized("private words"), settings=settings)
+    controller.press("hotkey")
     drain(controller)
     lines = [r.getMessage() for r in caplog.records if "dictation #1" in r.getMessage()]
     assert len(lines) == 1
@@ -355,11 +373,11 @@ def test_log_line_has_text_only_when_opted_in(
 
 def test_speech_end_shows_recognizing_only_while_listening() -> None:
     controller, _ = make(Recognized("x"))
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = threading.Event()
     controller.speech_ended()  # idle: ignored
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain_thread = threading.Thread(target=drain, args=(controller,))
     drain_thread.start()
     assert recognizer.started.wait(5)
@@ -379,9 +397,9 @@ def test_speech_end_shows_recognizing_only_while_listening() -> None:
 def test_type_last_types_the_kept_text_once_into_the_focused_window() -> None:
     controller, inserter = make(Recognized("keep me"))
     inserter.error = TargetGone("gone")
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
-    assert controller.has_kept_text
+    assert controller.status.kept_text
     inserter.error = None
     controller.submit_type_last("menu")
     drain(controller)
@@ -394,17 +412,19 @@ def test_type_last_types_the_kept_text_once_into_the_focused_window() -> None:
 
 
 def test_a_timeout_while_the_microphone_is_gone_blames_the_microphone() -> None:
-    controller, _ = make(Failed(ErrorKind.SERVICE_TIMEOUT, "no answer"))
-    controller.microphone_check = lambda: Failed(ErrorKind.MICROPHONE_UNAVAILABLE, "gone")
-    controller.submit_dictate()
+    controller, _ = make(
+        Failed(ErrorKind.SERVICE_TIMEOUT, "no answer"),
+        microphone_check=lambda: Failed(ErrorKind.MICROPHONE_UNAVAILABLE, "gone"),
+    )
+    controller.press("hotkey")
     drain(controller)
     assert notes(controller)[0][0] == "No microphone available"
     assert controller.last.outcome == "failed (microphone_unavailable)"
 
 
 def _gated(controller: Controller) -> tuple[FakeRecognizer, threading.Event]:
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     recognizer.gate = gate = threading.Event()
     return recognizer, gate
 
@@ -413,7 +433,6 @@ def test_a_press_once_idle_is_shown_is_never_lost() -> None:
     """The UI shows idle only once a press is accepted again: a press made from inside
     ``ui.show(IDLE)`` (the earliest moment anyone can see idle) starts the next dictation.
     Old code: the press was dropped (its time was before ``_busy_until``)."""
-    controller, inserter = make(Recognized("one"), Recognized("two"))
     presses: list[Press] = []
 
     class PressOnIdle(FakeUI):
@@ -422,8 +441,8 @@ def test_a_press_once_idle_is_shown_is_never_lost() -> None:
             if state is State.IDLE and len(inserter.typed) == 1 and not presses:
                 presses.append(controller.press("command"))
 
-    controller.ui = PressOnIdle()
-    controller.submit_dictate()
+    controller, inserter = make(Recognized("one"), Recognized("two"), ui=PressOnIdle())
+    controller.press("hotkey")
     drain(controller)
     drain(controller)
     assert [t for t, _ in inserter.typed] == ["one", "two"]
@@ -440,7 +459,7 @@ def test_press_outcomes_tell_what_really_happened() -> None:
         assert first.wait(2) is PressOutcome.STARTED
         assert recognizer.started.wait(2)
         assert controller.press("command").wait(2) is PressOutcome.BUSY
-        assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+        assert fakes(controller).ui.states[-1] == (
             State.LISTENING,
             BUSY_DETAIL[State.LISTENING],
         )
@@ -448,9 +467,9 @@ def test_press_outcomes_tell_what_really_happened() -> None:
         done = threading.Event()
         controller.submit_call(done.set)
         assert done.wait(5)
-        controller.submit_enabled(False)
+        controller.flip_enabled()  # off
         assert controller.press("command").wait(2) is PressOutcome.DISABLED
-        controller.submit_enabled(True)
+        controller.flip_enabled()  # on again
         assert controller.press("command").wait(2) is PressOutcome.STARTED
     finally:
         controller.request_quit()
@@ -459,16 +478,14 @@ def test_press_outcomes_tell_what_really_happened() -> None:
 
 
 def test_without_key_a_press_answers_not_configured_and_is_no_dictation() -> None:
-    controller = Controller(
-        recognizer=None, inserter=FakeInserter(), notifier=FakeNotifier(), ui=FakeUI()
-    )
+    controller = build(None, FakeInserter(), ControllerSettings())
     drain(controller)
     assert controller.press("command").wait(2) is PressOutcome.NOT_CONFIGURED
     drain(controller)
     assert controller.last.outcome == ""  # status: "last dictation: none yet"
-    assert controller.dictations == 0
-    assert controller.state is State.ERROR
-    assert "AZURE_AI_SPEECH_KEY" in controller.detail
+    assert controller.status.dictations == 0
+    assert controller.status.state is State.ERROR
+    assert "AZURE_AI_SPEECH_KEY" in controller.status.detail
 
 
 def test_a_press_whose_sender_gave_up_is_never_started_late() -> None:
@@ -486,8 +503,8 @@ def test_a_press_whose_sender_gave_up_is_never_started_late() -> None:
     blocker.set()
     drain_thread.join(5)
     drain(controller)
-    recognizer = controller.recognizer
-    assert isinstance(recognizer, FakeRecognizer)
+    recognizer = fakes(controller).recognizer
+    assert recognizer is not None
     assert recognizer.calls == 0 and inserter.typed == []
     assert controller.press("command").wait(2) is PressOutcome.STARTED  # not left busy
     drain(controller)
@@ -497,7 +514,7 @@ def test_a_press_whose_sender_gave_up_is_never_started_late() -> None:
 def test_text_over_max_chars_is_refused_whole() -> None:
     text = "x" * 10_001
     controller, inserter = make(Recognized(text))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == []
     assert controller.last_text is None
@@ -514,11 +531,11 @@ def test_text_over_max_chars_is_refused_whole() -> None:
 
 
 def test_max_chars_is_a_setting_and_the_limit_itself_is_typed() -> None:
-    controller, inserter = make(Recognized("abcd"), Recognized("abcde"))
-    controller.settings = ControllerSettings(start_sound=False, max_chars=4)
-    controller.submit_dictate()
+    settings = ControllerSettings(start_sound=False, max_chars=4)
+    controller, inserter = make(Recognized("abcd"), Recognized("abcde"), settings=settings)
+    controller.press("hotkey")
     drain(controller)
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert inserter.typed == [("abcd", "window-1")]
     assert "5 characters long, over the 4 limit" in notes(controller)[0][1]
@@ -529,14 +546,12 @@ def test_text_without_a_typing_backend_is_logged_only_when_opted_in(
     include: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("DEBUG")
-    controller = Controller(
-        recognizer=FakeRecognizer(Recognized("private words")),
-        inserter=None,
-        notifier=FakeNotifier(),
-        ui=FakeUI(),
-        settings=ControllerSettings(start_sound=False, include_text_in_log=include),
+    controller = build(
+        FakeRecognizer(Recognized("private words")),
+        None,
+        ControllerSettings(start_sound=False, include_text_in_log=include),
     )
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
     assert notes(controller)[0][1] == "You said: private words"  # the user still sees it
     logged = "\n".join(r.getMessage() for r in caplog.records)
@@ -555,29 +570,24 @@ def test_without_notifications_the_tooltip_keeps_the_last_message(
     result: RecognitionResult, error: Exception | None, message: str
 ) -> None:
     controller, inserter = make(result)
-    notifier = controller.notifier
-    assert isinstance(notifier, FakeNotifier)
+    notifier = fakes(controller).notifier
     notifier.delivered = False
     inserter.error = error
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
-    state, detail = controller.ui.states[-1]  # type: ignore[attr-defined]
+    state, detail = fakes(controller).ui.states[-1]
     assert state is State.IDLE
     assert detail.startswith(message + ":"), detail
-    assert controller.detail == detail
+    assert controller.status.detail == detail
 
 
 def test_without_a_typing_backend_or_notifications_the_tooltip_shows_the_text() -> None:
-    controller = Controller(
-        recognizer=FakeRecognizer(Recognized("hello there")),
-        inserter=None,
-        notifier=FakeNotifier(delivered=False),
-        ui=FakeUI(),
-        settings=ControllerSettings(start_sound=False),
+    controller = build(
+        FakeRecognizer(Recognized("hello there")), None, notifier=FakeNotifier(delivered=False)
     )
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
-    assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+    assert fakes(controller).ui.states[-1] == (
         State.IDLE,
         "Recognized, but can't type here: You said: hello there",
     )
@@ -585,17 +595,16 @@ def test_without_a_typing_backend_or_notifications_the_tooltip_shows_the_text() 
 
 def test_delivered_messages_leave_the_tooltip_plain() -> None:
     controller, _ = make(NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT))
-    controller.submit_dictate()
+    controller.press("hotkey")
     drain(controller)
-    assert controller.ui.states[-1] == (State.IDLE, "")  # type: ignore[attr-defined]
+    assert fakes(controller).ui.states[-1] == (State.IDLE, "")
 
 
 def test_nothing_to_type_without_notifications_goes_to_the_tooltip() -> None:
-    controller, _ = make()
-    controller.notifier = FakeNotifier(delivered=False)
+    controller, _ = make(notifier=FakeNotifier(delivered=False))
     controller.submit_type_last("menu")
     drain(controller)
-    assert controller.ui.states[-1] == (  # type: ignore[attr-defined]
+    assert fakes(controller).ui.states[-1] == (
         State.IDLE,
         "Nothing to type: No dictation is kept: the last one was typed.",
     )
@@ -613,12 +622,12 @@ def test_a_press_once_the_dictation_is_logged_is_never_lost() -> None:
                 presses.append(controller.press("command"))
 
     handler = PressOnLogLine()
-    logger = logging.getLogger("voicetype.controller")
+    logger = logging.getLogger("voicetype.sessions")
     logger.addHandler(handler)
     old_level = logger.level
     logger.setLevel(logging.INFO)
     try:
-        controller.submit_dictate()
+        controller.press("hotkey")
         drain(controller)
         drain(controller)
     finally:
@@ -626,3 +635,60 @@ def test_a_press_once_the_dictation_is_logged_is_never_lost() -> None:
         logger.setLevel(old_level)
     assert presses[0].wait(1) is PressOutcome.STARTED
     assert [t for t, _ in inserter.typed] == ["one", "two"]
+
+
+def test_two_flips_queued_behind_a_busy_controller_cancel_out() -> None:
+    controller, _ = make()
+    release = threading.Event()
+
+    def busy() -> None:
+        release.wait(5)
+
+    controller.submit_call(busy)
+    drain_thread = threading.Thread(target=drain, args=(controller,))
+    drain_thread.start()
+    answers: list[bool] = []
+    controller.flip_enabled(answers.append)
+    controller.flip_enabled(answers.append)
+    release.set()
+    drain_thread.join(5)
+    drain(controller)
+    assert answers == [False, True]
+    assert controller.status.enabled is True
+    assert controller.status.state is State.IDLE
+
+
+def test_only_the_controller_thread_changes_what_the_user_sees() -> None:
+    """Speech end (an SDK thread), presses and flips (other threads) are events: the UI is
+    called from one thread only. Old code: "recognizing" was shown from the SDK thread
+    and the answer to a press during a dictation from the pressing thread."""
+    shown_from: set[int] = set()
+
+    class ThreadUI(FakeUI):
+        def show(self, state: State, detail: str = "") -> None:
+            shown_from.add(threading.get_ident())
+            super().show(state, detail)
+
+    controller, inserter = make(Recognized("x"), ui=ThreadUI())
+    recognizer, gate = _gated(controller)
+    drain_thread = threading.Thread(target=drain, args=(controller,))
+    controller.press("hotkey")
+    drain_thread.start()
+    assert recognizer.started.wait(5)
+    sdk = threading.Thread(target=controller.speech_ended)
+    sdk.start()
+    sdk.join(5)
+    assert controller.press("command").wait(2) is PressOutcome.BUSY
+    gate.set()
+    drain_thread.join(5)
+    drain(controller)
+    assert inserter.typed == [("x", "window-1")]
+    assert states(controller) == [
+        State.IDLE,
+        State.LISTENING,
+        State.RECOGNIZING,
+        State.RECOGNIZING,  # the busy press's answer in the tooltip
+        State.TYPING,
+        State.IDLE,
+    ]
+    assert len(shown_from) == 1 and threading.get_ident() not in shown_from

@@ -75,14 +75,15 @@ AudioInput = Microphone | WavFile
 class Recognizer(Protocol):
     """Recognizes one utterance.
 
-    Threading: ``recognize_once`` blocks the calling thread (the controller thread, never
-    an input thread) until a result is known, and returns within the configured bound
-    even when the service goes quiet. ``cancel`` may be called from any thread; it makes a
-    running ``recognize_once`` return promptly (with ``Failed(SERVICE_TIMEOUT)`` or the
-    result already known). ``release`` frees what the last recognition still holds (the
-    microphone, the connection): the controller calls it on its own thread once the text
-    is typed, so that work is not on the way to the text; ``recognize_once`` and ``close``
-    call it too. ``close`` releases everything; after it the object is unusable.
+    Threading: ``recognize_once``, ``release`` and ``close`` are called from one thread at
+    a time (in the daemon: the controller's worker thread, never an input thread).
+    ``recognize_once`` blocks until a result is known, and returns within the configured
+    bound even when the service goes quiet. ``cancel`` may be called from any thread; it
+    makes a running ``recognize_once`` return promptly (with ``Failed(SERVICE_TIMEOUT)``
+    or the result already known). ``release`` frees what the last recognition still holds
+    (the microphone, the connection): the controller asks for it once the text is typed,
+    so that work is not on the way to the text; ``recognize_once`` and ``close`` call it
+    too. ``close`` releases everything; after it the object is unusable.
     """
 
     def recognize_once(self, audio: AudioInput) -> RecognitionResult: ...

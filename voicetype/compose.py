@@ -1,0 +1,312 @@
+"""The composition root: builds the daemon's parts from the configuration and returns
+what it found wrong as values (``Message``s), never by telling anyone itself.
+
+``build_shell`` makes the parts that live as long as the daemon (tray, notifier,
+autostart); ``build`` makes the ones a reload replaces (recognizer, inserter, hotkey
+listener), reusing those of ``previous`` whose settings did not change. Every part comes
+from a ``Makers`` function: the defaults import the real backends lazily, tests pass
+fakes, so this module runs without a desktop.
+
+Threading: ``build_shell`` on the main thread (the tray must be made there); ``build`` on
+the main thread at start and on the reload thread afterwards, one call at a time.
+Neither starts or stops threads of its own beyond what a part's ``start`` does (the
+hotkey listener grabs its key in ``build`` so that a taken key is known at once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from voicetype.config import AzureConfig, Config, exposed_key_file, load_config
+from voicetype.dictation import ControllerSettings, DictationParts
+from voicetype.errors import BackendUnavailable, ConfigError
+from voicetype.hotkeys import Hotkey, HotkeyListener, HotkeyTaken, choose_listener
+from voicetype.recognition import ErrorKind, Failed
+from voicetype.recognition.messages import Message, describe_failure
+
+if TYPE_CHECKING:
+    from voicetype.autostart import Autostart
+    from voicetype.insertion import Inserter
+    from voicetype.notify import Notifier
+    from voicetype.recognition import Recognizer
+
+log = logging.getLogger(__name__)
+
+
+def _tray(actions: Any) -> Any:
+    from voicetype.tray import Tray  # pystray chooses its backend on import: lazily
+
+    return Tray(actions)
+
+
+def _notifier(tray: Any) -> Notifier:
+    from voicetype.notify.select import select_notifier
+
+    return select_notifier(tray)
+
+
+def _autostart() -> Autostart:
+    from voicetype.autostart import select_autostart
+
+    return select_autostart()
+
+
+def _recognizer(
+    azure: AzureConfig, on_speech_end: Callable[[], None], max_chars: int
+) -> Recognizer:
+    from voicetype.recognition.azure import AzureRecognizer
+
+    return AzureRecognizer(azure, on_speech_end=on_speech_end, max_chars=max_chars)
+
+
+def _inserter(config: Config) -> Inserter:
+    from voicetype.insertion import choose_inserter
+
+    return choose_inserter(config)
+
+
+def _microphone() -> Failed | None:
+    from voicetype.recognition.microphone import probe_microphone
+
+    return probe_microphone()
+
+
+def _cue() -> Callable[[], None]:
+    from voicetype.cue import make_player
+
+    return make_player()
+
+
+def _control(handler: Callable[[str, float], dict[str, Any]]) -> Any:
+    from voicetype.control import ControlServer
+
+    return ControlServer(handler)
+
+
+def _load_config(path: Path) -> Config:
+    from voicetype.keystore import read_key
+
+    return load_config(path, keyring=read_key)
+
+
+def _open_file(path: Path) -> None:
+    from voicetype.opener import open_with_default_app
+
+    open_with_default_app(path)
+
+
+def _menu_fix() -> str:
+    from voicetype.tray import menu_fix_hint
+
+    return menu_fix_hint()
+
+
+@dataclass(frozen=True)
+class Makers:
+    """How each part is made. Each raises ``BackendUnavailable`` (or ``HotkeyTaken`` for
+    the hotkey's ``start``) when it cannot work here; ``build`` turns that into a problem."""
+
+    tray: Callable[[Any], Any] = _tray  # (TrayActions) -> voicetype.tray.Tray
+    notifier: Callable[[Any], Notifier] = _notifier  # (tray) -> Notifier
+    autostart: Callable[[], Autostart] = _autostart
+    recognizer: Callable[[AzureConfig, Callable[[], None], int], Recognizer] = _recognizer
+    inserter: Callable[[Config], Inserter] = _inserter
+    hotkeys: Callable[[Hotkey, Callable[[], None], Callable[[], None]], HotkeyListener] = (
+        lambda hotkey, on_press, on_release: choose_listener(hotkey, on_press, on_release)
+    )
+    #: Whether the microphone opens (None) or the failure; asked at start and after a
+    #: dictation from the microphone timed out.
+    microphone: Callable[[], Failed | None] = _microphone
+    cue: Callable[[], Callable[[], None]] = _cue
+    menu_fix: Callable[[], str] = _menu_fix
+    #: Reads the configuration file for a reload (raises ``ConfigError``).
+    load_config: Callable[[Path], Config] = _load_config
+    #: Opens a file in the desktop's default application (raises ``VoicetypeError``).
+    open_file: Callable[[Path], None] = _open_file
+    #: (handler) -> a control server (``start`` raises ``ControlUnavailable``, ``stop``)
+    control: Callable[[Callable[[str, float], dict[str, Any]]], Any] = _control
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The parts that live as long as the daemon."""
+
+    tray: Any  # voicetype.tray.Tray (or a fake with the same methods)
+    notifier: Notifier
+    autostart: Autostart
+
+    def backends(self) -> dict[str, str]:
+        menu = "menu" if self.tray.has_menu else "no menu"
+        return {
+            "tray": f"{self.tray.backend} ({menu})",
+            "notifications": type(self.notifier).__name__,
+        }
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts a reload replaces, and the configuration they were built from."""
+
+    config: Config
+    recognizer: Recognizer | None
+    inserter: Inserter | None
+    hotkeys: HotkeyListener | None
+    hotkey_status: str  # what `status` says about the hotkey
+
+    def dictation(self, shell: Shell) -> DictationParts:
+        """What the controller uses, with the backends `status` shows (in its order)."""
+        fixed = shell.backends()
+        backends = (
+            ("tray", fixed["tray"]),
+            ("typing", type(self.inserter).__name__ if self.inserter else "unavailable"),
+            ("notifications", fixed["notifications"]),
+            ("hotkey", self.hotkey_status),
+        )
+        config = self.config
+        settings = ControllerSettings(
+            include_text_in_log=config.log.include_text,
+            notify_no_match=config.feedback.notify_no_match,
+            start_sound=config.feedback.start_sound,
+            max_chars=config.typing.max_chars,
+        )
+        return DictationParts(
+            self.recognizer, self.inserter, settings, not_configured(config), backends
+        )
+
+
+@dataclass
+class Relay:
+    """Hands the hotkey's presses and the recognizer's "speech ended" to the controller,
+    once it exists (``connect``); a press made before is delivered then, not lost. Any
+    thread."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _press: Callable[[str], object] | None = None
+    _speech_ended: Callable[[], None] | None = None
+    _early_presses: int = 0
+
+    def connect(self, press: Callable[[str], object], speech_ended: Callable[[], None]) -> None:
+        with self._lock:
+            self._press, self._speech_ended = press, speech_ended
+            early, self._early_presses = self._early_presses, 0
+        for _ in range(early):
+            press("hotkey")
+
+    def hotkey_pressed(self) -> None:
+        with self._lock:
+            press = self._press
+            if press is None:
+                self._early_presses += 1
+                return
+        press("hotkey")
+
+    def speech_ended(self) -> None:
+        speech_ended = self._speech_ended
+        if speech_ended is not None:
+            speech_ended()
+
+
+def not_configured(config: Config) -> Message:
+    """What a press says (and the start tells) when no key is configured."""
+    return Message(
+        "Set your Azure Speech key to start dictating",
+        f"Put `key` and `region` (or `host`, for a speech container) under [azure] in "
+        f"{config.path} (tray menu → Open configuration), or set AZURE_AI_SPEECH_KEY and "
+        "AZURE_AI_SPEECH_REGION, then run `voicetype reload`.",
+    )
+
+
+def build_shell(makers: Makers, actions: Any) -> tuple[Shell, list[Message]]:
+    """Make the tray (with ``actions``), the notifier and the autostart manager. Raises
+    what the tray raises when it cannot start at all (the daemon then ends)."""
+    problems: list[Message] = []
+    tray = makers.tray(actions)
+    log.info("tray backend: %s (menu: %s)", tray.backend, tray.has_menu)
+    if not tray.has_menu:
+        problems.append(Message("The tray icon has no menu on this system", makers.menu_fix()))
+    return Shell(tray, makers.notifier(tray), makers.autostart()), problems
+
+
+def build(
+    config: Config, makers: Makers, relay: Relay, previous: Parts | None = None
+) -> tuple[Parts, list[Message]]:
+    """Make the parts for ``config``; with ``previous`` (a reload), keep each of its parts
+    whose settings are unchanged (a missing hotkey is tried again). Never closes or stops
+    a part of ``previous``: the caller retires those the result does not reuse."""
+    problems: list[Message] = []
+    exposed = _exposed(config)
+    if previous is None and exposed:
+        problems.append(exposed)
+    old = previous.config if previous else None
+    if (
+        previous
+        and old
+        and old.azure == config.azure
+        and old.typing.max_chars == config.typing.max_chars
+    ):
+        recognizer = previous.recognizer
+    elif not config.azure.has_credentials:
+        recognizer = None
+        problems.append(not_configured(config))
+    else:
+        recognizer = makers.recognizer(config.azure, relay.speech_ended, config.typing.max_chars)
+        if previous is None:
+            problems += _microphone_problem(makers)
+    if previous and old and old.typing == config.typing:
+        inserter = previous.inserter
+    else:
+        inserter, problem = _make_inserter(config, makers)
+        problems += problem
+    hotkeys: HotkeyListener | None
+    if previous and old and old.hotkey == config.hotkey and previous.hotkeys is not None:
+        hotkeys, hotkey_status = previous.hotkeys, previous.hotkey_status
+    else:
+        hotkeys, hotkey_status, problem = _make_hotkeys(config, makers, relay)
+        problems += problem
+    if previous is not None and exposed:
+        problems.append(exposed)
+    return Parts(config, recognizer, inserter, hotkeys, hotkey_status), problems
+
+
+def _exposed(config: Config) -> Message | None:
+    exposed: ConfigError | None = exposed_key_file(config)
+    return Message(exposed.message, f"Fix: {exposed.fix}.") if exposed else None
+
+
+def _microphone_problem(makers: Makers) -> list[Message]:
+    """Tell at start (not only at the first press) when no microphone opens."""
+    failure = makers.microphone()
+    if failure is None:
+        return []
+    log.warning("microphone probe: %s", failure.detail)
+    return [describe_failure(Failed(ErrorKind.MICROPHONE_UNAVAILABLE, failure.detail))]
+
+
+def _make_inserter(config: Config, makers: Makers) -> tuple[Inserter | None, list[Message]]:
+    try:
+        return makers.inserter(config), []
+    except BackendUnavailable as exc:
+        return None, [Message("voicetype can't type here", str(exc))]
+
+
+def _make_hotkeys(
+    config: Config, makers: Makers, relay: Relay
+) -> tuple[HotkeyListener | None, str, list[Message]]:
+    """Grab the configured hotkey: (listener, what `status` says, problems)."""
+    hotkey = config.hotkey.dictate
+    try:
+        # on_release: hold-to-talk (recording modes) will use it
+        listener = makers.hotkeys(hotkey, relay.hotkey_pressed, lambda: None)
+        listener.start()
+    except HotkeyTaken as exc:
+        fix = f"{exc.fix} ({config.path}), then run `voicetype reload`"
+        return None, exc.message, [Message(exc.message, fix)]
+    except BackendUnavailable as exc:
+        return None, "unavailable", [Message("The global hotkey is not available", str(exc))]
+    log.info("hotkey %s is live", hotkey)
+    return listener, str(hotkey), []
