@@ -104,7 +104,8 @@ def describe_failure(result: Failed) -> Message:
 
 
 _TOO_LONG_FIX = (
-    "Dictate again; if it keeps happening, check the speech service (`host` in config.toml)."
+    "To allow longer texts, raise [typing] max_chars in config.toml; if an ordinary"
+    " dictation gives this, check the speech service (`host` in config.toml)."
 )
 
 
