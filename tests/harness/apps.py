@@ -61,6 +61,7 @@ from typing import Any, Literal
 import pytest
 
 from harness.procs import Proc, require, wait_for
+from harness.userenv import private_dirs
 
 APP_NAMES = (
     "xterm",
@@ -256,23 +257,6 @@ class Clipboard:
                 self._owner.terminate()
             self._owner.wait(5)
             self._owner = None
-
-
-def private_dirs(root: Path) -> dict[str, str]:
-    """HOME, the XDG base dirs and a 0700 XDG_RUNTIME_DIR under ``root``, created."""
-    home = root / "home"
-    dirs = {
-        "HOME": home,
-        "XDG_CONFIG_HOME": home / ".config",
-        "XDG_DATA_HOME": home / ".local" / "share",
-        "XDG_STATE_HOME": home / ".local" / "state",
-        "XDG_CACHE_HOME": home / ".cache",
-        "XDG_RUNTIME_DIR": root / "runtime",
-    }
-    for d in dirs.values():
-        d.mkdir(parents=True, exist_ok=True)
-    dirs["XDG_RUNTIME_DIR"].chmod(0o700)
-    return {k: str(v) for k, v in dirs.items()}
 
 
 def app_environment(root: Path, display: str, bus_address: str) -> dict[str, str]:

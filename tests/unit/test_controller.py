@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from harness.fakes import Notes
 from harness.procs import wait_for
 
 from voicetype.controller import (
@@ -82,19 +83,6 @@ class FakeInserter:
 
 
 @dataclass
-class FakeNotifier:
-    delivered: bool = True
-    calls: list[tuple[str, str, Urgency]] = field(default_factory=list)
-
-    def notify(self, summary: str, body: str, urgency: Urgency = Urgency.NORMAL) -> bool:
-        self.calls.append((summary, body, urgency))
-        return self.delivered
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass
 class FakeUI:
     states: list[tuple[State, str]] = field(default_factory=list)
 
@@ -105,7 +93,7 @@ class FakeUI:
 @dataclass
 class Fakes:
     recognizer: FakeRecognizer | None
-    notifier: FakeNotifier
+    notifier: Notes
     ui: FakeUI
 
 
@@ -117,11 +105,11 @@ def build(
     inserter: FakeInserter | None,
     settings: ControllerSettings | None = None,
     ui: FakeUI | None = None,
-    notifier: FakeNotifier | None = None,
+    notifier: Notes | None = None,
     **kw: Any,
 ) -> Controller:
     """A controller with fakes (reachable through ``fakes``)."""
-    fake = Fakes(recognizer, notifier or FakeNotifier(), ui or FakeUI())
+    fake = Fakes(recognizer, notifier or Notes(), ui or FakeUI())
     parts = DictationParts(recognizer, inserter, settings or ControllerSettings(start_sound=False))
     controller = Controller(parts, Feedback(fake.notifier), fake.ui, **kw)
     _fakes[id(controller)] = fake
@@ -583,7 +571,7 @@ def test_without_notifications_the_tooltip_keeps_the_last_message(
 
 def test_without_a_typing_backend_or_notifications_the_tooltip_shows_the_text() -> None:
     controller = build(
-        FakeRecognizer(Recognized("hello there")), None, notifier=FakeNotifier(delivered=False)
+        FakeRecognizer(Recognized("hello there")), None, notifier=Notes(delivered=False)
     )
     controller.press("hotkey")
     drain(controller)
@@ -601,7 +589,7 @@ def test_delivered_messages_leave_the_tooltip_plain() -> None:
 
 
 def test_nothing_to_type_without_notifications_goes_to_the_tooltip() -> None:
-    controller, _ = make(notifier=FakeNotifier(delivered=False))
+    controller, _ = make(notifier=Notes(delivered=False))
     controller.submit_type_last("menu")
     drain(controller)
     assert fakes(controller).ui.states[-1] == (
