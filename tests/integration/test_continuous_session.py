@@ -17,7 +17,7 @@ from harness.pulse import PulseAudio
 from harness.speech import SpeechWavs, make_silence_wav
 
 from voicetype.audio import BYTES_PER_SECOND
-from voicetype.audio.capture import Capture
+from voicetype.audio.capture import Capture, open_microphone
 from voicetype.audio.devices import choose, list_devices
 from voicetype.config import AzureConfig
 from voicetype.recognition import ErrorKind
@@ -287,3 +287,18 @@ def test_device_selection_between_two_sources(
     missing = choose(devices, "USB Headset")
     assert missing.name is None
     assert missing.fallback == "The microphone “USB Headset” is not connected; using “vt_mic”"
+
+
+@pytest.mark.audio
+def test_a_microphone_that_is_gone_falls_back_to_the_default(
+    pulse_audio: PulseAudio, pulse_env: dict[str, str]
+) -> None:
+    capture, reason = open_microphone("vt_unplugged")
+    try:
+        assert reason == "The microphone “vt_unplugged” is not available; using the default input"
+        wait_for(lambda: capture.captured_bytes > 0, 2, "audio from the default input")
+        streams = pulse_audio.capture_streams()
+        assert len(streams) == 1
+    finally:
+        capture.close()
+    assert not pulse_audio.capture_streams()

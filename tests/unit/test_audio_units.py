@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from voicetype.audio.capture import Capture
+from voicetype.audio.capture import Capture, MicrophoneError, open_microphone
 from voicetype.audio.devices import (
     Choice,
     DevicesUnavailable,
@@ -200,3 +200,21 @@ def test_capture_reports_a_stream_that_ends_by_itself() -> None:
     cap.close()
     cap._finished()  # our own close is not reported
     assert len(reasons) == 1
+
+
+def test_open_microphone_falls_back_to_the_default_with_a_reason() -> None:
+    opened: list[str | None] = []
+
+    def opener(source: str | None, **_: object) -> Capture:
+        opened.append(source)
+        if source == "gone":
+            raise MicrophoneError("Cannot open the microphone “gone”", "")
+        return Capture()
+
+    _, reason = open_microphone("gone", opener=opener)
+    assert opened == ["gone", None]
+    assert reason == "The microphone “gone” is not available; using the default input"
+    opened.clear()
+    assert open_microphone("there", opener=opener)[1] == ""
+    assert open_microphone(None, opener=opener)[1] == ""
+    assert opened == ["there", None]

@@ -216,3 +216,29 @@ class Capture:
             unexpected = not self._closed
         if unexpected and self._on_stopped is not None:
             self._on_stopped("the microphone stopped delivering sound (unplugged?)")
+
+
+def open_microphone(
+    source: str | None,
+    *,
+    ring_seconds: float = DEFAULT_RING_SECONDS,
+    on_stopped: Callable[[str], None] | None = None,
+    opener: Callable[..., Capture] | None = None,
+) -> tuple[Capture, str]:
+    """Open ``source`` (a server source name from ``devices.choose``; None = the default);
+    if it cannot be opened (unplugged since it was chosen), open the default instead.
+
+    Returns the capture and "" or the reason for a notification ("The microphone … is not
+    available; using the default input"). Raises ``MicrophoneError`` when the default
+    cannot be opened either. Choosing by description needs the device list (``pactl``,
+    ~10–20 ms): do that when the configuration is loaded, not at the press.
+    """
+    open_ = opener or Capture.open
+    if source:
+        try:
+            return open_(source, ring_seconds=ring_seconds, on_stopped=on_stopped), ""
+        except MicrophoneError as exc:
+            log.warning("%s; falling back to the default input", exc.message)
+            reason = f"The microphone “{source}” is not available; using the default input"
+            return open_(None, ring_seconds=ring_seconds, on_stopped=on_stopped), reason
+    return open_(None, ring_seconds=ring_seconds, on_stopped=on_stopped), ""
