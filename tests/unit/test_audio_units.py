@@ -16,6 +16,7 @@ from voicetype.audio.devices import (
     DevicesUnavailable,
     InputDevice,
     choose,
+    format_devices,
     list_devices,
     parse_sources,
 )
@@ -218,3 +219,12 @@ def test_open_microphone_falls_back_to_the_default_with_a_reason() -> None:
     assert open_microphone("there", opener=opener)[1] == ""
     assert open_microphone(None, opener=opener)[1] == ""
     assert opened == ["there", None]
+
+
+def test_format_devices_marks_default_and_chosen() -> None:
+    assert format_devices(DEVICES, "yeti stereo microphone") == (
+        ' * Built-in Audio Analog Stereo    device = "alsa_input.pci.analog-stereo"\n'
+        '>  Yeti Stereo Microphone    device = "alsa_input.usb-Blue_Yeti.analog-stereo"\n'
+        "(* default input, > chosen by [audio] device)"
+    )
+    assert format_devices([]).startswith("No microphones found")

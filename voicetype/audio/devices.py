@@ -151,3 +151,18 @@ def list_devices(
             f"Cannot read the sound server's list of inputs: {exc}",
             "pactl from PulseAudio 15 or later is needed (`pactl -f json`)",
         ) from exc
+
+
+def format_devices(devices: Sequence[InputDevice], chosen: str = "") -> str:
+    """What ``voicetype devices`` prints: one input a line, ``*`` marking the default and
+    ``>`` the one ``[audio] device = chosen`` picks; the description first, the name to
+    copy into the config after it."""
+    if not devices:
+        return "No microphones found (is one connected and enabled in your sound settings?)"
+    picked = choose(devices, chosen).name if chosen else None
+    lines = []
+    for d in devices:
+        mark = (">" if d.name == picked else " ") + ("*" if d.is_default else " ")
+        lines.append(f"{mark} {d.description or d.name}    device = {json.dumps(d.name)}")
+    lines.append("(* default input, > chosen by [audio] device)")
+    return "\n".join(lines)
