@@ -19,7 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 WANTED=(
   python3 python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1
   "libssl3|libssl3t64" libuuid1 "libasound2|libasound2t64" ca-certificates
-  x11-xkb-utils xdg-utils pulseaudio-utils
+  x11-xkb-utils xdg-utils pulseaudio-utils libportaudio2
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()

@@ -24,6 +24,14 @@ import platformdirs
 
 from voicetype.errors import ConfigError
 from voicetype.hotkeys import Hotkey, HotkeyError, parse_hotkey
+from voicetype.modes_config import (
+    FEEDBACK_SCHEMA,
+    AudioConfig,
+    DictationConfig,
+    parse_audio,
+    parse_dictation,
+)
+from voicetype.modes_config import SCHEMA as MODES_SCHEMA
 from voicetype.text.config import SECTIONS as TEXT_SECTIONS
 from voicetype.text.config import text_settings
 from voicetype.text.settings import TextSettings
@@ -90,6 +98,7 @@ class TypingConfig:
 @dataclass(frozen=True)
 class FeedbackConfig:
     start_sound: bool = True
+    stop_sound: bool = True  # a different short sound when listening ends
     notify_no_match: bool = True
 
 
@@ -107,6 +116,8 @@ class Config:
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     log: LogConfig = field(default_factory=LogConfig)
     text: TextSettings = field(default_factory=TextSettings)  # [text] [commands] [replacements]
+    dictation: DictationConfig = field(default_factory=DictationConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
     file_exists: bool = False
 
 
@@ -150,8 +161,10 @@ _SCHEMA: dict[str, dict[str, tuple[_Kind, str]]] = {
     "feedback": {
         "start_sound": (bool, "true or false"),
         "notify_no_match": (bool, "true or false"),
+        **FEEDBACK_SCHEMA,
     },
     "log": {"include_text": (bool, "true or false")},
+    **MODES_SCHEMA,
 }
 
 
@@ -421,10 +434,13 @@ def load_config(
         typing=TypingConfig(method=method, max_chars=max_chars),
         feedback=FeedbackConfig(
             start_sound=get("feedback", "start_sound", f.start_sound),
+            stop_sound=get("feedback", "stop_sound", f.stop_sound),
             notify_no_match=get("feedback", "notify_no_match", f.notify_no_match),
         ),
         log=LogConfig(include_text=get("log", "include_text", False)),
         text=text_settings(data, path, locate.line, language=language),
+        dictation=parse_dictation(get, origin),
+        audio=parse_audio(get, origin),
         file_exists=exists,
     )
 

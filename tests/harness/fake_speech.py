@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,7 +52,7 @@ BYTES_PER_SECOND = 32_000  # 16 kHz mono 16-bit, what the SDK sends
 _RIFF_HEADER = 44
 _HNS_PER_BYTE = 10_000_000 / BYTES_PER_SECOND  # Offset/Duration are in 100-ns units
 
-Mode = Literal["answer", "http", "silent", "drop", "raw", "endless"]
+Mode = Literal["answer", "http", "silent", "drop", "raw", "endless", "continuous"]
 Trigger = Literal["end_of_audio", "first_audio"]
 
 # RecognitionStatus values the SDK understands (Success gives text, the next three NoMatch,
@@ -98,6 +100,9 @@ class Behaviour:
     abrupt: bool = True
     raw_frames: tuple[str | bytes, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    phrases: tuple[str, ...] = ()  # ``continuous``: the text of each phrase, in order
+    silence: float = 0.4  # ``continuous``: a pause this long ends a phrase
+    energy: int = 300  # ``continuous``: RMS (16-bit) from which a 10 ms frame is speech
 
     @classmethod
     def say(
@@ -151,6 +156,32 @@ class Behaviour:
         return cls(mode="endless", text=text, hypothesis_interval=every)
 
     @classmethod
+    def continuous(
+        cls,
+        *phrases: str,
+        silence: float = 0.4,
+        delay: float = 0.0,
+        progress_every: float | None = 0.5,
+        energy: int = 300,
+    ) -> Behaviour:
+        """Continuous recognition, as the service does it for ``start_continuous_recognition``:
+        the audio is cut into phrases by energy (10 ms frames with RMS ≥ ``energy`` are
+        speech; ``silence`` seconds below it end a phrase); each phrase gets
+        ``speech.startDetected``, a ``speech.hypothesis`` per ``progress_every`` s of its
+        speech, and, ``delay`` s after its end, a final ``speech.phrase`` with the next text
+        of ``phrases`` (``NoMatch`` once they are used up). At the end of the audio a phrase
+        still open is finalized, then ``speech.endDetected`` and ``turn.end``. Every final
+        sent is recorded in ``Turn.phrases_sent`` with the time it left."""
+        return cls(
+            mode="continuous",
+            phrases=tuple(phrases),
+            silence=silence,
+            delay=delay,
+            progress_every=progress_every,
+            energy=energy,
+        )
+
+    @classmethod
     def raw(cls, *frames: str | bytes, delay: float = 0.0) -> Behaviour:
         """Send these frames verbatim at the trigger (for invalid or truncated answers).
 
@@ -173,6 +204,7 @@ class Turn:
     end_of_audio_at: float | None = None
     answered_at: float | None = None  # when the last answer frame left
     hypotheses_sent: list[str] = field(default_factory=list)  # ``Behaviour.endless``
+    phrases_sent: list[tuple[str, float]] = field(default_factory=list)  # ``continuous``
     context: dict[str, Any] = field(default_factory=dict)  # the speech.context JSON
 
     @property
@@ -526,6 +558,9 @@ class _Session:
         if b.mode == "endless":
             await self.endless(turn)
             return
+        if b.mode == "continuous":
+            await self.continuous(turn)
+            return
         await self.service_wait(turn)
         if b.delay:
             await asyncio.sleep(b.delay)
@@ -575,6 +610,72 @@ class _Session:
                 self.service._cond.notify_all()
             await asyncio.sleep(b.hypothesis_interval or 0.2)
 
+    async def continuous(self, turn: Turn) -> None:
+        """``Behaviour.continuous``: phrases cut by energy, finals after each pause."""
+        b = turn.behaviour
+        frame = BYTES_PER_SECOND // 100  # 10 ms
+        silence_frames = max(1, round(b.silence * 100))
+        texts = deque(b.phrases)
+        pos = 0  # bytes of PCM examined
+        start: int | None = None  # byte offset where the open phrase began
+        quiet = 0  # silent frames since the last speech frame
+        next_hypothesis = 0
+
+        async def final(begin: int, end: int) -> None:
+            if b.delay:
+                await asyncio.sleep(b.delay)
+            offset, duration = int(begin * _HNS_PER_BYTE), int((end - begin) * _HNS_PER_BYTE)
+            body: dict[str, Any] = {"Offset": offset, "Duration": max(1, duration)}
+            if texts:
+                text = texts.popleft()
+                body.update(RecognitionStatus="Success", DisplayText=text)
+            else:
+                text = ""
+                body.update(RecognitionStatus="NoMatch")
+            await self.send(turn, "speech.phrase", body)
+            with self.service._cond:
+                turn.phrases_sent.append((text, time.monotonic()))
+                self.service._cond.notify_all()
+
+        while True:
+            audio = turn.audio  # grows on this loop's thread; read in place, no copies
+            head = _RIFF_HEADER if audio[:4] == b"RIFF" else 0
+            while head + pos + frame <= len(audio):
+                loud = _rms16(bytes(audio[head + pos : head + pos + frame])) >= b.energy
+                pos += frame
+                if loud:
+                    quiet = 0
+                    if start is None:
+                        start = pos - frame
+                        next_hypothesis = pos + int((b.progress_every or 0) * BYTES_PER_SECOND)
+                        await self.send(
+                            turn, "speech.startDetected", {"Offset": int(start * _HNS_PER_BYTE)}
+                        )
+                    elif b.progress_every and pos >= next_hypothesis:
+                        next_hypothesis = pos + int(b.progress_every * BYTES_PER_SECOND)
+                        await self.send(
+                            turn,
+                            "speech.hypothesis",
+                            {
+                                "Text": texts[0] if texts else "…",
+                                "Offset": int(start * _HNS_PER_BYTE),
+                                "Duration": int((pos - start) * _HNS_PER_BYTE),
+                            },
+                        )
+                elif start is not None:
+                    quiet += 1
+                    if quiet >= silence_frames:
+                        await final(start, pos - quiet * frame)
+                        start, quiet = None, 0
+            if turn.end_of_audio and head + pos + frame > len(audio):
+                break
+            await asyncio.sleep(0.005)
+        if start is not None:
+            await final(start, pos - quiet * frame)
+        await self.send(turn, "speech.endDetected", {"Offset": int(pos * _HNS_PER_BYTE)})
+        await self.send(turn, "turn.end", {})
+        self.finish(turn)
+
     async def service_wait(self, turn: Turn) -> None:
         """Wait for the behaviour's trigger, polling the turn on the loop (no extra thread)."""
         b = turn.behaviour
@@ -618,6 +719,12 @@ class _Session:
         await self.conn.send(text)
 
 
+def _rms16(block: bytes) -> float:
+    samples = array("h")
+    samples.frombytes(block[: len(block) & ~1])
+    return math.sqrt(sum(v * v for v in samples) / len(samples)) if samples else 0.0
+
+
 def _select_usp(_conn: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
     return Subprotocol("USP") if "USP" in offered else None
 
@@ -658,6 +765,7 @@ def _copy_turn(turn: Turn) -> Turn:
         messages=list(turn.messages),
         audio=bytearray(turn.audio),
         hypotheses_sent=list(turn.hypotheses_sent),
+        phrases_sent=list(turn.phrases_sent),
     )
 
 

@@ -71,7 +71,43 @@ class PulseAudio:
     def wait_for_capture(self, timeout: float = 10.0) -> list[str]:
         return wait_for(self.capture_streams, timeout, "a capture stream on the virtual mic", 0.02)
 
-    def play(self, wav: Path, *, wait_for_capture: float = 10.0) -> subprocess.Popen[bytes]:
+    def add_microphone(self, name: str, description: str) -> tuple[str, str]:
+        """Another microphone the user could choose: a null sink ``<name>_air`` whose
+        monitor feeds a virtual source ``name`` described as ``description`` (what sound
+        settings show), with its own ticking loopback. Returns ``(sink, source)``; play
+        into the sink with ``play(wav, sink=…)``. Not the default source."""
+        sink = f"{name}_air"
+        desc = description.replace(" ", "_")  # module arguments split on spaces
+        self.pactl(
+            "load-module",
+            "module-null-sink",
+            f"sink_name={sink}",
+            "rate=16000",
+            "channels=1",
+            "format=s16le",
+            f"sink_properties=device.description={sink}",
+        )
+        self.pactl(
+            "load-module",
+            "module-virtual-source",
+            f"source_name={name}",
+            f"master={sink}.monitor",
+            f"source_properties=device.description={desc}",
+        )
+        self.pactl(
+            "load-module",
+            "module-loopback",
+            "source=vt_silence",
+            f"sink={sink}",
+            "latency_msec=20",
+        )
+        self.pactl("suspend-sink", sink, "1")
+        self.pactl("suspend-sink", sink, "0")
+        return sink, name
+
+    def play(
+        self, wav: Path, *, wait_for_capture: float = 10.0, sink: str | None = None
+    ) -> subprocess.Popen[bytes]:
         """Once something captures from the mic, start playing ``wav`` into it.
 
         Returns the ``paplay`` process (the caller waits for it, boundedly). Raises
@@ -79,7 +115,7 @@ class PulseAudio:
         """
         self.wait_for_capture(wait_for_capture)
         return subprocess.Popen(
-            ["paplay", "-d", self.sink, str(wav)],
+            ["paplay", "-d", sink or self.sink, str(wav)],
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

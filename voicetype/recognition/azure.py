@@ -143,21 +143,11 @@ class AzureRecognizer:
         self._closed = False
         self._speech_config: Any = None
         self._setup_failure: Failed | None = None
-        if not config.has_credentials:
-            missing = "key" if not config.key else "region or host"
-            self._setup_failure = Failed(ErrorKind.NOT_CONFIGURED, f"no Azure Speech {missing}")
+        built = build_speech_config(config)
+        if isinstance(built, Failed):
+            self._setup_failure = built
             return
-        try:
-            if config.host:
-                sc = speechsdk.SpeechConfig(host=config.host, subscription=config.key)
-            else:
-                sc = speechsdk.SpeechConfig(subscription=config.key, region=config.region)
-            sc.speech_recognition_language = config.language
-            sc.set_property_by_name(STOP_TIMEOUT_PROPERTY, "0")
-        except (RuntimeError, ValueError) as exc:
-            self._setup_failure = Failed(ErrorKind.NOT_CONFIGURED, scrub(str(exc), self._secrets))
-            return
-        self._speech_config = sc
+        self._speech_config = built
 
     # -------------------------------------------------------------- protocol
 
@@ -334,6 +324,24 @@ class AzureRecognizer:
                 target=_hold_until_done, args=(run, recognizer), name="azure-release", daemon=True
             )
             holder.start()
+
+
+def build_speech_config(config: AzureConfig) -> Any:
+    """The SDK's ``SpeechConfig`` for ``config`` (cloud key + region, or ``host``), with
+    immediate stops; or ``Failed(NOT_CONFIGURED)`` (key removed) when it cannot be built."""
+    if not config.has_credentials:
+        missing = "key" if not config.key else "region or host"
+        return Failed(ErrorKind.NOT_CONFIGURED, f"no Azure Speech {missing}")
+    try:
+        if config.host:
+            sc = speechsdk.SpeechConfig(host=config.host, subscription=config.key)
+        else:
+            sc = speechsdk.SpeechConfig(subscription=config.key, region=config.region)
+        sc.speech_recognition_language = config.language
+        sc.set_property_by_name(STOP_TIMEOUT_PROPERTY, "0")
+    except (RuntimeError, ValueError) as exc:
+        return Failed(ErrorKind.NOT_CONFIGURED, scrub(str(exc), (config.key,)))
+    return sc
 
 
 def _hold_until_done(run: _Run, recognizer: Any) -> None:

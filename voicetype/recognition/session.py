@@ -1,0 +1,298 @@
+"""Continuous recognition on the Speech SDK, fed by our own audio through a push stream.
+
+``ContinuousRecognizer(config).start(feed, on_event)`` opens one ``ContinuousSession``:
+``start_continuous_recognition_async`` on a ``PushAudioInputStream`` (16 kHz mono 16-bit)
+that ``feed`` (a ``Capture``, or a WAV in tests) writes into. What the SDK reports becomes
+``recognition.events`` values handed to ``on_event``; the SDK's callbacks do nothing else,
+and ``on_event`` must only enqueue (it runs on SDK threads, under the session's lock).
+
+Ending a session never blocks the caller on the SDK. ``stop_continuous_recognition`` is
+known to block ~10 s when the service has not finalized (Azure-Samples/
+cognitive-services-speech-sdk#331, #1199, #2629, also when its future is merely dropped),
+so neither ``stop`` nor ``cancel`` calls it on the caller's thread:
+
+- ``stop()`` closes the feed (the microphone) and the push stream: the SDK sends the end of
+  audio, the service finalizes the last phrase, the SDK reports it, then ``session_stopped``
+  → ``SessionStopped("end of audio")``. If that has not happened within ``stop_timeout``
+  (default ``AzureConfig.timeout_seconds``), ``SessionStopped("stop timed out")`` is
+  delivered instead and whatever comes later is dropped.
+- ``cancel()`` closes the feed and the push stream and drops everything: no event is
+  delivered after it returns.
+
+Both return in a few milliseconds (the microphone's close, ~5 ms). The SDK recognizer is
+stopped and destroyed on a helper thread of its own (``azure-session-release``), which may
+wait on the SDK (bounded by the SDK itself); nothing waits for that thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from azure.cognitiveservices import speech as speechsdk
+
+from voicetype.audio import SAMPLE_RATE, AudioFeed
+from voicetype.config import AzureConfig
+from voicetype.recognition import ErrorKind, Failed, NoMatch, Recognized
+from voicetype.recognition.azure import _json_of, build_speech_config, sdk_answer
+from voicetype.recognition.azure_results import DEFAULT_MAX_CHARS, map_answer, whole_text
+from voicetype.recognition.events import (
+    Hypothesis,
+    PhraseNoMatch,
+    PhraseRecognized,
+    SessionEvent,
+    SessionFailed,
+    SessionStopped,
+    SpeechEnded,
+    SpeechStarted,
+)
+
+log = logging.getLogger(__name__)
+
+OnEvent = Callable[[SessionEvent], None]
+
+
+class ContinuousRecognizer:
+    """Builds the SDK's ``SpeechConfig`` once; ``start`` opens one session per dictation.
+
+    ``segmentation_silence_ms``: the service's ``Speech_SegmentationSilenceTimeoutMs`` (how
+    long a pause ends a phrase); None keeps the service's default.
+    Threading: ``start`` from one thread at a time (the controller's), ~10–30 ms.
+    """
+
+    def __init__(
+        self,
+        config: AzureConfig,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        stop_timeout: float | None = None,
+        segmentation_silence_ms: int | None = None,
+    ) -> None:
+        self._config = config
+        self._max_chars = max_chars
+        self._stop_timeout = config.timeout_seconds if stop_timeout is None else stop_timeout
+        built = build_speech_config(config)
+        self._setup_failure: Failed | None = built if isinstance(built, Failed) else None
+        self._speech_config: Any = None if isinstance(built, Failed) else built
+        if self._speech_config is not None and segmentation_silence_ms is not None:
+            self._speech_config.set_property(
+                speechsdk.PropertyId.Speech_SegmentationSilenceTimeoutMs,
+                str(segmentation_silence_ms),
+            )
+
+    def start(self, feed: AudioFeed, on_event: OnEvent) -> ContinuousSession:
+        """Start recognizing what ``feed`` delivers (it is attached here). Never raises for
+        what the service or the SDK does: a session that cannot start delivers
+        ``SessionFailed`` and ``SessionStopped("failed")`` (and closes ``feed``)."""
+        session = ContinuousSession(feed, on_event, self._max_chars, self._stop_timeout)
+        if self._setup_failure is not None:
+            session._fail(self._setup_failure)
+            return session
+        session._start(self._speech_config, self._config.key)
+        return session
+
+
+class ContinuousSession:
+    """One running continuous recognition (see the module doc for the contract).
+
+    ``stop``, ``cancel`` and the read-only attributes may be used from any thread.
+    ``bytes_sent``: audio bytes written to the SDK. ``released`` is set once the helper
+    thread has destroyed the SDK objects (tests and benches wait on it).
+    """
+
+    def __init__(self, feed: AudioFeed, on_event: OnEvent, max_chars: int, stop_timeout: float):
+        self._feed = feed
+        self._on_event = on_event
+        self._max_chars = max_chars
+        self._stop_timeout = stop_timeout
+        self._lock = threading.Lock()
+        self._done = False  # SessionStopped delivered
+        self._cancelled = False
+        self._stopping = False
+        self._ended = threading.Event()  # the SDK reported session_stopped (or we gave up)
+        self._push: Any = None
+        self._recognizer: Any = None
+        self._start_future: Any = None
+        self._released_started = False
+        self.released = threading.Event()
+        self.bytes_sent = 0
+        self.stop_requested_at: float | None = None
+
+    # -------------------------------------------------------------- caller side
+
+    def stop(self) -> None:
+        """End the audio now and let the service finalize (module doc); returns at once."""
+        with self._lock:
+            if self._stopping or self._cancelled or self._done:
+                return
+            self._stopping = True
+            self.stop_requested_at = time.monotonic()
+        self._close_audio()
+        threading.Thread(target=self._stop_watch, name="azure-session-stop", daemon=True).start()
+
+    def cancel(self) -> None:
+        """Close the microphone and drop everything; nothing is delivered after this returns."""
+        with self._lock:
+            if self._cancelled:
+                return
+            self._cancelled = True
+        self._close_audio()
+        self._ended.set()
+        self._release_in_background()
+
+    @property
+    def finished(self) -> bool:
+        """``SessionStopped`` was delivered, or the session was cancelled."""
+        with self._lock:
+            return self._done or self._cancelled
+
+    # -------------------------------------------------------------- setup
+
+    def _start(self, speech_config: Any, key: str) -> None:
+        try:
+            fmt = speechsdk.audio.AudioStreamFormat(
+                samples_per_second=SAMPLE_RATE, bits_per_sample=16, channels=1
+            )
+            self._push = speechsdk.audio.PushAudioInputStream(stream_format=fmt)
+            audio_config = speechsdk.audio.AudioConfig(stream=self._push)
+            recognizer = speechsdk.SpeechRecognizer(
+                speech_config=speech_config, audio_config=audio_config
+            )
+        except (RuntimeError, ValueError) as exc:
+            text = str(exc).replace(key, "***") if key else str(exc)
+            self._fail(Failed(ErrorKind.INTERNAL, text))
+            return
+        self._recognizer = recognizer
+        cap = self._max_chars
+        recognizer.speech_start_detected.connect(lambda e: self._emit(SpeechStarted(_now())))
+        recognizer.speech_end_detected.connect(lambda e: self._emit(SpeechEnded(_now())))
+        recognizer.recognizing.connect(
+            lambda e: self._hypothesis(
+                whole_text(str(e.result.text or ""), _json_of(e.result), "Text", cap)
+            )
+        )
+        recognizer.recognized.connect(lambda e: self._recognized(e.result, key))
+        recognizer.canceled.connect(lambda e: self._canceled(e.result, key))
+        recognizer.session_stopped.connect(lambda e: self._session_stopped())
+        self._start_future = recognizer.start_continuous_recognition_async()
+        self._feed.attach(self._write)
+
+    def _write(self, block: bytes) -> None:
+        self._push.write(block)
+        self.bytes_sent += len(block)
+
+    # -------------------------------------------------------------- SDK threads
+
+    def _emit(self, event: SessionEvent) -> None:
+        with self._lock:
+            if self._done or self._cancelled:
+                return
+            if isinstance(event, SessionStopped):
+                self._done = True
+            self._on_event(event)
+
+    def _hypothesis(self, text: str | None) -> None:
+        if text:
+            self._emit(Hypothesis(_now(), text))
+
+    def _recognized(self, result: Any, key: str) -> None:
+        outcome = map_answer(sdk_answer(result), (key,), self._max_chars)
+        if isinstance(outcome, Recognized):
+            self._emit(PhraseRecognized(_now(), outcome.text))
+        elif isinstance(outcome, NoMatch):
+            self._emit(PhraseNoMatch(_now(), outcome))
+        else:  # the text cap: nothing of it is kept, and the session cannot go on
+            self._fail(outcome)
+
+    def _canceled(self, result: Any, key: str) -> None:
+        answer = sdk_answer(result)
+        if answer.cancellation_reason == "EndOfStream":
+            return  # our own end of audio: session_stopped follows
+        outcome = map_answer(answer, (key,), self._max_chars)
+        if isinstance(outcome, Failed):
+            self._fail(outcome)
+
+    def _session_stopped(self) -> None:
+        with self._lock:
+            reason = "end of audio" if self._stopping else "service ended"
+        self._emit(SessionStopped(_now(), reason))
+        self._ended.set()
+        self._close_audio()
+        self._release_in_background()
+
+    def _fail(self, failure: Failed) -> None:
+        log.info("recognition session failed: %s", failure)
+        self._emit(SessionFailed(_now(), failure))
+        self._emit(SessionStopped(_now(), "failed"))
+        self._ended.set()
+        self._close_audio()
+        self._release_in_background()
+
+    # -------------------------------------------------------------- endings
+
+    def _close_audio(self) -> None:
+        """The feed first (no write after it returns), then the push stream (end of audio)."""
+        self._feed.close()
+        with self._lock:
+            push, self._push = self._push, None
+        if push is not None:
+            try:
+                push.close()
+            except RuntimeError as exc:
+                log.debug("closing the push stream: %s", exc)
+
+    def _stop_watch(self) -> None:
+        if not self._ended.wait(self._stop_timeout):
+            log.warning(
+                "the speech service did not finalize within %g s of the end of audio",
+                self._stop_timeout,
+            )
+            self._emit(SessionStopped(_now(), "stop timed out"))
+        self._release_in_background()
+
+    def _release_in_background(self) -> None:
+        with self._lock:
+            if self._released_started:
+                return
+            self._released_started = True
+            recognizer, self._recognizer = self._recognizer, None
+            future, self._start_future = self._start_future, None
+        threading.Thread(
+            target=self._release,
+            args=(recognizer, future),
+            name="azure-session-release",
+            daemon=True,
+        ).start()
+
+    def _release(self, recognizer: Any, future: Any) -> None:
+        """On the helper thread: may wait on the SDK (up to ~10 s, see the module doc)."""
+        try:
+            if future is not None:
+                try:
+                    future.get()
+                except RuntimeError as exc:
+                    log.debug("start_continuous_recognition: %s", exc)
+            if recognizer is not None:
+                try:
+                    recognizer.stop_continuous_recognition_async().get()
+                except RuntimeError as exc:
+                    log.debug("stop_continuous_recognition: %s", exc)
+                for signal in (
+                    recognizer.speech_start_detected,
+                    recognizer.speech_end_detected,
+                    recognizer.recognizing,
+                    recognizer.recognized,
+                    recognizer.canceled,
+                    recognizer.session_stopped,
+                ):
+                    signal.disconnect_all()
+            del recognizer, future
+        finally:
+            self.released.set()
+
+
+def _now() -> float:
+    return time.monotonic()
