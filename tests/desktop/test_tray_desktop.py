@@ -1,7 +1,7 @@
 """The tray icon on a real (headless) desktop: Xvfb + openbox + trayer + a private D-Bus.
 
 Each test runs ``tray_driver.py`` (a real ``voicetype.tray.Tray`` with recording actions)
-in its own process, because pystray picks its backend once per process.
+in its own process (GTK initialises once per process).
 """
 
 from __future__ import annotations
@@ -279,7 +279,8 @@ def test_docks_when_the_tray_host_starts_after_the_icon(
 def test_runs_and_stops_without_a_session_bus(
     start_tray: Callable[..., DriverProcess], tray_host: TrayHost, tmp_path: Path
 ) -> None:
-    # pystray 0.19.5's GTK backends raise from run() without a bus; Tray works around it
+    # pystray 0.19.5's GTK backends raised from run() without a bus; voicetype's GTK tray
+    # has no D-Bus notifier (Linux notifies through voicetype.notify)
     driver = start_tray("appindicator", DBUS_SESSION_BUS_ADDRESS=f"unix:path={tmp_path}/none")
     driver.wait(lambda e: e["event"] == "ready")
     tray_host.wait_for_icon()
