@@ -166,7 +166,8 @@ class Tray:
 
     def run(self, on_ready: Callable[[], None]) -> None:
         """Show the icon and run the loop until ``stop``. Main thread only. ``on_ready``
-        runs once, after the icon was handed to the tray; it must return promptly. If it
+        runs once, after the icon was handed to the tray (on the calling thread; on a
+        helper thread with pystray, Windows and macOS); it must return promptly. If it
         raises, the loop stops and ``run`` re-raises. Returns at once if ``stop`` came
         first."""
         self._impl.run(on_ready)
