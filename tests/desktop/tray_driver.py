@@ -1,7 +1,8 @@
 """Runs a real ``voicetype.tray.Tray`` in its own process for the desktop tests.
 
-pystray chooses its backend once per process (on import), so each backend under test gets
-its own process. Protocol: JSON lines. Commands on stdin::
+Each backend under test gets its own process (GTK initialises once per process, and
+``VOICETYPE_TRAY_BACKEND`` is read when ``Tray`` is built).
+Protocol: JSON lines. Commands on stdin::
 
     {"cmd": "state", "state": "listening", "detail": ""}
     {"cmd": "set", "name": "autostart" | "enabled", "value": true}   # change the fake's

@@ -8,8 +8,8 @@ Fixtures:
 - ``start()``, ``stop()``, ``restart()``, ``running``.
 - ``icons()`` -> list of ``DockedIcon`` (trayer's sockets larger than 1×1, left to right:
   ``window``, ``x``, ``y``, ``width``, ``height`` in root coordinates, ``name`` = the
-  _NET_WM_NAME (else WM_NAME) of the embedded window, i.e. the icon's title on pystray's
-  GTK/AppIndicator backends and voicetype's own X icon, ``voicetype.xembed``);
+  _NET_WM_NAME (else WM_NAME) of the embedded window, i.e. the icon's title on voicetype's
+  GTK/AppIndicator trays and its own X icon, ``voicetype.tray.xembed``);
   ``wait_for_icon(title_prefix="voicetype", timeout)``; ``wait_for_title(text, timeout)``.
 - ``click_icon(icon, button=1)``: xdotool moves the pointer to its centre and clicks.
 - ``find_menu()`` / ``wait_for_menu(rows, timeout)`` -> ``Menu``: the mapped popup-menu

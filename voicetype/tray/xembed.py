@@ -91,10 +91,8 @@ class XEmbedIcon:
         self._ran = False
         # loop thread only, from here on:
         self._window: Any = None
-        self._gc: Any = None
+        self._painter: _Painter
         self._manager: Any = None
-        self._parent_relative = False
-        self._scaled: dict[tuple[int, int], Image.Image] = {}
 
     # -- any thread ---------------------------------------------------------------------
 
@@ -152,30 +150,9 @@ class XEmbedIcon:
         }
         self._selection = d.intern_atom(f"_NET_SYSTEM_TRAY_S{d.get_default_screen()}")
         screen.root.change_attributes(event_mask=X.StructureNotifyMask)  # MANAGER messages
-        window = screen.root.create_window(
-            0,
-            0,
-            _INITIAL_SIZE,
-            _INITIAL_SIZE,
-            0,
-            screen.root_depth,
-            X.InputOutput,
-            X.CopyFromParent,
-            background_pixel=screen.black_pixel,
-            event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask,
-        )
-        window.set_wm_class(f"{self._name}SystemTrayIcon", self._name)
-        window.set_wm_normal_hints(
-            flags=Xutil.PMinSize | Xutil.PBaseSize,
-            min_width=16,
-            min_height=16,
-            base_width=_INITIAL_SIZE,
-            base_height=_INITIAL_SIZE,
-        )
-        info = self._atoms["_XEMBED_INFO"]
-        window.change_property(info, info, 32, [0, _XEMBED_MAPPED])
+        window = _create_icon_window(screen, self._name, self._atoms["_XEMBED_INFO"])
         self._window = window
-        self._gc = window.create_gc()
+        self._painter = _Painter(d, window)
         self._apply_wanted()
         self._dock()
 
@@ -216,7 +193,7 @@ class XEmbedIcon:
         kind = ev.type
         redraw = (kind == X.Expose and ev.count == 0) or kind == X.ConfigureNotify
         if redraw and ev.window == window:
-            self._draw()
+            self._painter.draw()
         elif kind == X.ButtonPress and ev.window == window and ev.detail == 1:
             try:
                 self._on_click()
@@ -239,17 +216,17 @@ class XEmbedIcon:
     def _on_reparent(self, parent: Any) -> None:
         root = self._d.screen().root
         if parent == root:
-            self._parent_relative = False
+            self._painter.parent_relative = False
             self._window.unmap()  # undocked: never a stray window on the desktop
             return
         try:
             same_depth = parent.get_geometry().depth == self._d.screen().root_depth
         except error.XError:
             same_depth = False
-        self._parent_relative = same_depth
+        self._painter.parent_relative = same_depth
         if same_depth:  # the tray's background shows through (else BadMatch)
             self._window.change_attributes(background_pixmap=X.ParentRelative)
-        self._draw()
+        self._painter.draw()
 
     def _dock(self) -> None:
         """Ask the current tray host (the selection owner) to embed the window."""
@@ -277,7 +254,7 @@ class XEmbedIcon:
         owner.send_event(message, event_mask=X.NoEventMask)
         d.flush()
 
-    # -- drawing ------------------------------------------------------------------------
+    # -- image and title ----------------------------------------------------------------
 
     def _apply_wanted(self) -> None:
         with self._lock:
@@ -294,12 +271,56 @@ class XEmbedIcon:
                 self._atoms["_NET_WM_NAME"], self._atoms["UTF8_STRING"], 8, title.encode()
             )
         if previous is None or previous[0] is not image:
-            self._scaled.clear()
-            self._draw()
+            self._painter.set_image(image)
         self._d.flush()
 
-    def _draw(self) -> None:
-        if self._shown is None:
+
+def _create_icon_window(screen: Any, name: str, xembed_info: int) -> Any:
+    """The (unmapped) window the tray host embeds, with XEmbed info and size hints."""
+    window = screen.root.create_window(
+        0,
+        0,
+        _INITIAL_SIZE,
+        _INITIAL_SIZE,
+        0,
+        screen.root_depth,
+        X.InputOutput,
+        X.CopyFromParent,
+        background_pixel=screen.black_pixel,
+        event_mask=X.ExposureMask | X.StructureNotifyMask | X.ButtonPressMask,
+    )
+    window.set_wm_class(f"{name}SystemTrayIcon", name)
+    window.set_wm_normal_hints(
+        flags=Xutil.PMinSize | Xutil.PBaseSize,
+        min_width=16,
+        min_height=16,
+        base_width=_INITIAL_SIZE,
+        base_height=_INITIAL_SIZE,
+    )
+    window.change_property(xembed_info, xembed_info, 32, [0, _XEMBED_MAPPED])
+    return window
+
+
+class _Painter:
+    """Draws the image into the icon window, scaled to the size the tray gave it, over
+    the tray's own background (``parent_relative``, set when the embedding window has our
+    depth) or a neutral grey. Loop thread only."""
+
+    def __init__(self, display: Any, window: Any) -> None:
+        self._d = display
+        self._window = window
+        self._gc = window.create_gc()
+        self._image: Image.Image | None = None
+        self._scaled: dict[tuple[int, int], Image.Image] = {}
+        self.parent_relative = False
+
+    def set_image(self, image: Image.Image) -> None:
+        self._image = image
+        self._scaled.clear()
+        self.draw()
+
+    def draw(self) -> None:
+        if self._image is None:
             return
         window = self._window
         try:
@@ -311,14 +332,14 @@ class XEmbedIcon:
         side = max(1, min(width, height))
         icon = self._scaled.get((side, side))
         if icon is None:
-            icon = self._shown[0].convert("RGBA").resize((side, side), Image.Resampling.LANCZOS)
+            icon = self._image.convert("RGBA").resize((side, side), Image.Resampling.LANCZOS)
             self._scaled[(side, side)] = icon
         background.paste(icon, ((width - side) // 2, (height - side) // 2), icon)
         window.put_pil_image(self._gc, 0, 0, background)
         self._d.flush()
 
     def _background(self, width: int, height: int) -> Image.Image:
-        if self._parent_relative:
+        if self.parent_relative:
             try:
                 self._window.clear_area(0, 0, width, height)
                 raw = self._window.get_image(0, 0, width, height, X.ZPixmap, 0xFFFFFFFF)

@@ -1,0 +1,87 @@
+"""The tray menu as a ``Gtk.Menu``: built once, its rows updated in place.
+
+GTK loop thread only (build it on the main thread before the loop runs; building reads
+no callback: the daemon's are not ready then). Each opening
+re-reads the status row, "Type last dictation"'s sensitivity and the check rows from
+the callbacks, so a change made elsewhere (``voicetype autostart``) shows at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from voicetype.tray.menu import (
+    AUTOSTART,
+    DICTATE,
+    ENABLED,
+    OPEN_CONFIG,
+    QUIT,
+    TYPE_LAST,
+    TrayActions,
+    safe_call,
+    safe_read,
+    toggles,
+)
+
+
+class GtkMenu:
+    """``menu`` is the ``Gtk.Menu``; ``status`` gives the first row's text when shown."""
+
+    def __init__(
+        self, gtk: Any, glib: Any, actions: TrayActions, status: Callable[[], str]
+    ) -> None:
+        self._gtk = gtk
+        self._actions = actions
+        self._status_text = status
+        self._syncing = False  # set_active() emits "activate": ours, not the user's click
+        flip = toggles(actions)
+        menu = gtk.Menu.new()
+        self._status = gtk.MenuItem.new_with_label(status())
+        self._status.set_sensitive(False)
+        self.dictate = self._item(DICTATE, actions.dictate)
+        self.dictate.get_children()[0].set_markup(f"<b>{glib.markup_escape_text(DICTATE)}</b>")
+        self._type_last = self._item(TYPE_LAST, actions.type_last)
+        self._enabled = self._item(ENABLED, flip[ENABLED], check=True)
+        self._autostart = self._item(AUTOSTART, flip[AUTOSTART], check=True)
+        rows = [
+            self._status,
+            gtk.SeparatorMenuItem(),
+            self.dictate,
+            self._type_last,
+            self._enabled,
+            self._autostart,
+            self._item(OPEN_CONFIG, actions.open_config),
+            gtk.SeparatorMenuItem(),
+            self._item(QUIT, actions.quit),
+        ]
+        for row in rows:
+            menu.append(row)
+        menu.connect("show", lambda _menu: self.sync())
+        menu.show_all()
+        self.menu = menu  # the callbacks are first read by sync(), on the running loop
+
+    def _item(self, label: str, action: Callable[[], None], *, check: bool = False) -> Any:
+        kind = self._gtk.CheckMenuItem if check else self._gtk.MenuItem
+        item = kind.new_with_label(label)
+
+        def activate(_item: Any) -> None:
+            if not self._syncing:
+                safe_call(action)
+
+        item.connect("activate", activate)
+        return item
+
+    def sync(self) -> bool:
+        """Set the rows from the callbacks. GTK loop only; returns False (as an idle
+        callback it runs once)."""
+        a = self._actions
+        self._syncing = True
+        try:
+            self._status.set_label(self._status_text())
+            self._type_last.set_sensitive(safe_read(a.has_kept_text))
+            self._enabled.set_active(safe_read(a.is_enabled))
+            self._autostart.set_active(safe_read(a.is_autostart))
+        finally:
+            self._syncing = False
+        return False  # GLib.SOURCE_REMOVE
