@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 def _tray(actions: Any) -> Any:
-    from voicetype.tray import Tray  # pystray chooses its backend on import: lazily
+    from voicetype.tray import Tray  # lazily: a tray backend loads its platform packages
 
     return Tray(actions)
 

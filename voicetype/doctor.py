@@ -194,11 +194,11 @@ def check_tray(env: Mapping[str, str]) -> Check:
         backend = choose_tray_backend(dict(env))
     except VoicetypeError as exc:
         return Check("tray icon", False, exc.message, exc.fix)
-    if backend == "xorg":  # voicetype's own XEmbed icon (voicetype/xembed.py), not pystray's
+    if backend == "xorg":  # voicetype's own XEmbed icon (voicetype/tray/xembed.py)
         return Check("tray icon", False, "plain X icon: no menu (a left click dictates)", MENU_FIX)
     if backend == "dummy":
         return Check("tray icon", False, "no tray icon (backend dummy)", MENU_FIX)
-    return Check("tray icon", True, f"pystray backend {backend}, with menu")
+    return Check("tray icon", True, f"tray backend {backend}, with menu")
 
 
 def check_notifications(env: Mapping[str, str], platform: str = sys.platform) -> Check:

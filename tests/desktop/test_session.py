@@ -183,7 +183,7 @@ def test_doctor_good_setup(
     assert f"✓ speech service: {speech_service.url} answered and accepted the key" in lines
     assert "✓ microphone: the default microphone opens" in lines
     assert f"✓ desktop session: X11 on {x_display}" in lines
-    assert "✓ tray icon: pystray backend appindicator, with menu" in lines
+    assert "✓ tray icon: tray backend appindicator, with menu" in lines
     assert any(ln.startswith("✓ notifications: ") for ln in lines)
     assert lines[-1] == "All checks passed."
 
