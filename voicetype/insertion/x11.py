@@ -19,11 +19,14 @@ taken in the new mapping. For a window whose ``WM_PROTOCOLS`` lists ``_NET_WM_PI
 waits are a ping round trip: the answer comes after the window has handled every event
 queued before it. Any other window gets fixed waits instead and is never sent a client
 message it did not advertise (ICCCM; xterm, which lists only ``WM_DELETE_WINDOW``, closes
-itself on *any* ``WM_PROTOCOLS`` message, a ping included). The fixed waits were measured
-on Xvfb (Tk and xterm, 30 of 30 runs exact): a window missed a remap when typing started
-< 20 ms after it, and Tk garbled keys when the next remap came < 30 ms after the last key;
-so ``AFTER_REMAP_WAIT`` = 50 ms after a remap and ``DRAIN_WAIT`` = 100 ms (+ 1 ms per 1.5
-keys in flight) before the next remap or the restore.
+itself on *any* ``WM_PROTOCOLS`` message, a ping included; Tk lists only
+``WM_DELETE_WINDOW`` too). The fixed waits were measured on Xvfb: on an idle machine a
+window missed a remap when typing started < 20 ms after it (xterm), and Tk garbled keys
+when the next remap came < 30 ms after the last key, so 50 ms / 100 ms passed 30 of 30
+runs; on a loaded 2-core machine those failed 2 of 2 runs of the 47-string corpus in Tk
+(keys on borrowed keycodes lost or typed with the previous batch's symbols), while
+``AFTER_REMAP_WAIT`` = 100 ms after a remap and ``DRAIN_WAIT`` = 150 ms (+ 1 ms per key
+in flight) before the next remap or the restore passed 3 of 3.
 
 What arrives is shaped per window first (``apps.shape_text`` with the window's profile):
 trailing line breaks are stripped, and in terminals a line break or tab becomes a space.
@@ -86,11 +89,11 @@ CHUNK = 64
 #: while typing would otherwise turn the next characters into shortcuts); one
 #: ``QueryKeymap`` round trip each. Must divide ``CHUNK``.
 MODIFIER_CHUNK = 4
-#: Fixed waits for windows that don't advertise ``_NET_WM_PING`` (see the module docstring:
-#: 50/100 ms passed 30 of 30 runs in Tk and xterm).
-AFTER_REMAP_WAIT = 0.05
-DRAIN_WAIT = 0.1
-DRAIN_KEYS_PER_S = 1500.0
+#: Fixed waits for windows that don't advertise ``_NET_WM_PING`` (measured: see the module
+#: docstring).
+AFTER_REMAP_WAIT = 0.1
+DRAIN_WAIT = 0.15
+DRAIN_KEYS_PER_S = 1000.0
 #: Our ping ids; far from the small serial ids window managers use for their own pings.
 _PING_BASE = 0x7E000000
 
