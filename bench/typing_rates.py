@@ -23,7 +23,7 @@ import time
 
 from voicetype.insertion.x11 import X11Inserter
 
-SENTENCE = "the quick brown fox jumps over the lazy dog "
+SENTENCE = "The quick brown fox jumps over the lazy dog. "  # stable under autocorrect
 
 
 def keys(spec: str) -> None:

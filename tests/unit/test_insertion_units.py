@@ -182,6 +182,10 @@ def test_choose_method_per_window() -> None:
     assert choose_method("type", "Grüße € 日本", kwrite) == Choice("type")
     assert choose_method("type", emoji, EDITOR) == Choice("type")
     assert choose_method("paste", "x", EDITOR) == Choice("paste")
+    writer = profile_for(("libreoffice", "libreoffice-writer"), "libreoffice")
+    assert choose_method("type", "line one\nline two", writer).method == "paste"
+    assert "autocorrects" in (choose_method("type", "x", writer).note or "")
+    assert choose_method("auto", "x", writer) == Choice("paste")
 
 
 def test_typing_stopped_says_how_much() -> None:

@@ -14,6 +14,9 @@ that into an ``AppProfile``:
   packages: Qt5 (kwrite) drops them, LibreOffice moves a ZWJ after the next emoji; both
   paste them exactly. GTK3/GTK4, Firefox, Chromium, Emacs, urxvt, xterm and VTE terminals
   type them exactly.
+- ``autocorrects``: the application rewrites typed text as it arrives (LibreOffice Writer
+  capitalizes "line one" after a typed Return, turns quotes into typographic ones, …) but
+  not pasted text: such windows are always pasted into.
 - ``chars_per_s``: how fast the window takes in typed keys (measured, see ``RATES``), for
   ``auto``: type unless typing would take longer than ``AUTO_TYPE_SECONDS``.
 
@@ -33,22 +36,25 @@ CTRL_V = ("Control_L", "v")
 CTRL_SHIFT_V = ("Control_L", "Shift_L", "v")
 SHIFT_INSERT = ("Shift_L", "Insert")
 
-#: Characters per second a window takes in typed keys (XTEST, ASCII and keysym mix),
-#: measured on Xvfb with Debian 12 packages (bench/insertion.py --apps); the toolkit's
-#: figure applies to applications not named here.
+#: Characters per second a window takes in typed text, until it shows in the widget: the
+#: slowest of 3 runs of ``bench/typing_rates.py`` (1,000 ASCII characters; 2,000 in
+#: terminals running ``cat``), Xvfb on a loaded 2-core machine, Debian 12 packages,
+#: rounded down. Medians: xterm 9,085, urxvt 8,897, xfce4-terminal 7,364, Emacs 4,548,
+#: kwrite 2,874, gnome-text-editor 1,481, mousepad 1,393, Firefox 1,338, Chromium 1,000,
+#: LibreOffice Writer 513. A toolkit's figure applies to applications not named here.
 RATES = {
-    "xterm": 3500.0,
-    "urxvt": 3000.0,
-    "vte": 1500.0,
-    "gtk3": 1000.0,
-    "gtk4": 1000.0,
-    "qt": 1000.0,
-    "tk": 2900.0,
+    "xterm": 8000.0,
+    "urxvt": 6500.0,
+    "vte": 4000.0,  # xfce4-terminal
+    "emacs": 4000.0,
+    "qt": 1500.0,  # kwrite
+    "gtk4": 1200.0,  # gnome-text-editor
+    "gtk3": 1100.0,  # mousepad
+    "tk": 2900.0,  # a python-xlib probe into a Tk Text, idle machine
+    "firefox": 1000.0,
+    "chromium": 750.0,
     "libreoffice": 400.0,
-    "chromium": 700.0,
-    "firefox": 700.0,
-    "emacs": 1500.0,
-    "unknown": 800.0,
+    "unknown": 750.0,
 }
 
 
@@ -61,6 +67,7 @@ class AppProfile:
     paste_keys: tuple[str, ...] | None = CTRL_V
     types_non_bmp: bool = True
     chars_per_s: float = RATES["unknown"]
+    autocorrects: bool = False
 
 
 XTERM = AppProfile("xterm", terminal=True, paste_keys=None, chars_per_s=RATES["xterm"])
@@ -76,7 +83,9 @@ _SHIFT_V_TERMINALS = (
 )  # fmt: skip
 _QT_TERMINALS = ("konsole", "qterminal", "yakuake")
 
-_LIBREOFFICE = AppProfile("libreoffice", types_non_bmp=False, chars_per_s=RATES["libreoffice"])
+_LIBREOFFICE = AppProfile(
+    "libreoffice", types_non_bmp=False, chars_per_s=RATES["libreoffice"], autocorrects=True
+)
 _LIBREOFFICE_CLASSES = (
     "soffice", "libreoffice", "libreoffice-writer", "libreoffice-calc", "libreoffice-impress",
     "libreoffice-draw", "libreoffice-startcenter",
@@ -191,6 +200,9 @@ def choose_method(method: str, text: str, profile: AppProfile) -> Choice:
         if method == "paste":
             return Choice("type", f"{profile.name} has no key that pastes the clipboard: typed")
         return Choice("type")
+    if profile.autocorrects:
+        note = f"{profile.name} autocorrects typed text: pasted"
+        return Choice("paste", note if method == "type" else None)
     if not profile.types_non_bmp and has_non_bmp(text):
         note = f"{profile.name} drops typed characters above U+FFFF: pasted"
         return Choice("paste", None if method == "paste" else note)
