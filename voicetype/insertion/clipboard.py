@@ -15,7 +15,8 @@
 4. presses the window's paste keys with XTEST (``AppProfile.paste_keys``: Ctrl+V, Ctrl+Shift+V
    in terminals, Shift+Insert in Emacs);
 5. waits, up to ``paste_timeout`` seconds, until the *target's process* fetched a text
-   target from us. A requestor belongs to the target when the X server's X-Resource
+   target from us after the keys were pressed (LibreOffice also reads the clipboard the
+   moment its owner changes; that read doesn't show a paste). A requestor belongs to the target when the X server's X-Resource
    extension gives both the same process id (LibreOffice and others fetch through another
    connection than the one that made the window), or, without that extension, when it
    shares the window's resource-id base. A clipboard manager reading the new content does
@@ -103,6 +104,9 @@ class _Ticket:
     last_target_request: float | None = None  # any request (TARGETS too) by the target
     last_request: float | None = None  # any request by anyone
     lost: bool = False  # another program took the clipboard
+    # Set just before the paste keys go out: fetches before it (LibreOffice reads the new
+    # clipboard as soon as the owner changes) don't show that the paste happened.
+    keys_pressed: bool = False
     pids: dict[int, int | None] = field(default_factory=dict)  # requestor window -> pid
 
 
@@ -271,6 +275,8 @@ class _Owner(threading.Thread):
         log.debug("clipboard request %s by 0x%x (pid %s, %s)", target_name, requestor, pid,
                   "the target" if ours else "another client")  # fmt: skip
         with ticket.changed:
+            if not ticket.keys_pressed:
+                return
             ticket.last_request = now
             if ours:
                 ticket.last_target_request = now
@@ -491,6 +497,8 @@ class ClipboardInserter:
         caps = 0
         try:
             caps = x._caps_lock_off()
+            with ticket.changed:
+                ticket.keys_pressed = True
             for kc in keys:
                 x.key(kc, True)
             for kc in reversed(keys):
