@@ -151,7 +151,7 @@ def test_dictated_command_with_line_break_never_runs_in_a_terminal(
 FETCHER = r"""
 import json, sys, time
 from Xlib import X, Xatom, display
-out_path = sys.argv[1]
+out_path, mode = sys.argv[1], sys.argv[2]
 d = display.Display()
 root = d.screen().root
 w = root.create_window(50, 50, 300, 200, 0, X.CopyFromParent, X.InputOutput,
@@ -163,7 +163,7 @@ d.sync()
 CLIP, PROP = d.intern_atom("CLIPBOARD"), d.intern_atom("FETCHED")
 v_codes = {kc for kc, _ in d.keysym_to_keycodes(ord("v"))}
 
-def fetch(target):
+def fetch(target, d=d, w=w):
     w.convert_selection(CLIP, d.intern_atom(target), PROP, X.CurrentTime)
     d.flush()
     deadline = time.monotonic() + 2
@@ -185,6 +185,20 @@ def fetch(target):
 while True:
     ev = d.next_event()
     if ev.type == X.KeyPress and ev.detail in v_codes and ev.state & X.ControlMask:
+        if mode != "twice":  # one fetch, through another connection (like LibreOffice) or
+            import subprocess  # another process (not the target's: unconfirmed)
+            if mode == "other-process":
+                code = open(__file__).read().split("#" + "FETCH-ONLY")[1]
+                got = [subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                      text=True).stdout]
+            else:
+                d2 = display.Display()
+                w2 = d2.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent,
+                                                    X.InputOnly)
+                got = [fetch("UTF8_STRING", d2, w2)]
+            with open(out_path, "w") as f:
+                json.dump(got, f)
+            continue
         got = [fetch("UTF8_STRING"), fetch("TARGETS"), fetch("TARGETS")]
         time.sleep(0.1)  # Chromium asks again ~0.1 s later
         got.append(fetch("UTF8_STRING"))
@@ -192,6 +206,20 @@ while True:
             json.dump(got, f)
         import os
         os.replace(out_path + ".tmp", out_path)
+#FETCH-ONLY
+import time
+from Xlib import X, display
+d = display.Display()
+w = d.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent, X.InputOnly)
+PROP = d.intern_atom("FETCHED")
+w.convert_selection(d.intern_atom("CLIPBOARD"), d.intern_atom("UTF8_STRING"), PROP, X.CurrentTime)
+d.flush()
+while True:
+    ev = d.next_event()
+    if ev.type == X.SelectionNotify:
+        print(bytes(w.get_full_property(PROP, X.AnyPropertyType).value).decode(), end="")
+        break
+#FETCH-ONLY
 """
 
 
@@ -204,12 +232,13 @@ def test_a_target_fetching_twice_gets_the_text_both_times_then_the_clipboard_is_
     script = tmp_path / "fetcher.py"
     script.write_text(FETCHER)
     out = tmp_path / "fetched.json"
-    fetcher = start_app([sys.executable, str(script), str(out)])
+    fetcher = start_app([sys.executable, str(script), str(out), "twice"])
     window_of(x_env, fetcher, "--name", "fake-fetcher")
     set_clipboard(x_env, "SENTINEL-private")
     ins = inserters("paste")
     text = "dictated ✓ 👍"
     ins.insert(text, ins.focused_target())
+    assert getattr(ins, "last_note", None) is None  # confirmed
     wait_for(out.exists, 5, "the fetches")
     got = json.loads(out.read_text())
     assert got[0] == text and got[3] == text, got
@@ -282,3 +311,34 @@ def test_escape_stops_typing_and_says_how_much(
     subprocess.run(["xdotool", "key", "Escape"], env=x_env, check=True, timeout=5)
     wait_for(lambda: out.read_text(encoding="utf-8") == expected + "\x1b", 5, "Escape in xterm")
     assert xterm.alive()
+
+
+@pytest.mark.parametrize("mode", ["second-connection", "other-process"])
+def test_a_fetch_not_seen_on_the_window_s_connection_is_success_or_honestly_unconfirmed(
+    mode: str,
+    start_app: Callable[..., Proc],
+    inserters: Callable[[str], Inserter],
+    x_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """LibreOffice fetches through another X connection than its window's: the same
+    process (X-Resource PID) is the target. A fetch by another process is "sent, not
+    confirmed": no error (advice to type it again would insert it twice)."""
+    script = tmp_path / "fetcher.py"
+    script.write_text(FETCHER)
+    out = tmp_path / "fetched.json"
+    fetcher = start_app([sys.executable, str(script), str(out), mode])
+    window_of(x_env, fetcher, "--name", "fake-fetcher")
+    set_clipboard(x_env, "SENTINEL-private")
+    ins = inserters("paste")
+    t0 = time.monotonic()
+    ins.insert("dictated once", ins.focused_target())
+    elapsed = time.monotonic() - t0
+    wait_for(out.exists, 5, "the fetch")
+    assert json.loads(out.read_text()) == ["dictated once"]
+    note = getattr(ins, "last_note", None)
+    if mode == "second-connection":
+        assert note is None and elapsed < 1.5, (note, elapsed)
+    else:
+        assert note is not None and "not confirmed" in note
+    assert clipboard(x_env) == "SENTINEL-private"
