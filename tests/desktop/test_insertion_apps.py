@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness.procs import Proc, require, wait_for
@@ -342,3 +343,29 @@ def test_a_fetch_not_seen_on_the_window_s_connection_is_success_or_honestly_unco
     else:
         assert note is not None and "not confirmed" in note
     assert clipboard(x_env) == "SENTINEL-private"
+
+
+def test_escape_still_stops_typing_when_another_program_holds_the_escape_grab(
+    inserters: Callable[[str], Inserter], x_display: str, x_env: dict[str, str], text_window: Any
+) -> None:
+    from Xlib import XK, X, display
+
+    other = display.Display(x_display)  # holds Escape (every lock combination we try)
+    esc = other.keysym_to_keycode(XK.string_to_keysym("Escape"))
+    root = other.screen().root
+    for mods in (0, X.LockMask, X.Mod2Mask, X.LockMask | X.Mod2Mask):
+        root.grab_key(esc, mods, False, X.GrabModeAsync, X.GrabModeAsync)
+    other.sync()
+    ins = inserters("type")
+    text = "typed on and on " * 100
+    target = ins.focused_target()
+    # Escape is down (grabbed by the other program) when typing starts: nothing is typed.
+    subprocess.run(["xdotool", "keydown", "Escape"], env=x_env, check=True, timeout=5)
+    try:
+        with pytest.raises(TypingStopped) as stopped:
+            ins.insert(text, target)
+    finally:
+        subprocess.run(["xdotool", "keyup", "Escape"], env=x_env, check=True, timeout=5)
+        other.close()
+    assert (stopped.value.typed, stopped.value.total) == (0, len(text))
+    assert text_window.settle() == ""

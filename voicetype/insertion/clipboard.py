@@ -16,11 +16,11 @@
    in terminals, Shift+Insert in Emacs);
 5. waits, up to ``paste_timeout`` seconds, until the *target's process* fetched a text
    target from us after the keys were pressed (LibreOffice also reads the clipboard the
-   moment its owner changes; that read doesn't show a paste). A requestor belongs to the target when the X server's X-Resource
-   extension gives both the same process id (LibreOffice and others fetch through another
-   connection than the one that made the window), or, without that extension, when it
-   shares the window's resource-id base. A clipboard manager reading the new content does
-   not count;
+   moment its owner changes; that read doesn't show a paste). A requestor belongs to the
+   target when the X server's X-Resource extension gives both the same process id
+   (LibreOffice and others fetch through another connection than the one that made the
+   window), or, without that extension, when it shares the window's resource-id base. A
+   clipboard manager reading the new content does not count;
 6. keeps serving the text until the target has been quiet for ``QUIET`` seconds (no
    request of any kind from it since its last one), at most ``LINGER`` seconds after its
    first fetch: applications fetch more than once (Chromium asks ``UTF8_STRING`` twice

@@ -691,7 +691,8 @@ class X11Inserter:
             self.root.grab_key(kc, mods, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
         self.display.sync()
         if catch.get_error() is not None:
-            self._ungrab_escape(grabs)
+            for kc, mods in grabs:  # the ones that succeeded; another client's stay
+                self.root.ungrab_key(kc, mods)
             return []
         return grabs
 
