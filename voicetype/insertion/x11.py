@@ -247,7 +247,7 @@ class X11Inserter:
         self._atoms: dict[str, int] = {}
         self._helper: Any = None
         self._ping_serial = 0
-        self._profiles: dict[int, AppProfile] = {}
+        self._profiles: dict[tuple[int, int | None], AppProfile] = {}
         self._escape_kc = 0  # Escape's keycode while typing; 0 otherwise
         self._escape_seen = False
 
@@ -323,12 +323,12 @@ class X11Inserter:
 
     def window_profile(self, window: int) -> AppProfile:
         """The ``AppProfile`` of the top-level client ``window`` (WM_CLASS, and the toolkit
-        its process loaded), cached per window."""
-        cached = self._profiles.get(window)
+        its process loaded), cached per window and process (window ids are reused)."""
+        pid = self.window_pid(window)
+        cached = self._profiles.get((window, pid))
         if cached is not None:
             return cached
         toolkit = None
-        pid = self.window_pid(window)
         if pid:
             try:
                 with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as f:
@@ -338,7 +338,7 @@ class X11Inserter:
         profile = profile_for(self.wm_class(window), toolkit)
         if len(self._profiles) > 256:
             self._profiles.clear()
-        self._profiles[window] = profile
+        self._profiles[(window, pid)] = profile
         return profile
 
     def protocols(self, window: int) -> list[int]:
