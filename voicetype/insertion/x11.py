@@ -26,7 +26,12 @@ when the next remap came < 30 ms after the last key, so 50 ms / 100 ms passed 30
 runs; on a loaded 2-core machine those failed 2 of 2 runs of the 47-string corpus in Tk
 (keys on borrowed keycodes lost or typed with the previous batch's symbols), while
 ``AFTER_REMAP_WAIT`` = 100 ms after a remap and ``DRAIN_WAIT`` = 150 ms (+ 1 ms per key
-in flight) before the next remap or the restore passed 3 of 3.
+in flight) before the next remap or the restore passed 3 of 3. A remap touching several
+runs of spare keycodes is several ChangeKeyboardMapping requests; a loaded Tk given them
+in a burst took in only the first (characters on the other borrowed keycodes were lost,
+1 corpus run in 2), so an unpinged window gets ``RUN_GAP`` = 20 ms between them (5 of 5
+corpus runs exact). One request spanning them all would rewrite the keys in between
+through the core protocol, which changes the XKB map's shape: not done.
 
 What arrives is shaped per window first (``apps.shape_text`` with the window's profile):
 trailing line breaks are stripped, and in terminals a line break or tab becomes a space.
@@ -94,6 +99,7 @@ MODIFIER_CHUNK = 4
 AFTER_REMAP_WAIT = 0.1
 DRAIN_WAIT = 0.15
 DRAIN_KEYS_PER_S = 1000.0
+RUN_GAP = 0.02
 #: Our ping ids; far from the small serial ids window managers use for their own pings.
 _PING_BASE = 0x7E000000
 
@@ -615,7 +621,9 @@ class X11Inserter:
                     if bound:
                         sync.drain(in_flight)
                     in_flight = 0
-                    for run in contiguous_runs(batch.bindings):
+                    for i, run in enumerate(contiguous_runs(batch.bindings)):
+                        if i:
+                            sync.between_runs()
                         d.change_keyboard_mapping(run[0], [batch.bindings[kc] for kc in run])
                     bound.update(batch.bindings)
                     sync.after_remap()
@@ -788,6 +796,15 @@ class _Syncer:
             )
         self.answers = False
         return False
+
+    def between_runs(self) -> None:
+        """Between two ChangeKeyboardMapping requests of one remap: a window that isn't
+        pinged gets ``RUN_GAP`` to take in each MappingNotify on its own (a loaded Tk
+        given a burst of them kept only the first: keys on the other borrowed keycodes
+        were lost)."""
+        if self.answers is False:
+            self.x.display.sync()
+            time.sleep(RUN_GAP)
 
     def after_remap(self) -> None:
         if self.answers is False:
