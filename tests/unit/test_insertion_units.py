@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, TargetGone, TypingStopped
+from voicetype.insertion import InsertionError, NothingPasted, TargetGone, TypingStopped
 from voicetype.insertion import macos as mac
 from voicetype.insertion import windows as win
 from voicetype.insertion.apps import (
@@ -227,6 +227,23 @@ class _Recorder:
 
     def window_profile(self, window: int) -> AppProfile:
         return {1: EDITOR, 2: TERM, 3: profile_for(("kwrite", "kwrite"), "qt")}[window]
+
+
+class _Ignores(_Recorder):
+    def insert(self, text: str, target: object) -> None:
+        self.calls.append((self.name, text))
+        raise NothingPasted("mousepad did not ask for the pasted text within 2 s")
+
+
+def test_a_paste_nobody_fetched_is_typed_instead_where_typing_is_exact() -> None:
+    calls: list[tuple[str, str]] = []
+    ins = PerAppInserter("paste", _Recorder("type", calls), _Ignores("paste", calls))
+    ins.insert("hello", _Win(1))
+    assert calls == [("paste", "hello"), ("type", "hello")]
+    assert ins.last_note and "typed instead" in ins.last_note
+    with pytest.raises(NothingPasted):  # kwrite would drop the emoji if typed
+        ins.insert("🇫🇷", _Win(3))
+    assert calls[-1] == ("paste", "🇫🇷")
 
 
 class _Win:

@@ -36,6 +36,11 @@ class TypingStopped(InsertionError):
         self.total = total
 
 
+class NothingPasted(InsertionError):
+    """The paste keys were pressed but nobody fetched the text: certainly nothing was
+    inserted, so typing it instead cannot insert it twice."""
+
+
 class Target(Protocol):
     """An opaque handle on the window that had focus at the hotkey press."""
 

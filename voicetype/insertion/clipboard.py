@@ -34,7 +34,7 @@ Outcomes: a fetch by the target is success. Text fetched only by requestors that
 not be tied to the target is "sent, not confirmed": logged as such and kept in
 ``last_note``, not raised (the text may well have arrived: advising to type it again
 could insert it twice). No fetch at all within ``paste_timeout`` raises
-``InsertionError`` — then nothing was inserted, since nobody had the text. A window whose
+``NothingPasted`` — then nothing was inserted, since nobody had the text. A window whose
 profile has no paste key (xterm, urxvt) raises ``InsertionError`` (``select`` types there
 instead). Selections over ``MAX_SAVE_BYTES`` per target are not saved. A clipboard
 manager sees the pasted text briefly and may keep it in its history.
@@ -58,7 +58,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from voicetype.insertion import InsertionError, Target, sanitize
+from voicetype.insertion import InsertionError, NothingPasted, Target, sanitize
 from voicetype.insertion.apps import AppProfile, shape_text
 from voicetype.insertion.x11 import X11Inserter, X11Target, _x11_target, client_pid
 
@@ -554,7 +554,7 @@ class ClipboardInserter:
                     " was pasted"
                 )
             if not ticket.target_fetched and not ticket.other_fetched:
-                raise InsertionError(
+                raise NothingPasted(
                     f"{profile.name} did not ask for the pasted text within"
                     f" {self.paste_timeout:g} s; nothing was pasted",
                     fix='if it pastes with another key, set [typing] method = "type"',

@@ -29,8 +29,15 @@ import sys
 from typing import Protocol
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import Inserter, Target, sanitize
-from voicetype.insertion.apps import AppProfile, Choice, choose_method, profile_for, shape_text
+from voicetype.insertion import Inserter, NothingPasted, Target, sanitize
+from voicetype.insertion.apps import (
+    AppProfile,
+    Choice,
+    choose_method,
+    has_non_bmp,
+    profile_for,
+    shape_text,
+)
 
 METHODS = ("auto", "type", "paste")
 
@@ -59,18 +66,37 @@ class PerAppInserter:
         return self.typer.focused_target()
 
     def choose(self, text: str, target: Target | None) -> tuple[Inserter, Choice]:
+        inserter, choice, _profile = self._decide(text, target)
+        return inserter, choice
+
+    def _decide(self, text: str, target: Target | None) -> tuple[Inserter, Choice, AppProfile]:
         focus = target if target is not None else self.typer.focused_target()
         window = getattr(focus, "window", None)
         profile = self.typer.window_profile(window) if window else profile_for(None)
         choice = choose_method(self.method, shape_text(sanitize(text), profile), profile)
-        return (self.paster if choice.method == "paste" else self.typer), choice
+        return (self.paster if choice.method == "paste" else self.typer), choice, profile
 
     def insert(self, text: str, target: Target | None) -> None:
+        """Insert with the chosen method. A paste nobody fetched (``NothingPasted``: the
+        window ignored its paste key) is typed instead when typing is exact there."""
         self.last_note = None
-        inserter, choice = self.choose(text, target)
+        inserter, choice, profile = self._decide(text, target)
         if choice.note:
             log.info("%s", choice.note)
-        inserter.insert(text, target)
+        try:
+            inserter.insert(text, target)
+        except NothingPasted as e:
+            shaped = shape_text(sanitize(text), profile)
+            if (
+                inserter is self.typer
+                or profile.autocorrects
+                or (not profile.types_non_bmp and has_non_bmp(shaped))
+            ):
+                raise
+            log.warning("%s; typing it instead", e.message)
+            self.typer.insert(text, target)
+            self.last_note = f"{e.message}: typed instead"
+            return
         self.last_note = choice.note or getattr(inserter, "last_note", None)
 
     def close(self) -> None:
