@@ -13,7 +13,7 @@ PACKAGES=(
   libssl3 libuuid1 ca-certificates python3 python3-venv python3-dev python3-gi python3-tk
   gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 xclip x11-xkb-utils libasound2 xdg-utils
   # the headless desktop the tests drive
-  xvfb openbox trayer xdotool x11-utils imagemagick dbus dunst dex desktop-file-utils
+  xvfb openbox trayer xdotool x11-utils x11-xserver-utils imagemagick dbus dunst dex desktop-file-utils
   # audio: PulseAudio virtual microphone and speech WAVs
   pulseaudio pulseaudio-utils espeak-ng sox libportaudio2
   # real applications for tests/apps (the compatibility matrix), fonts so they render text

@@ -15,7 +15,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from voicetype.insertion import Inserter, InsertionError, Target, TargetGone, sanitize
+from voicetype.insertion import (
+    Inserter,
+    InsertionError,
+    Target,
+    TargetGone,
+    TypingStopped,
+    sanitize,
+)
 from voicetype.notify import Urgency
 from voicetype.recognition import (
     AudioInput,
@@ -207,6 +214,7 @@ def _blame_microphone(
 class Inserted:
     error: InsertionError | None  # None: typed
     ms: float
+    note: str | None = None  # how it went when not as asked ("pasted instead", "not confirmed")
 
 
 def insert(
@@ -225,7 +233,9 @@ def insert(
         inserter.insert(text, target)
     except InsertionError as exc:
         return Inserted(exc, (clock() - start) * 1000)
-    return Inserted(None, (clock() - start) * 1000)
+    # Only the X11 inserters keep a note (the others always insert as asked).
+    note = getattr(inserter, "last_note", None)
+    return Inserted(None, (clock() - start) * 1000, note if isinstance(note, str) else None)
 
 
 def release(recognizer: Recognizer | None) -> None:
@@ -332,7 +342,13 @@ def judge_typing(text: str, inserted: Inserted | None) -> Ending:
         return Ending("not typed (no typing backend)", message, keep=True, dictated=True)
     error = inserted.error
     if error is None:
-        return Ending("typed")
+        return Ending(f"typed ({inserted.note})" if inserted.note else "typed")
+    if isinstance(error, TypingStopped):  # the user's own Escape: told, not an error
+        return Ending(
+            f"stopped by Escape ({error.typed} of {error.total} chars typed)",
+            Message("Typing stopped", f"{error}; the rest was not typed."),
+            Urgency.LOW,
+        )
     if isinstance(error, TargetGone):
         message = Message(
             "The window closed before the text arrived", f"Nothing was typed. {KEPT_HINT}"

@@ -7,11 +7,21 @@ from collections.abc import Sequence
 import pytest
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, TargetGone
+from voicetype.insertion import InsertionError, NothingPasted, TargetGone, TypingStopped
 from voicetype.insertion import macos as mac
 from voicetype.insertion import windows as win
-from voicetype.insertion.clipboard import paste_keys_for
-from voicetype.insertion.select import AutoInserter, select_inserter
+from voicetype.insertion.apps import (
+    CTRL_SHIFT_V,
+    CTRL_V,
+    SHIFT_INSERT,
+    AppProfile,
+    Choice,
+    choose_method,
+    profile_for,
+    shape_text,
+    toolkit_from_maps,
+)
+from voicetype.insertion.select import PerAppInserter, select_inserter
 from voicetype.insertion.x11 import (
     KEYSYM_RETURN,
     KEYSYM_TAB,
@@ -84,12 +94,105 @@ def test_plan_without_spare_keycodes_refuses_missing_characters() -> None:
         plan("a€", km, [])
 
 
-def test_paste_keys_for_terminals() -> None:
-    assert paste_keys_for(("gnome-terminal-server", "Gnome-terminal")) == (True, None)
-    assert paste_keys_for(("VoicetypeTextwin", "VoicetypeTextwin")) == (False, None)
-    assert paste_keys_for(None) == (False, None)
-    _shift, problem = paste_keys_for(("xterm", "XTerm"))
-    assert problem and "no key that pastes" in problem
+# -- per-application profiles (apps.py) -------------------------------------------------
+
+KWRITE_MAPS = "7f0 r-xp /usr/lib/x86_64-linux-gnu/libQt5Gui.so.5.15.8\n"
+LO_MAPS = (
+    "7f1 r-xp /usr/lib/libreoffice/program/libvclplug_gtk3lo.so\n"
+    "7f2 r-xp /usr/lib/x86_64-linux-gnu/libgtk-3.so.0.2406.32\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("wm_class", "maps", "name", "terminal", "paste_keys", "non_bmp"),
+    [
+        (("xterm", "XTerm"), "", "xterm", True, None, True),
+        (("urxvt", "URxvt"), "", "urxvt", True, None, True),
+        (("xfce4-terminal", "Xfce4-terminal"), "libgtk-3", "xfce4-terminal", True,
+         CTRL_SHIFT_V, True),
+        (("gnome-terminal-server", "Gnome-terminal"), "", "gnome-terminal-server", True,
+         CTRL_SHIFT_V, True),
+        (("konsole", "konsole"), KWRITE_MAPS, "konsole", True, CTRL_SHIFT_V, False),
+        (("emacs", "Emacs"), "libgtk-3", "emacs", False, SHIFT_INSERT, True),
+        (("kwrite", "kwrite"), KWRITE_MAPS, "kwrite", False, CTRL_V, False),
+        (("libreoffice", "libreoffice-writer"), LO_MAPS, "libreoffice", False, CTRL_V, False),
+        (("soffice", "Soffice"), "", "libreoffice", False, CTRL_V, False),
+        (("oddname", "Oddname"), LO_MAPS, "oddname", False, CTRL_V, False),
+        (("chromium (/tmp/x)", "Chromium"), "libgtk-3", "chromium", False, CTRL_V, True),
+        (("Navigator", "firefox-esr"), "libgtk-3", "firefox", False, CTRL_V, True),
+        (("mousepad", "Mousepad"), "libgtk-3", "mousepad", False, CTRL_V, True),
+        (("gnome-text-editor", "Gnome-text-editor"), "libgtk-4", "gnome-text-editor", False,
+         CTRL_V, True),
+        (("VoicetypeTextwin", "VoicetypeTextwin"), "libtk8.6", "VoicetypeTextwin", False,
+         CTRL_V, True),
+        (None, "", "this window", False, CTRL_V, True),
+    ],
+)  # fmt: skip
+def test_profile_for_windows(
+    wm_class: tuple[str, str] | None,
+    maps: str,
+    name: str,
+    terminal: bool,
+    paste_keys: tuple[str, ...] | None,
+    non_bmp: bool,
+) -> None:
+    profile = profile_for(wm_class, toolkit_from_maps(maps))
+    assert (profile.name, profile.terminal, profile.paste_keys, profile.types_non_bmp) == (
+        name, terminal, paste_keys, non_bmp,
+    )  # fmt: skip
+
+
+def test_toolkit_from_maps() -> None:
+    assert toolkit_from_maps(KWRITE_MAPS) == "qt"
+    assert toolkit_from_maps("x /usr/lib/x86_64-linux-gnu/libQt6Gui.so.6\n") == "qt"
+    assert toolkit_from_maps(LO_MAPS) == "libreoffice"  # though it loads GTK3 too
+    assert toolkit_from_maps("x libgtk-4.so.1\n") == "gtk4"
+    assert toolkit_from_maps("x /usr/lib/libc.so.6\n") is None
+
+
+TERM = profile_for(("xterm", "XTerm"))
+EDITOR = profile_for(("mousepad", "Mousepad"), "gtk3")
+
+
+def test_shape_text_strips_trailing_breaks_and_keeps_returns_out_of_terminals() -> None:
+    assert shape_text("echo hi; touch FILE\n", TERM) == "echo hi; touch FILE"
+    assert shape_text("a\r\nb\r\n \n", EDITOR) == "a\nb"
+    assert shape_text("one\ntwo\n\n", EDITOR) == "one\ntwo"
+    assert shape_text("one\ntwo\tthree\n", TERM) == "one two three"
+    assert shape_text("trailing spaces   ", EDITOR) == "trailing spaces   "
+    assert shape_text("\n\n", EDITOR) == ""
+    for text in ("x\n y \n", "a\tb\r\n"):
+        for profile in (TERM, EDITOR):
+            once = shape_text(text, profile)
+            assert shape_text(once, profile) == once
+
+
+def test_choose_method_per_window() -> None:
+    kwrite = profile_for(("kwrite", "kwrite"), "qt")
+    slow = AppProfile("slow", chars_per_s=100.0)
+    emoji = "👩‍💻 and 🇫🇷 ok"
+    assert choose_method("auto", "hello", EDITOR) == Choice("type")
+    assert choose_method("auto", "x" * 99, slow) == Choice("type")
+    assert choose_method("auto", "x" * 101, slow) == Choice("paste")  # > 1 s of typing
+    assert choose_method("auto", "x" * 5000, TERM) == Choice("type")  # no paste key
+    assert choose_method("paste", "x", TERM).method == "type"
+    assert "no key that pastes" in (choose_method("paste", "x", TERM).note or "")
+    assert choose_method("type", emoji, kwrite).method == "paste"
+    assert choose_method("auto", emoji, kwrite).method == "paste"
+    assert choose_method("type", "Grüße € 日本", kwrite) == Choice("type")
+    assert choose_method("type", emoji, EDITOR) == Choice("type")
+    assert choose_method("paste", "x", EDITOR) == Choice("paste")
+    writer = profile_for(("libreoffice", "libreoffice-writer"), "libreoffice")
+    assert choose_method("type", "line one\nline two", writer).method == "paste"
+    assert "autocorrects" in (choose_method("type", "x", writer).note or "")
+    assert choose_method("auto", "x", writer) == Choice("paste")
+
+
+def test_typing_stopped_says_how_much() -> None:
+    e = TypingStopped(12, 200)
+    assert isinstance(e, InsertionError)
+    assert (e.typed, e.total) == (12, 200)
+    assert str(e) == "Typing stopped (Escape) after 12 of 200 characters"
 
 
 # -- select -----------------------------------------------------------------------------
@@ -113,8 +216,8 @@ class _Recorder:
     def __init__(self, name: str, calls: list[tuple[str, str]]) -> None:
         self.name, self.calls = name, calls
 
-    def focused_target(self) -> None:
-        return None
+    def focused_target(self) -> object:
+        return _Win(1)
 
     def insert(self, text: str, target: object) -> None:
         self.calls.append((self.name, text))
@@ -122,21 +225,52 @@ class _Recorder:
     def close(self) -> None:
         self.calls.append((self.name, "closed"))
 
-    def paste_problem(self, target: object) -> str | None:
-        return "no paste key" if target == "xterm" else None
+    def window_profile(self, window: int) -> AppProfile:
+        return {1: EDITOR, 2: TERM, 3: profile_for(("kwrite", "kwrite"), "qt")}[window]
 
 
-def test_auto_types_short_texts_and_pastes_long_ones_except_in_paste_less_terminals() -> None:
+class _Ignores(_Recorder):
+    def insert(self, text: str, target: object) -> None:
+        self.calls.append((self.name, text))
+        raise NothingPasted("mousepad did not ask for the pasted text within 2 s")
+
+
+def test_a_paste_nobody_fetched_is_typed_instead_where_typing_is_exact() -> None:
     calls: list[tuple[str, str]] = []
-    auto = AutoInserter(_Recorder("type", calls), _Recorder("paste", calls), paste_above=5)
-    auto.insert("short", None)
-    auto.insert("longer", None)
-    auto.insert("longer", "xterm")
+    ins = PerAppInserter("paste", _Recorder("type", calls), _Ignores("paste", calls))
+    ins.insert("hello", _Win(1))
+    assert calls == [("paste", "hello"), ("type", "hello")]
+    assert ins.last_note and "typed instead" in ins.last_note
+    with pytest.raises(NothingPasted):  # kwrite would drop the emoji if typed
+        ins.insert("🇫🇷", _Win(3))
+    assert calls[-1] == ("paste", "🇫🇷")
+
+
+class _Win:
+    def __init__(self, window: int) -> None:
+        self.window = window
+
+
+def test_per_app_inserter_chooses_by_window_profile() -> None:
+    calls: list[tuple[str, str]] = []
+    typing = PerAppInserter("type", _Recorder("type", calls), _Recorder("paste", calls))
+    typing.insert("short", None)
+    typing.insert("🇫🇷", _Win(3))
+    assert typing.last_note and "above U+FFFF" in typing.last_note
+    pasting = PerAppInserter("paste", _Recorder("type", calls), _Recorder("paste", calls))
+    pasting.insert("into xterm", _Win(2))
+    pasting.insert("into an editor", _Win(1))
+    auto = PerAppInserter("auto", _Recorder("type", calls), _Recorder("paste", calls))
+    auto.insert("x" * 2000, _Win(1))  # ~2 s of GTK typing: pasted
+    auto.insert("x" * 2000, _Win(2))  # xterm: typed
     auto.close()
     assert calls == [
         ("type", "short"),
-        ("paste", "longer"),
-        ("type", "longer"),
+        ("paste", "🇫🇷"),
+        ("type", "into xterm"),
+        ("paste", "into an editor"),
+        ("paste", "x" * 2000),
+        ("type", "x" * 2000),
         ("paste", "closed"),
         ("type", "closed"),
     ]

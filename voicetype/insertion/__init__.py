@@ -2,7 +2,8 @@
 that chooses a backend for this platform and ``[typing] method``.
 
 Backends: ``x11`` (XTEST typing with temporary keysym mappings, restored afterwards),
-``clipboard`` (paste, restoring the user's clipboard), ``windows`` (SendInput with
+``clipboard`` (paste, restoring the user's clipboard), ``apps`` (the pure per-application
+table: terminal?, paste keys, non-BMP typing, typing rate), ``windows`` (SendInput with
 KEYEVENTF_UNICODE), ``macos`` (Quartz via pynput). Each imports its platform packages
 lazily, inside the backend module.
 """
@@ -25,6 +26,21 @@ class TargetGone(InsertionError):
     """The window that had focus at the hotkey press no longer exists; nothing was typed."""
 
 
+class TypingStopped(InsertionError):
+    """The user pressed Escape while the text was being typed: ``typed`` of ``total``
+    characters were sent to the window, the rest was not."""
+
+    def __init__(self, typed: int, total: int) -> None:
+        super().__init__(f"Typing stopped (Escape) after {typed} of {total} characters")
+        self.typed = typed
+        self.total = total
+
+
+class NothingPasted(InsertionError):
+    """The paste keys were pressed but nobody fetched the text: certainly nothing was
+    inserted, so typing it instead cannot insert it twice."""
+
+
 class Target(Protocol):
     """An opaque handle on the window that had focus at the hotkey press."""
 
@@ -32,12 +48,15 @@ class Target(Protocol):
 class Inserter(Protocol):
     """Types text exactly into a window.
 
-    Threading: all methods are called from the controller thread only, one at a time.
+    Threading: all methods are called from one thread (the controller's dictation
+    worker), one call at a time.
     ``focused_target`` is called at the hotkey press and must be fast (< 5 ms).
     ``insert`` first waits (bounded) until the user has released every modifier key,
     gives focus back to ``target`` if it moved, then inserts ``text`` exactly: every
-    character, nothing else, never a key combination. It leaves the keymap and the
-    clipboard as they were. Raises ``TargetGone`` when ``target`` has disappeared and
+    character, nothing else, never a key combination — shaped for that window: trailing
+    line breaks stripped, and in terminals line breaks and tabs become spaces. It leaves the
+    keymap and the clipboard as they were. Raises ``TargetGone`` when ``target`` has
+    disappeared, ``TypingStopped`` when the user pressed Escape while typing, and
     ``InsertionError`` for other failures; it never types into another window.
     """
 

@@ -3,27 +3,41 @@
 ``insert(text, target)``:
 1. does what typing does first (``X11Inserter.prepare``): waits until no modifier key is
    held, raises ``TargetGone`` if the window is gone, gives the focus back if it moved;
+   then shapes the text for that window (``apps.shape_text``: no trailing line breaks; no
+   line break at all in a terminal, so no "unsafe paste" dialog and no Return);
 2. saves the current CLIPBOARD: every target its owner offers (``TARGETS``) except the
    meta targets (``TARGETS``, ``MULTIPLE``, ``TIMESTAMP``, …), each converted into our own
    window (INCR transfers included), within ``save_timeout`` seconds in total; targets that
    fail or time out are left out;
 3. owns CLIPBOARD in-process and serves ``text`` as ``UTF8_STRING``, ``TEXT``,
-   ``text/plain;charset=utf-8``, ``text/plain`` and ``STRING`` (the last only when the text
-   is Latin-1, so nobody gets ``?`` for a character), plus ``TARGETS`` and ``TIMESTAMP``;
-4. presses Ctrl+V with XTEST (Ctrl+Shift+V in known terminals, see ``CTRL_SHIFT_V_CLASSES``);
-5. waits, up to ``paste_timeout`` seconds, until a client *of the target window* (same X
-   resource-id base) has fetched a text target from us — a clipboard manager reading the
-   new content does not count;
-6. restores: re-owns CLIPBOARD with the saved targets and serves them (or gives up the
+   ``text/plain;charset=utf-8``, ``text/plain`` and ``STRING`` (the last two only when the
+   text is Latin-1, so nobody gets ``?`` for a character), plus ``TARGETS``/``TIMESTAMP``;
+4. presses the window's paste keys with XTEST (``AppProfile.paste_keys``: Ctrl+V, Ctrl+Shift+V
+   in terminals, Shift+Insert in Emacs);
+5. waits, up to ``paste_timeout`` seconds, until the *target's process* fetched a text
+   target from us after the keys were pressed (LibreOffice also reads the clipboard the
+   moment its owner changes; that read doesn't show a paste). A requestor belongs to the
+   target when the X server's X-Resource extension gives both the same process id
+   (LibreOffice and others fetch through another connection than the one that made the
+   window), or, without that extension, when it shares the window's resource-id base. A
+   clipboard manager reading the new content does not count;
+6. keeps serving the text until the target has been quiet for ``QUIET`` seconds (no
+   request of any kind from it since its last one), at most ``LINGER`` seconds after its
+   first fetch: applications fetch more than once (Chromium asks ``UTF8_STRING`` twice
+   ~0.1 s apart with ``TARGETS`` between, xfce4-terminal twice ~11 ms apart), and a fetch
+   answered with the old clipboard would paste the user's previous (maybe private) text;
+7. restores: re-owns CLIPBOARD with the saved targets and serves them (or gives up the
    ownership when the clipboard was empty before). A program that takes the clipboard
    in between wins: nothing is restored over its content.
 
-Where it can't work: terminals in which no key pastes CLIPBOARD (xterm, uxterm, urxvt:
-``NO_PASTE_KEY_CLASSES``) raise ``InsertionError`` naming the fix (method "type" or
-"auto"); a window that ignores Ctrl+V (e.g. a terminal we don't know) makes step 5 time
-out, which raises ``InsertionError`` after restoring the clipboard. Selections over
-``MAX_SAVE_BYTES`` per target are not saved. A clipboard manager sees the pasted text
-briefly and may keep it in its history.
+Outcomes: a fetch by the target is success. Text fetched only by requestors that could
+not be tied to the target is "sent, not confirmed": logged as such and kept in
+``last_note``, not raised (the text may well have arrived: advising to type it again
+could insert it twice). No fetch at all within ``paste_timeout`` raises
+``NothingPasted`` — then nothing was inserted, since nobody had the text. A window whose
+profile has no paste key (xterm, urxvt) raises ``InsertionError`` (``select`` types there
+instead). Selections over ``MAX_SAVE_BYTES`` per target are not saved. A clipboard
+manager sees the pasted text briefly and may keep it in its history.
 
 Threading: the clipboard must be served after ``insert`` returns, so a
 ``ClipboardInserter`` runs one daemon thread with its own ``Display`` connection that
@@ -34,6 +48,7 @@ at a time (the controller) and talk to that thread through a queue. ``close`` st
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import select
@@ -43,24 +58,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from voicetype.insertion import InsertionError, Target, sanitize
-from voicetype.insertion.x11 import X11Inserter, X11Target, _x11_target
+from voicetype.insertion import InsertionError, NothingPasted, Target, sanitize
+from voicetype.insertion.apps import AppProfile, shape_text
+from voicetype.insertion.x11 import X11Inserter, X11Target, _x11_target, client_pid
 
 T = TypeVar("T")
-
-#: Terminals whose "paste clipboard" key is Ctrl+Shift+V (WM_CLASS class or instance,
-#: lower case); Ctrl+V there sends a literal ^V to the shell.
-CTRL_SHIFT_V_CLASSES = frozenset(
-    {
-        "gnome-terminal", "gnome-terminal-server", "mate-terminal", "xfce4-terminal",
-        "konsole", "tilix", "terminator", "alacritty", "kitty", "wezterm",
-        "org.wezfurlong.wezterm", "lxterminal", "qterminal", "terminology", "sakura",
-        "guake", "tilda", "termite", "kgx", "ptyxis", "ghostty", "com.mitchellh.ghostty",
-        "st", "st-256color", "deepin-terminal", "cool-retro-term", "terminal",
-    }
-)  # fmt: skip
-#: Terminals with no default key that pastes CLIPBOARD.
-NO_PASTE_KEY_CLASSES = frozenset({"xterm", "uxterm", "urxvt", "rxvt", "rxvt-unicode"})
 
 _META_TARGETS = (
     "TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INSERT_SELECTION",
@@ -70,7 +72,12 @@ _TEXT_TARGETS = ("UTF8_STRING", "TEXT", "text/plain;charset=utf-8", "text/plain"
 MAX_SAVE_BYTES = 32 * 1024 * 1024
 #: Property writes above this go out in INCR chunks of this size.
 INCR_CHUNK = 64 * 1024
-KEYSYM_V = 0x76
+#: The target counts as done with the clipboard after this long without a request from it.
+QUIET = 0.3
+#: ...but the text is served at most this long after the target's first fetch.
+LINGER = 3.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -85,11 +92,22 @@ class _Item:
 
 @dataclass
 class _Ticket:
-    """One paste in flight: set when the target's client fetched text, or ownership lost."""
+    """One paste in flight, written by the owner thread, read by the inserting thread
+    under ``changed``: what was fetched, by whom, when (``time.monotonic``)."""
 
     client_base: int
-    served: threading.Event = field(default_factory=threading.Event)
-    lost: threading.Event = field(default_factory=threading.Event)
+    pid: int | None
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    target_fetched: int = 0  # text fetches by the target's process
+    other_fetched: int = 0  # text fetches by requestors not tied to the target
+    first_fetch: float | None = None
+    last_target_request: float | None = None  # any request (TARGETS too) by the target
+    last_request: float | None = None  # any request by anyone
+    lost: bool = False  # another program took the clipboard
+    # Set just before the paste keys go out: fetches before it (LibreOffice reads the new
+    # clipboard as soon as the owner changes) don't show that the paste happened.
+    keys_pressed: bool = False
+    pids: dict[int, int | None] = field(default_factory=dict)  # requestor window -> pid
 
 
 @dataclass
@@ -100,15 +118,6 @@ class _Outgoing:
     prop: int
     item: _Item
     offset: int = 0
-
-
-def paste_keys_for(wm_class: tuple[str, str] | None) -> tuple[bool, str | None]:
-    """(needs Shift, problem): how to paste into a window of this WM_CLASS; ``problem`` is
-    a sentence when no key pastes the clipboard there."""
-    names = {n.lower() for n in wm_class or () if n}
-    if names & NO_PASTE_KEY_CLASSES:
-        return False, f"{'/'.join(sorted(names))} has no key that pastes the clipboard"
-    return bool(names & CTRL_SHIFT_V_CLASSES), None
 
 
 class _Owner(threading.Thread):
@@ -211,8 +220,11 @@ class _Owner(threading.Thread):
         elif ev.type == X.SelectionClear and ev.atom == self.CLIPBOARD:
             if ev.time >= self.owned_since or ev.time == X.CurrentTime:
                 self.store = None
-                if self.ticket is not None:
-                    self.ticket.lost.set()
+                ticket = self.ticket
+                if ticket is not None:
+                    with ticket.changed:
+                        ticket.lost = True
+                        ticket.changed.notify_all()
         elif ev.type == X.PropertyNotify and ev.state == X.PropertyDelete:
             self.continue_incr(ev)
 
@@ -246,13 +258,35 @@ class _Owner(threading.Thread):
         ev.requestor.send_event(reply, event_mask=0)
         self.d.flush()
         ticket = self.ticket
-        if (
-            ok
-            and ticket is not None
-            and self.d.get_atom_name(ev.target) in _TEXT_TARGETS
-            and int(ev.requestor.id) & ~self.mask == ticket.client_base
-        ):
-            ticket.served.set()
+        if ticket is not None and self.store is not None:
+            self.record(ticket, int(ev.requestor.id), ok and self.d.get_atom_name(ev.target)
+                        in _TEXT_TARGETS, self.d.get_atom_name(ev.target))  # fmt: skip
+
+    def record(self, ticket: _Ticket, requestor: int, text: bool, target_name: str) -> None:
+        """Note one answered request in ``ticket`` and wake the inserting thread."""
+        if requestor not in ticket.pids:
+            ticket.pids[requestor] = client_pid(self.d, requestor)
+        pid = ticket.pids[requestor]
+        if ticket.pid is not None and pid is not None:
+            ours = pid == ticket.pid
+        else:
+            ours = requestor & ~self.mask == ticket.client_base
+        now = time.monotonic()
+        log.debug("clipboard request %s by 0x%x (pid %s, %s)", target_name, requestor, pid,
+                  "the target" if ours else "another client")  # fmt: skip
+        with ticket.changed:
+            if not ticket.keys_pressed:
+                return
+            ticket.last_request = now
+            if ours:
+                ticket.last_target_request = now
+            if text and ours:
+                ticket.target_fetched += 1
+                if ticket.first_fetch is None:
+                    ticket.first_fetch = now
+            elif text:
+                ticket.other_fetched += 1
+            ticket.changed.notify_all()
 
     def item_for(self, target: int) -> _Item | None:
         assert self.store is not None
@@ -424,6 +458,8 @@ class ClipboardInserter:
         self.paste_timeout = paste_timeout
         self.save_timeout = save_timeout
         self._owner: _Owner | None = None
+        #: A sentence about the last ``insert`` that was not a plain success, else None.
+        self.last_note: str | None = None
 
     def _owner_thread(self) -> _Owner:
         if self._owner is None:
@@ -434,40 +470,22 @@ class ClipboardInserter:
     def focused_target(self) -> X11Target | None:
         return self.typer.focused_target()
 
-    def paste_problem(self, target: Target | None) -> str | None:
-        """Why pasting into ``target`` can't work, or None."""
-        window = _x11_target(target)
-        if window is None:
-            return None
-        return paste_keys_for(self._wm_class(window.window))[1]
-
-    def _wm_class(self, window: int) -> tuple[str, str] | None:
-        try:
-            wm_class = self.typer._window(window).get_wm_class()
-        except self.typer._xerror.XError:
-            return None
-        return (str(wm_class[0]), str(wm_class[1])) if wm_class else None
-
     def insert(self, text: str, target: Target | None) -> None:
-        """Paste ``text`` (sanitized) into ``target`` (None: the focused window)."""
+        """Paste ``text`` (sanitized, shaped for the window) into ``target`` (None: the
+        focused window); see the module docstring for the steps and outcomes."""
+        self.last_note = None
         text = sanitize(text)
         if not text:
             return
         x = self.typer
         window = x.prepare(_x11_target(target))
-        shift, problem = paste_keys_for(self._wm_class(window))
-        if problem:
-            raise InsertionError(
-                f"can't paste here: {problem}; nothing was pasted",
-                fix='set [typing] method = "auto" or "type" in config.toml',
-            )
-        v_codes = [kc for kc, _ in x.display.keysym_to_keycodes(KEYSYM_V)]
-        ctrl_codes = [kc for kc, _ in x.display.keysym_to_keycodes(0xFFE3)]
-        shift_codes = [kc for kc, _ in x.display.keysym_to_keycodes(0xFFE1)]
-        if not v_codes or not ctrl_codes or (shift and not shift_codes):
-            raise InsertionError("the keymap has no Ctrl or V key to paste with")
+        profile = x.window_profile(window)
+        text = shape_text(text, profile)
+        if not text:
+            return
+        keys = self._paste_keycodes(profile)
         owner = self._owner_thread()
-        ticket = _Ticket(client_base=window & ~owner.mask)
+        ticket = _Ticket(client_base=window & ~owner.mask, pid=x.window_pid(window))
 
         def take() -> dict[int, _Item] | None:
             previous = owner.snapshot(self.save_timeout)
@@ -479,25 +497,14 @@ class ClipboardInserter:
         caps = 0
         try:
             caps = x._caps_lock_off()
-            keys = [ctrl_codes[0], *([shift_codes[0]] if shift else []), v_codes[0]]
+            with ticket.changed:
+                ticket.keys_pressed = True
             for kc in keys:
                 x.key(kc, True)
             for kc in reversed(keys):
                 x.key(kc, False)
             x.display.sync()
-            deadline = time.monotonic() + self.paste_timeout
-            while not (ticket.served.is_set() or ticket.lost.is_set()):
-                if time.monotonic() > deadline:
-                    raise InsertionError(
-                        f"the window did not take the pasted text within {self.paste_timeout:g} s",
-                        fix='if it is a terminal, set [typing] method = "type"',
-                    )
-                ticket.served.wait(0.005)
-            if ticket.lost.is_set() and not ticket.served.is_set():
-                raise InsertionError(
-                    "another program took the clipboard before the window pasted; nothing"
-                    " was pasted"
-                )
+            self._await_fetches(ticket, profile)
         finally:
             if caps:
                 x.key(caps, True)
@@ -506,10 +513,71 @@ class ClipboardInserter:
 
             def restore() -> None:
                 owner.ticket = None
-                if not ticket.lost.is_set():
+                if not ticket.lost:
                     owner.own(previous)
 
             owner.call(restore)
+
+    def _paste_keycodes(self, profile: AppProfile) -> list[int]:
+        from Xlib import XK
+
+        if profile.paste_keys is None:
+            raise InsertionError(
+                f"can't paste here: {profile.name} has no key that pastes the clipboard;"
+                " nothing was pasted",
+                fix='set [typing] method = "auto" or "type" in config.toml',
+            )
+        keys = []
+        for name in profile.paste_keys:
+            kcs = [kc for kc, _ in self.typer.display.keysym_to_keycodes(XK.string_to_keysym(name))]
+            if not kcs:
+                raise InsertionError(f"the keymap has no {name} key to paste with")
+            keys.append(kcs[0])
+        return keys
+
+    def _await_fetches(self, ticket: _Ticket, profile: AppProfile) -> None:
+        """Block until the target fetched the text and went quiet (success), or decide
+        "sent, not confirmed" / "nothing pasted"; see the module docstring."""
+        start = time.monotonic()
+        with ticket.changed:
+            while not (ticket.target_fetched or ticket.lost):
+                left = start + self.paste_timeout - time.monotonic()
+                if left <= 0:
+                    break
+                ticket.changed.wait(left)
+            if ticket.lost and not ticket.target_fetched:
+                if ticket.other_fetched:
+                    self._not_confirmed(profile, "another program took the clipboard meanwhile")
+                    return
+                raise InsertionError(
+                    "another program took the clipboard before the window pasted; nothing"
+                    " was pasted"
+                )
+            if not ticket.target_fetched and not ticket.other_fetched:
+                raise NothingPasted(
+                    f"{profile.name} did not ask for the pasted text within"
+                    f" {self.paste_timeout:g} s; nothing was pasted",
+                    fix='if it pastes with another key, set [typing] method = "type"',
+                )
+            # Serve until quiet: the target (or, unconfirmed, anyone) asked nothing for QUIET.
+            first = ticket.first_fetch or time.monotonic()
+            while not ticket.lost:
+                last = (
+                    ticket.last_target_request if ticket.target_fetched else ticket.last_request
+                ) or first
+                now = time.monotonic()
+                wait = min(last + QUIET, first + LINGER) - now
+                if wait <= 0:
+                    break
+                ticket.changed.wait(wait)
+            if not ticket.target_fetched:
+                self._not_confirmed(profile, "only other programs fetched it")
+            else:
+                log.debug("pasted into %s: %d fetches", profile.name, ticket.target_fetched)
+
+    def _not_confirmed(self, profile: AppProfile, why: str) -> None:
+        self.last_note = f"sent to {profile.name}, not confirmed ({why})"
+        log.warning("paste %s", self.last_note)
 
     def close(self) -> None:
         if self._owner is not None:

@@ -3,59 +3,101 @@
 =========================  =========================================================
 platform                   method "type" / "paste" / "auto"
 =========================  =========================================================
-Linux/BSD with ``DISPLAY``  ``X11Inserter`` / ``ClipboardInserter`` / ``AutoInserter``
+Linux/BSD with ``DISPLAY``  ``PerAppInserter`` over ``X11Inserter`` + ``ClipboardInserter``
 Wayland without X           ``BackendUnavailable`` (see below)
 Windows                     ``WindowsInserter`` (SendInput) for "type" and "auto";
                             "paste" is not implemented there
 macOS                       ``MacInserter`` (Quartz) for "type" and "auto"; no "paste"
 =========================  =========================================================
 
-"auto" on X11 types texts up to ``AUTO_PASTE_ABOVE`` characters and pastes longer ones.
+On X11 every method goes through ``PerAppInserter``, which looks at the target window's
+profile (``apps``: WM_CLASS and toolkit) and decides per text (``apps.choose_method``):
+"auto" types unless typing into that window would take longer than
+``apps.AUTO_TYPE_SECONDS`` (~1 s, from the window's measured typing rate), else pastes.
 Typing is the default because it leaves the clipboard alone (no clipboard-manager history
-entry, no restore that another program could race) and works in every terminal; it runs
-at ~2,900 chars/s in Tk and ~1,000 in GTK, so a dictated sentence appears in well under
-0.1 s. Pasting is instant at any length, so long texts (where typing would take visible
-time) are pasted — except into terminals with no paste key (xterm, urxvt), which are
-always typed. The override for every platform is ``[typing] method``.
+entry, no restore that another program could race). Whatever the method, windows with no
+paste key (xterm, urxvt) are typed into, and text with characters above U+FFFF is pasted
+into windows that drop them when typed (Qt, LibreOffice); the reason is logged and kept
+in ``last_note``. The override for every platform is ``[typing] method``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from typing import Protocol
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import Inserter, Target
+from voicetype.insertion import Inserter, NothingPasted, Target, sanitize
+from voicetype.insertion.apps import (
+    AppProfile,
+    Choice,
+    choose_method,
+    has_non_bmp,
+    profile_for,
+    shape_text,
+)
 
-#: "auto" pastes texts longer than this many characters (~0.4 s of typing in GTK).
-AUTO_PASTE_ABOVE = 400
 METHODS = ("auto", "type", "paste")
 
+log = logging.getLogger(__name__)
 
-class AutoInserter:
-    """Types short texts, pastes long ones (see the module docstring).
+
+class _Typer(Inserter, Protocol):
+    def window_profile(self, window: int) -> AppProfile: ...
+
+
+class PerAppInserter:
+    """Types or pastes each text, as the target window's profile and ``method`` decide
+    (see the module docstring). ``last_note`` says why the last insert used another
+    method than asked, or that a paste was sent but not confirmed; else None.
 
     Threading: like its parts, call from one thread at a time.
     """
 
-    def __init__(self, typer: Inserter, paster: Inserter, paste_above: int = AUTO_PASTE_ABOVE):
+    def __init__(self, method: str, typer: _Typer, paster: Inserter) -> None:
+        self.method = method
         self.typer = typer
         self.paster = paster
-        self.paste_above = paste_above
+        self.last_note: str | None = None
 
     def focused_target(self) -> Target | None:
         return self.typer.focused_target()
 
-    def choose(self, text: str, target: Target | None) -> Inserter:
-        if len(text) <= self.paste_above:
-            return self.typer
-        problem = getattr(self.paster, "paste_problem", None)
-        if problem is not None and problem(target):
-            return self.typer
-        return self.paster
+    def choose(self, text: str, target: Target | None) -> tuple[Inserter, Choice]:
+        inserter, choice, _profile = self._decide(text, target)
+        return inserter, choice
+
+    def _decide(self, text: str, target: Target | None) -> tuple[Inserter, Choice, AppProfile]:
+        focus = target if target is not None else self.typer.focused_target()
+        window = getattr(focus, "window", None)
+        profile = self.typer.window_profile(window) if window else profile_for(None)
+        choice = choose_method(self.method, shape_text(sanitize(text), profile), profile)
+        return (self.paster if choice.method == "paste" else self.typer), choice, profile
 
     def insert(self, text: str, target: Target | None) -> None:
-        self.choose(text, target).insert(text, target)
+        """Insert with the chosen method. A paste nobody fetched (``NothingPasted``: the
+        window ignored its paste key) is typed instead when typing is exact there."""
+        self.last_note = None
+        inserter, choice, profile = self._decide(text, target)
+        if choice.note:
+            log.info("%s", choice.note)
+        try:
+            inserter.insert(text, target)
+        except NothingPasted as e:
+            shaped = shape_text(sanitize(text), profile)
+            if (
+                inserter is self.typer
+                or profile.autocorrects
+                or (not profile.types_non_bmp and has_non_bmp(shaped))
+            ):
+                raise
+            log.warning("%s; typing it instead", e.message)
+            self.typer.insert(text, target)
+            self.last_note = f"{e.message}: typed instead"
+            return
+        self.last_note = choice.note or getattr(inserter, "last_note", None)
 
     def close(self) -> None:
         self.paster.close()
@@ -101,16 +143,11 @@ def select_inserter(
             fix="run voicetype inside your desktop session, or set DISPLAY (e.g. DISPLAY=:0)",
         )
     display = env["DISPLAY"]
+    from voicetype.insertion.clipboard import ClipboardInserter
     from voicetype.insertion.x11 import X11Inserter
 
-    if method == "type":
-        return X11Inserter(display)
-    from voicetype.insertion.clipboard import ClipboardInserter
-
-    if method == "paste":
-        return ClipboardInserter(display_name=display)  # owns (and closes) its typer
     typer = X11Inserter(display)
-    return AutoInserter(typer, ClipboardInserter(typer, display))
+    return PerAppInserter(method, typer, ClipboardInserter(typer, display))
 
 
 def _no_paste(method: str, system: str) -> None:

@@ -15,11 +15,32 @@ one remapping the spare keycodes once.
 Windows interpret a key with the keymap they hold *when they process it*, not the one in
 force when it was sent, so a remap must not happen while keys typed with the previous
 binding are still queued in the window, and typing must not start before the window has
-taken in the new mapping. Both waits are a round trip through the target window: a
-``_NET_WM_PING`` client message, answered after the window has handled every event queued
-before it (Tk and GTK answer it even when they don't advertise it). A window that never
-answers (xterm) gets the fixed waits measured in TESTING.md instead: 50 ms after a remap,
-100 ms (+ 1 ms per 1.5 keys in flight) before the next remap or the restore.
+taken in the new mapping. For a window whose ``WM_PROTOCOLS`` lists ``_NET_WM_PING`` both
+waits are a ping round trip: the answer comes after the window has handled every event
+queued before it. Any other window gets fixed waits instead and is never sent a client
+message it did not advertise (ICCCM; xterm, which lists only ``WM_DELETE_WINDOW``, closes
+itself on *any* ``WM_PROTOCOLS`` message, a ping included; Tk lists only
+``WM_DELETE_WINDOW`` too). The fixed waits were measured on Xvfb: on an idle machine a
+window missed a remap when typing started < 20 ms after it (xterm), and Tk garbled keys
+when the next remap came < 30 ms after the last key, so 50 ms / 100 ms passed 30 of 30
+runs; on a loaded 2-core machine those failed 2 of 2 runs of the 47-string corpus in Tk
+(keys on borrowed keycodes lost or typed with the previous batch's symbols), while
+``AFTER_REMAP_WAIT`` = 100 ms after a remap and ``DRAIN_WAIT`` = 150 ms (+ 1 ms per key
+in flight) before the next remap or the restore passed 3 of 3. A remap touching several
+runs of spare keycodes is several ChangeKeyboardMapping requests; a loaded Tk given them
+in a burst took in only the first (characters on the other borrowed keycodes were lost,
+1 corpus run in 2), so an unpinged window gets ``RUN_GAP`` = 20 ms between them (5 of 5
+corpus runs exact). One request spanning them all would rewrite the keys in between
+through the core protocol, which changes the XKB map's shape: not done.
+
+What arrives is shaped per window first (``apps.shape_text`` with the window's profile):
+trailing line breaks are stripped, and in terminals a line break or tab becomes a space.
+
+Escape stops typing: while a text is typed, Escape is grabbed on the root window (a
+passive grab on this connection, with every Caps/Num Lock combination, so the application
+never sees it) and released right after; between groups of keys a pressed Escape raises
+``TypingStopped`` saying how many characters were typed. When the grab fails (another
+program holds Escape), the key state (``XQueryKeymap``) is checked instead.
 
 The spare keycodes are set back to "no symbols" afterwards, always, also when typing fails
 midway. Binding and unbinding keycodes that had no symbols leaves the XKB keymap exactly as
@@ -42,7 +63,7 @@ one (a user switched to a second layout gets that layout's symbols for the keys 
 the keymap).
 
 Threading: an ``X11Inserter`` opens its own ``Display`` connection in ``__init__`` and is
-not thread-safe: call it from one thread at a time (the controller thread). ``close``
+not thread-safe: call it from one thread at a time (the controller's dictation worker). ``close``
 closes the connection.
 """
 
@@ -55,7 +76,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Target, TargetGone, sanitize
+from voicetype.insertion import InsertionError, Target, TargetGone, TypingStopped, sanitize
+from voicetype.insertion.apps import AppProfile, profile_for, shape_text, toolkit_from_maps
 
 KEYSYM_RETURN = 0xFF0D
 KEYSYM_TAB = 0xFF09
@@ -63,6 +85,7 @@ KEYSYM_SHIFT_L = 0xFFE1
 KEYSYM_CAPS_LOCK = 0xFFE5
 KEYSYM_NUM_LOCK = 0xFF7F
 KEYSYM_CONTROL_L = 0xFFE3
+KEYSYM_ESCAPE = 0xFF1B
 _KEYPAD_KEYSYMS = range(0xFF80, 0xFFBE)
 
 #: Characters typed between two checks that the focus is still in the target window.
@@ -71,11 +94,12 @@ CHUNK = 64
 #: while typing would otherwise turn the next characters into shortcuts); one
 #: ``QueryKeymap`` round trip each. Must divide ``CHUNK``.
 MODIFIER_CHUNK = 4
-#: Fixed waits for windows that don't answer ``_NET_WM_PING`` (TESTING.md: 50/100 ms
-#: passed 30 of 30 runs in Tk and xterm).
-AFTER_REMAP_WAIT = 0.05
-DRAIN_WAIT = 0.1
-DRAIN_KEYS_PER_S = 1500.0
+#: Fixed waits for windows that don't advertise ``_NET_WM_PING`` (measured: see the module
+#: docstring).
+AFTER_REMAP_WAIT = 0.1
+DRAIN_WAIT = 0.15
+DRAIN_KEYS_PER_S = 1000.0
+RUN_GAP = 0.02
 #: Our ping ids; far from the small serial ids window managers use for their own pings.
 _PING_BASE = 0x7E000000
 
@@ -229,6 +253,9 @@ class X11Inserter:
         self._atoms: dict[str, int] = {}
         self._helper: Any = None
         self._ping_serial = 0
+        self._profiles: dict[tuple[int, int | None], AppProfile] = {}
+        self._escape_kc = 0  # Escape's keycode while typing; 0 otherwise
+        self._escape_seen = False
 
     # -- small X helpers -------------------------------------------------------------
 
@@ -278,6 +305,59 @@ class X11Inserter:
             stack.extend(int(c.id) for c in self._window(w).query_tree().children)
         return top
 
+    def wm_class(self, window: int) -> tuple[str, str] | None:
+        """``WM_CLASS`` (instance, class) of ``window``, or None when it has none or is gone."""
+        try:
+            wm_class = self._window(window).get_wm_class()
+        except self._xerror.XError:
+            return None
+        return (str(wm_class[0]), str(wm_class[1])) if wm_class else None
+
+    def window_pid(self, window: int) -> int | None:
+        """The process id of the client that created ``window``: from the X-Resource
+        extension (told by the server, so true for local clients), else ``_NET_WM_PID``."""
+        pid = client_pid(self.display, window)
+        if pid:
+            return pid
+        try:
+            prop = self._window(window).get_full_property(
+                self.atom("_NET_WM_PID"), self._Xatom.CARDINAL
+            )
+        except self._xerror.XError:
+            return None
+        return int(prop.value[0]) if prop is not None and len(prop.value) else None
+
+    def window_profile(self, window: int) -> AppProfile:
+        """The ``AppProfile`` of the top-level client ``window`` (WM_CLASS, and the toolkit
+        its process loaded), cached per window and process (window ids are reused)."""
+        pid = self.window_pid(window)
+        cached = self._profiles.get((window, pid))
+        if cached is not None:
+            return cached
+        toolkit = None
+        if pid:
+            try:
+                with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as f:
+                    toolkit = toolkit_from_maps(f.read())
+            except OSError:
+                toolkit = None
+        profile = profile_for(self.wm_class(window), toolkit)
+        if len(self._profiles) > 256:
+            self._profiles.clear()
+        self._profiles[(window, pid)] = profile
+        return profile
+
+    def protocols(self, window: int) -> list[int]:
+        """The atoms ``window`` lists in ``WM_PROTOCOLS`` (the only client messages it may
+        be sent, ICCCM 4.1.2.7)."""
+        try:
+            prop = self._window(window).get_full_property(
+                self.atom("WM_PROTOCOLS"), self._Xatom.ATOM
+            )
+        except self._xerror.XError:
+            return []
+        return [int(a) for a in prop.value] if prop is not None else []
+
     def _focus_window(self) -> int | None:
         """Where key events go now: the focus window, or for PointerRoot the window under
         the pointer. None when keys go nowhere."""
@@ -317,12 +397,17 @@ class X11Inserter:
         while True:
             while self.display.pending_events():
                 ev = self.display.next_event()
+                self._note_escape(ev)
                 if match(ev):
                     return ev
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             select.select([self.display.fileno()], [], [], left)
+
+    def _note_escape(self, ev: Any) -> None:
+        if self._escape_kc and ev.type == self._X.KeyPress and ev.detail == self._escape_kc:
+            self._escape_seen = True
 
     def key(self, keycode: int, down: bool) -> None:
         self._xtest.fake_input(self.display, self._X.KeyPress if down else self._X.KeyRelease,
@@ -353,7 +438,9 @@ class X11Inserter:
         if not keysyms_ok:
             return
         window = self.prepare(_x11_target(target))
-        self._type(text, window)
+        text = shape_text(text, self.window_profile(window))
+        if text:
+            self._type(text, window)
 
     def close(self) -> None:
         try:
@@ -406,11 +493,18 @@ class X11Inserter:
             time.sleep(0.01)
 
     def _pause_while_modifiers_held(self, keycodes: Sequence[int], typed: int, total: int) -> bool:
-        """Between two groups of typed keys: while the user holds a modifier (e.g. presses
-        the hotkey again), wait — a key typed now would arrive as a shortcut. Returns
-        whether it paused (the caller then re-checks the focus); raises ``InsertionError``
-        when a modifier is still held after ``modifier_timeout``."""
+        """Between two groups of typed keys: raises ``TypingStopped`` when Escape was
+        pressed (grabbed, or down now); while the user holds a modifier (e.g. presses the
+        hotkey again), waits — a key typed now would arrive as a shortcut. Returns whether
+        it paused (the caller then re-checks the focus); raises ``InsertionError`` when a
+        modifier is still held after ``modifier_timeout``."""
         keymap = self.display.query_keymap()
+        esc = self._escape_kc
+        if esc:
+            while self.display.pending_events():
+                self._note_escape(self.display.next_event())
+            if self._escape_seen or keymap[esc // 8] & (1 << (esc % 8)):
+                raise TypingStopped(typed, total)
         if not any(keymap[kc // 8] & (1 << (kc % 8)) for kc in keycodes):
             return False
         try:
@@ -516,6 +610,7 @@ class X11Inserter:
         self.root.change_attributes(event_mask=self._X.SubstructureNotifyMask)
         caps_kc = self._caps_lock_off()
         sync = _Syncer(self, window)
+        grabs = self._grab_escape()
         typed = 0
         bound: set[int] = set()
         in_flight = 0  # keys typed on borrowed keycodes since the last sync
@@ -526,7 +621,9 @@ class X11Inserter:
                     if bound:
                         sync.drain(in_flight)
                     in_flight = 0
-                    for run in contiguous_runs(batch.bindings):
+                    for i, run in enumerate(contiguous_runs(batch.bindings)):
+                        if i:
+                            sync.between_runs()
                         d.change_keyboard_mapping(run[0], [batch.bindings[kc] for kc in run])
                     bound.update(batch.bindings)
                     sync.after_remap()
@@ -569,9 +666,49 @@ class X11Inserter:
                     self.key(caps_kc, True)
                     self.key(caps_kc, False)
                 self.root.change_attributes(event_mask=self._X.NoEventMask)
+                self._ungrab_escape(grabs)
                 d.sync()
             except self._xerror.ConnectionClosedError:
                 pass
+
+    def _lock_masks(self) -> list[int]:
+        """Every combination of the Caps Lock and Num Lock modifier bits (a passive grab
+        matches exact modifiers only)."""
+        X = self._X
+        num = 0
+        num_kcs = {kc for kc, _ in self.display.keysym_to_keycodes(KEYSYM_NUM_LOCK)}
+        for index, keycodes in enumerate(self.display.get_modifier_mapping()):
+            if num_kcs & {kc for kc in keycodes if kc}:
+                num = 1 << index
+        masks = {0, X.LockMask, num, X.LockMask | num}
+        return sorted(masks)
+
+    def _grab_escape(self) -> list[tuple[int, int]]:
+        """Grab Escape on the root window for the time of typing; returns the grabs to undo.
+        On failure (another client holds it) returns [] and Escape is still noticed through
+        ``XQueryKeymap`` (the application then sees it too)."""
+        self._escape_seen = False
+        kcs = [kc for kc, _ in self.display.keysym_to_keycodes(KEYSYM_ESCAPE)]
+        self._escape_kc = kcs[0] if kcs else 0
+        if not self._escape_kc:
+            return []
+        X = self._X
+        catch = self._xerror.CatchError(self._xerror.BadAccess)
+        grabs = [(self._escape_kc, m) for m in self._lock_masks()]
+        for kc, mods in grabs:
+            self.root.grab_key(kc, mods, False, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+        self.display.sync()
+        if catch.get_error() is not None:
+            for kc, mods in grabs:  # the ones that succeeded; another client's stay
+                self.root.ungrab_key(kc, mods)
+            return []
+        return grabs
+
+    def _ungrab_escape(self, grabs: list[tuple[int, int]]) -> None:
+        for kc, mods in grabs:
+            self.root.ungrab_key(kc, mods)
+        self._escape_kc = 0
+        self._escape_seen = False
 
     def _caps_lock_off(self) -> int:
         """If Caps Lock is locked, switch it off; return its keycode (0 if untouched)."""
@@ -587,6 +724,25 @@ class X11Inserter:
         return kcs[0]
 
 
+def client_pid(display: Any, window: int) -> int | None:
+    """The process id the X server knows for the client that created ``window`` (the
+    X-Resource extension's ``LocalClientPIDMask``), or None (no extension, a remote
+    client, a window that is gone)."""
+    if not display.has_extension("X-Resource"):
+        return None
+    from Xlib import error
+    from Xlib.ext import res
+
+    try:
+        reply = res.query_client_ids(display, [{"client": window, "mask": res.LocalClientPIDMask}])
+    except error.XError:
+        return None
+    for value in reply.ids:
+        if value.spec.mask == res.LocalClientPIDMask and len(value.value):
+            return int(value.value[0]) or None
+    return None
+
+
 def _x11_target(target: Target | None) -> X11Target | None:
     if target is None or isinstance(target, X11Target):
         return target
@@ -595,12 +751,17 @@ def _x11_target(target: Target | None) -> X11Target | None:
 
 class _Syncer:
     """Waits until the target window has handled every event sent before: a
-    ``_NET_WM_PING`` round trip when the window answers pings, else a fixed wait."""
+    ``_NET_WM_PING`` round trip when the window lists ``_NET_WM_PING`` in its
+    ``WM_PROTOCOLS`` and answers it, else a fixed wait. A window that does not list it is
+    never sent a client message."""
 
     def __init__(self, x: X11Inserter, window: int) -> None:
         self.x = x
         self.window = window
-        self.answers: bool | None = None  # unknown until the first ping
+        # None: advertises _NET_WM_PING, not pinged yet; False: never ping it.
+        self.answers: bool | None = None
+        if x.atom("_NET_WM_PING") not in x.protocols(window):
+            self.answers = False
         self.pending = False  # keys sent since the last completed sync
 
     def _ping(self, fallback: float, bound: float) -> bool:
@@ -635,6 +796,15 @@ class _Syncer:
             )
         self.answers = False
         return False
+
+    def between_runs(self) -> None:
+        """Between two ChangeKeyboardMapping requests of one remap: a window that isn't
+        pinged gets ``RUN_GAP`` to take in each MappingNotify on its own (a loaded Tk
+        given a burst of them kept only the first: keys on the other borrowed keycodes
+        were lost)."""
+        if self.answers is False:
+            self.x.display.sync()
+            time.sleep(RUN_GAP)
 
     def after_remap(self) -> None:
         if self.answers is False:
