@@ -256,6 +256,8 @@ class X11Inserter:
         self._profiles: dict[tuple[int, int | None], AppProfile] = {}
         self._escape_kc = 0  # Escape's keycode while typing; 0 otherwise
         self._escape_seen = False
+        self._swallowed = 0  # our keys that reached our own Escape grab, not the window
+        self._modifier_kcs: frozenset[int] = frozenset()
 
     # -- small X helpers -------------------------------------------------------------
 
@@ -406,8 +408,15 @@ class X11Inserter:
             select.select([self.display.fileno()], [], [], left)
 
     def _note_escape(self, ev: Any) -> None:
-        if self._escape_kc and ev.type == self._X.KeyPress and ev.detail == self._escape_kc:
+        """Escape's press starts an active grab of the whole keyboard by us until its
+        release: the keys we type meanwhile come back to us instead of reaching the window
+        (counted in ``_swallowed``, so ``TypingStopped`` says what really arrived)."""
+        if not self._escape_kc or ev.type != self._X.KeyPress:
+            return
+        if ev.detail == self._escape_kc:
             self._escape_seen = True
+        elif self._escape_seen and ev.detail not in self._modifier_kcs:
+            self._swallowed += 1
 
     def key(self, keycode: int, down: bool) -> None:
         self._xtest.fake_input(self.display, self._X.KeyPress if down else self._X.KeyRelease,
@@ -504,7 +513,10 @@ class X11Inserter:
             while self.display.pending_events():
                 self._note_escape(self.display.next_event())
             if self._escape_seen or keymap[esc // 8] & (1 << (esc % 8)):
-                raise TypingStopped(typed, total)
+                self.display.sync()  # every key sent so far has been delivered somewhere
+                while self.display.pending_events():
+                    self._note_escape(self.display.next_event())
+                raise TypingStopped(typed - self._swallowed, total)
         if not any(keymap[kc // 8] & (1 << (kc % 8)) for kc in keycodes):
             return False
         try:
@@ -688,6 +700,8 @@ class X11Inserter:
         On failure (another client holds it) returns [] and Escape is still noticed through
         ``XQueryKeymap`` (the application then sees it too)."""
         self._escape_seen = False
+        self._swallowed = 0
+        self._modifier_kcs = frozenset(self._modifier_keycodes(include_locks=True))
         kcs = [kc for kc, _ in self.display.keysym_to_keycodes(KEYSYM_ESCAPE)]
         self._escape_kc = kcs[0] if kcs else 0
         if not self._escape_kc:
