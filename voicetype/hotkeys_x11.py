@@ -31,6 +31,7 @@ from typing import Any
 
 from voicetype.errors import BackendUnavailable
 from voicetype.hotkeys import NAMED_KEYS, Hotkey, HotkeyTaken
+from voicetype.xlib_errors import repair_core_errors
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +419,7 @@ def open_display(display_name: str | None) -> Any:
             f"the global hotkey on X11 needs python-xlib ({exc})", "pip install python-xlib"
         ) from exc
     try:
-        return display.Display(display_name)
+        return repair_core_errors(display.Display(display_name))
     except (error.DisplayError, error.ConnectionClosedError, OSError) as exc:
         raise BackendUnavailable(
             f"The global hotkey cannot be used: no X display ({exc})",

@@ -62,6 +62,7 @@ import pytest
 
 from harness.procs import Proc, require, wait_for
 from harness.userenv import private_dirs
+from voicetype.xlib_errors import repair_core_errors
 
 APP_NAMES = (
     "xterm",
@@ -177,7 +178,7 @@ class XDesk:
         from Xlib import X, Xatom, display, error
 
         self._X, self._Xatom, self._error = X, Xatom, error
-        self.display = display.Display(display_name)
+        self.display = repair_core_errors(display.Display(display_name))
         self.root = self.display.screen().root
         self._atoms: dict[str, int] = {}
 

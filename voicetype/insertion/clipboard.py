@@ -61,6 +61,7 @@ from typing import Any, TypeVar
 from voicetype.insertion import InsertionError, NothingPasted, Target, sanitize
 from voicetype.insertion.apps import AppProfile, shape_text
 from voicetype.insertion.x11 import X11Inserter, X11Target, _x11_target, client_pid
+from voicetype.xlib_errors import repair_core_errors
 
 T = TypeVar("T")
 
@@ -130,7 +131,7 @@ class _Owner(threading.Thread):
         self.X: Any = X
         self.Xatom: Any = Xatom
         self.xerror: Any = error
-        self.d: Any = display.Display(display_name)
+        self.d: Any = repair_core_errors(display.Display(display_name))
         self.mask = int(self.d.display.info.resource_id_mask)
         root = self.d.screen().root
         self.win: Any = root.create_window(

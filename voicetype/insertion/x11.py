@@ -78,6 +78,7 @@ from typing import Any
 from voicetype.errors import BackendUnavailable
 from voicetype.insertion import InsertionError, Target, TargetGone, TypingStopped, sanitize
 from voicetype.insertion.apps import AppProfile, profile_for, shape_text, toolkit_from_maps
+from voicetype.xlib_errors import repair_core_errors
 
 KEYSYM_RETURN = 0xFF0D
 KEYSYM_TAB = 0xFF09
@@ -235,7 +236,7 @@ class X11Inserter:
         self._xerror: Any = error
         self._xtest: Any = xtest
         try:
-            self.display: Any = display.Display(display_name)
+            self.display: Any = repair_core_errors(display.Display(display_name))
         except (error.DisplayError, error.ConnectionClosedError, OSError) as e:
             raise BackendUnavailable(
                 f"cannot connect to the X display {display_name or ''} ({e})",

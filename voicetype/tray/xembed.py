@@ -39,6 +39,7 @@ from Xlib import display as xdisplay
 from Xlib.protocol import event as xevent
 
 from voicetype.errors import BackendUnavailable
+from voicetype.xlib_errors import repair_core_errors
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class XEmbedIcon:
         display_name: str | None = None,
     ) -> None:
         try:
-            self._d = xdisplay.Display(display_name)
+            self._d = repair_core_errors(xdisplay.Display(display_name))
         except (error.DisplayError, error.ConnectionClosedError, OSError) as e:
             raise BackendUnavailable(
                 f"The tray icon cannot connect to the X display: {e}",
