@@ -16,6 +16,8 @@ PACKAGES=(
   xvfb openbox trayer xdotool x11-utils imagemagick dbus dunst dex desktop-file-utils
   # audio: PulseAudio virtual microphone and speech WAVs
   pulseaudio pulseaudio-utils espeak-ng sox libportaudio2
+  # Wayland: headless sway with native windows, wtype (typing fallback), clipboard, screenshots
+  sway foot wtype wl-clipboard grim
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

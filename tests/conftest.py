@@ -18,6 +18,7 @@ pytest_plugins = [
     "harness.daemon",
     "harness.faults",
     "harness.unit_layer",
+    "harness.sway",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
