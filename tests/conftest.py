@@ -19,6 +19,7 @@ pytest_plugins = [
     "harness.faults",
     "harness.unit_layer",
     "harness.sway",
+    "harness.fake_portal",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -135,6 +135,13 @@ class PortalInserter:
                 ) from exc
         return self._conn
 
+    def _reply(self, msg: Any) -> Any:
+        """The body of the reply to ``msg``; ``DBusErrorResponse`` for an error reply."""
+        from jeepney.wrappers import unwrap_msg
+
+        reply = self._connection().send_and_get_reply(msg, timeout=self.call_timeout)
+        return unwrap_msg(reply)
+
     def _call(self, method: str, signature: str, body: tuple[Any, ...]) -> Any:
         from jeepney import DBusAddress, new_method_call
         from jeepney.wrappers import DBusErrorResponse
@@ -142,9 +149,7 @@ class PortalInserter:
         portal = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=REMOTE_DESKTOP)
         msg = new_method_call(portal, method, signature, body)
         try:
-            return self._connection().send_and_get_reply(
-                msg, timeout=self.call_timeout, unwrap=True
-            )
+            return self._reply(msg)
         except (DBusErrorResponse, TimeoutError, OSError) as exc:
             raise InsertionError(
                 f"the desktop portal's RemoteDesktop.{method} failed: {exc}",
@@ -158,15 +163,10 @@ class PortalInserter:
         from jeepney import DBusAddress, Properties
         from jeepney.wrappers import DBusErrorResponse
 
-        conn = self._connection()
         props = Properties(DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=REMOTE_DESKTOP))
         try:
-            version = conn.send_and_get_reply(
-                props.get("version"), timeout=self.call_timeout, unwrap=True
-            )[0][1]
-            types = conn.send_and_get_reply(
-                props.get("AvailableDeviceTypes"), timeout=self.call_timeout, unwrap=True
-            )[0][1]
+            version = self._reply(props.get("version"))[0][1]
+            types = self._reply(props.get("AvailableDeviceTypes"))[0][1]
         except (DBusErrorResponse, TimeoutError, OSError) as exc:
             raise BackendUnavailable(
                 f"the desktop portal has no RemoteDesktop interface here ({exc})",
@@ -358,9 +358,13 @@ class PortalInserter:
                     proc.wait(2)
 
     def _wl(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+        """Run wl-paste (output captured) or wl-copy (output discarded: it forks a child
+        that serves the clipboard and would hold a captured pipe open)."""
+        out = subprocess.DEVNULL if argv[0] == "wl-copy" else subprocess.PIPE
         return subprocess.run(
-            argv, env=self.env, capture_output=True, timeout=3, check=False, **kwargs
-        )
+            argv, env=self.env, stdout=out, stderr=subprocess.DEVNULL, timeout=3, check=False,
+            **kwargs,
+        )  # fmt: skip
 
     def _save_clipboard(self, primary: bool) -> tuple[str, bytes] | None:
         which = ["--primary"] if primary else []
