@@ -18,6 +18,8 @@ PACKAGES=(
   pulseaudio pulseaudio-utils espeak-ng sox libportaudio2
   # Wayland: headless sway with native windows, wtype (typing fallback), clipboard, screenshots
   sway foot wtype wl-clipboard grim
+  # Wayland: headless KDE (KWin + its RemoteDesktop/GlobalShortcuts portal)
+  kwin-wayland xdg-desktop-portal xdg-desktop-portal-kde qtwayland5
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -19,7 +19,7 @@ practically every layout) is typed with ``NotifyKeyboardKeysym``, one press and 
 per character. Any other text is pasted, whole: GNOME 43's portal silently drops keysyms
 that are not on the layout ("No keycode found for keyval"), so typing ``é`` or ``日`` is
 not exact there. Pasting: the previous clipboard and primary selection are saved
-(``wl-paste``; the first text type offered, else the first type), the text is put on
+(``wl-paste``: the text, else the first type offered), the text is put on
 both (``wl-copy``, serving until replaced) and Shift+Insert is sent — the chord that
 pastes in GTK, Qt, browsers and LibreOffice (clipboard) and in terminals (primary
 selection), so the window needs no identification. After ``PASTE_SETTLE`` (no event
@@ -74,6 +74,10 @@ class PortalRefused(InsertionError):
     """The user declined the desktop's remote-control request; nothing was typed."""
 
 
+class SessionLost(InsertionError):
+    """A key was refused before any text key went out (the session is gone)."""
+
+
 def keysym_for(ch: str) -> int:
     if ch == "\n":
         return KEYSYM_RETURN
@@ -111,6 +115,8 @@ class PortalInserter:
         self._conn: Any = None
         self._session: str | None = None
         self.version = 0
+        #: False once putting text on the primary selection failed (KWin 5.27).
+        self.primary = True
         #: What the last ``insert`` did: "typed" or "pasted" (for status lines and tests).
         self.last_method = ""
 
@@ -254,7 +260,7 @@ class PortalInserter:
         created = self._request(
             "CreateSession",
             "a{sv}",
-            ({"session_handle_token": ("s", "voicetype")},),
+            ({"session_handle_token": ("s", "voicetype_" + secrets.token_hex(4))},),
             self.call_timeout,
         )
         session = str(created["session_handle"])
@@ -290,7 +296,12 @@ class PortalInserter:
 
     def _key(self, keysym: int, state: int) -> None:
         assert self._session is not None
-        self._call("NotifyKeyboardKeysym", "oa{sv}iu", (self._session, {}, keysym, state))
+        try:
+            self._call("NotifyKeyboardKeysym", "oa{sv}iu", (self._session, {}, keysym, state))
+        except InsertionError as exc:
+            if self.last_method:
+                raise
+            raise SessionLost(exc.message, exc.fix) from exc
 
     # -- Inserter ----------------------------------------------------------------------
 
@@ -304,16 +315,15 @@ class PortalInserter:
             text = text.replace("\n", " ")
         if not text:
             return
+        fresh = self._session is None
+        self._ensure_session()
         try:
-            self._ensure_session()
             self._insert(text)
-        except InsertionError:
-            if self._session is None:
+        except SessionLost:
+            if fresh:
                 raise
-            # The portal may have closed the session (desktop restarted, revoked): start
-            # again once, if nothing was sent yet.
-            if self.last_method:
-                raise
+            # The portal closed the kept session (desktop restarted, permission revoked)
+            # before the first key went out: start a new one, once.
             self._session = None
             self._ensure_session()
             self._insert(text)
@@ -339,8 +349,14 @@ class PortalInserter:
                 "pasting this text needs wl-clipboard (wl-copy, wl-paste); nothing was typed",
                 fix="install wl-clipboard (e.g. sudo apt install wl-clipboard)",
             )
-        saved = {primary: self._save_clipboard(primary) for primary in (False, True)}
-        owners = [self._serve(text, primary) for primary in (False, True)]
+        saved = {p: self._save_clipboard(p) for p in ((False, True) if self.primary else (False,))}
+        owners = [self._serve(text, primary=False)]
+        if self.primary:
+            try:
+                owners.append(self._serve(text, primary=True))
+            except InsertionError:
+                self.primary = False  # this compositor has no primary selection for us
+
         try:
             self._key(KEYSYM_SHIFT_L, 1)
             self.last_method = "pasted"
@@ -357,27 +373,41 @@ class PortalInserter:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(2)
 
-    def _wl(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    def _wl(
+        self, argv: list[str], timeout: float = 3.0, **kwargs: Any
+    ) -> subprocess.CompletedProcess[bytes]:
         """Run wl-paste (output captured) or wl-copy (output discarded: it forks a child
         that serves the clipboard and would hold a captured pipe open)."""
         out = subprocess.DEVNULL if argv[0] == "wl-copy" else subprocess.PIPE
         return subprocess.run(
-            argv, env=self.env, stdout=out, stderr=subprocess.DEVNULL, timeout=3, check=False,
-            **kwargs,
+            argv, env=self.env, stdout=out, stderr=subprocess.DEVNULL, timeout=timeout,
+            check=False, **kwargs,
         )  # fmt: skip
 
     def _save_clipboard(self, primary: bool) -> tuple[str, bytes] | None:
+        """The selection's text (wl-paste's "text" choice), else its first type; None
+        when it is empty. ``--list-types`` is asked only when there is no text: it hung
+        for 3 s on KWin 5.27."""
         which = ["--primary"] if primary else []
         try:
-            types = self._wl(["wl-paste", *which, "--list-types"]).stdout.decode().split()
-            if not types:
+            got = self._wl(["wl-paste", *which, "--no-newline", "--type", "text"], timeout=1)
+            if got.returncode == 0:
+                return "text/plain;charset=utf-8", got.stdout
+            listed = self._wl(["wl-paste", *which, "--list-types"], timeout=1).stdout
+            if not listed.strip():
                 return None
-            texts = [t for t in types if t.startswith("text/plain") or t == "UTF8_STRING"]
-            mime = (texts or types)[0]
-            data = self._wl(["wl-paste", *which, "--no-newline", "--type", mime]).stdout
+            types = [
+                t
+                for t in listed.decode(errors="replace").split()
+                if t.isprintable() and t.isascii() and "/" in t
+            ]
+            # KWin 5.27 lists unreadable type names: take what wl-paste picks, as text.
+            mime = types[0] if types else "text/plain;charset=utf-8"
+            argv = ["wl-paste", *which, "--no-newline", *(["--type", mime] if types else [])]
+            data = self._wl(argv, timeout=1)
         except (OSError, subprocess.TimeoutExpired):
             return None
-        return mime, data
+        return (mime, data.stdout) if data.returncode == 0 else None
 
     def _serve(self, text: str, primary: bool) -> subprocess.Popen[bytes]:
         argv = ["wl-copy", "--foreground", "--type", "text/plain;charset=utf-8"]
@@ -393,17 +423,22 @@ class PortalInserter:
         assert proc.stdin is not None
         proc.stdin.write(text.encode())
         proc.stdin.close()
-        self._wait_offered(text, primary)
+        try:
+            self._wait_offered(text, primary)
+        except InsertionError:
+            proc.terminate()
+            proc.wait(2)
+            raise
         return proc
 
     def _wait_offered(self, text: str, primary: bool) -> None:
         argv = ["wl-paste", "--no-newline", "--type", "text/plain;charset=utf-8"]
         if primary:
             argv.append("--primary")
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + (0.5 if primary else 2.0)
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                if self._wl(argv).stdout == text.encode():
+                if self._wl(argv, timeout=1).stdout == text.encode():
                     return
             time.sleep(0.02)  # polling another process's state; no event to wait for
         raise InsertionError(

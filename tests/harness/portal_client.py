@@ -1,0 +1,37 @@
+"""Run ``PortalInserter`` in a child process as another user: the real portal refuses
+callers whose /proc/PID/root it cannot open (root, from uid 65534's portal).
+
+Usage: ``python -m harness.portal_client STATE_DIR`` with a JSON list of texts on stdin;
+prints a JSON list of ``[method, seconds]`` per text, or ``{"error": message}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from voicetype.insertion import InsertionError
+from voicetype.insertion.portal import PortalInserter
+
+
+def main() -> None:
+    texts = json.loads(sys.stdin.read())
+    inserter = PortalInserter(os.environ, Path(sys.argv[1]), consent_timeout=10)
+    out: list[object] = []
+    try:
+        for text in texts:
+            start = time.monotonic()
+            inserter.insert(text, None)
+            out.append([inserter.last_method, time.monotonic() - start])
+    except InsertionError as exc:
+        out.append({"error": exc.message})
+    finally:
+        inserter.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
