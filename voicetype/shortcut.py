@@ -77,15 +77,7 @@ def shortcut_text(
             if hold
             else [f"bindsym --no-repeat {combo} exec {toggle}"]
         )
-        note = (
-            "\n# Release the key before the modifiers: sway matches a --release binding"
-            " with the modifiers still held."
-            if hold
-            else ""
-        )
-        return (
-            "# Add to ~/.config/sway/config, then run: swaymsg reload\n" + "\n".join(lines) + note
-        )
+        return "# Add to ~/.config/sway/config, then run: swaymsg reload\n" + "\n".join(lines)
     if desktop == "hyprland":
         mods = " ".join(_HYPR_MODS[m] for m in hotkey.modifiers)
         key = keysym(hotkey)
