@@ -41,7 +41,7 @@ def hold(keys: list[int], seconds: float, keycodes: bool) -> None:
 
     def send(key: int, state: int) -> None:
         if keycodes:
-            args = (inserter._session, {}, key, state)
+            args: tuple[object, ...] = (inserter._session, {}, key, state)
             inserter._call("NotifyKeyboardKeycode", "oa{sv}iu", args)
         else:
             inserter._key(key, state)
