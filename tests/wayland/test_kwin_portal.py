@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from harness.kwin import SETPRIV, KWin
 
+from voicetype.errors import BackendUnavailable
+from voicetype.insertion.portal import PortalInserter
+from voicetype.insertion.wayland_select import select_wayland_inserter
+
 pytestmark = pytest.mark.desktop
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
@@ -62,3 +66,17 @@ def test_kwin_portal_types_and_pastes_exactly(kwin: KWin, artifacts: Path) -> No
         (artifacts / "wayland_kwin_portal.txt").write_text(line + "\n")
     finally:
         window.close()
+
+
+def test_selector_on_kde_picks_the_portal_and_kwin_has_no_virtual_keyboard(
+    kwin: KWin, user_env: dict[str, str]
+) -> None:
+    env = {**user_env, **kwin.env}
+    inserter = select_wayland_inserter(env)
+    try:
+        assert isinstance(inserter, PortalInserter) and inserter.version >= 1
+    finally:
+        inserter.close()
+    with pytest.raises(BackendUnavailable) as err:
+        select_wayland_inserter({**env, "VOICETYPE_WAYLAND_BACKEND": "vk"})
+    assert "no virtual keyboard" in err.value.message
