@@ -95,6 +95,7 @@ def test_start_that_never_answers_is_bounded(fake_portal: FakePortal, tmp_path: 
         inserter.insert("text", None)
     elapsed = time.monotonic() - began
     inserter.close()
+    print(f"Start never answered: InsertionError after {elapsed:.2f} s")
     assert 0.9 < elapsed < 3.0
     assert "did not answer" in err.value.message
     assert any(c.member == "Close" and "/request/" in c.path for c in fake_portal.calls)
