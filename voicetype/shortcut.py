@@ -3,14 +3,20 @@ desktop's own settings, where voicetype cannot grab a key itself (Wayland withou
 GlobalShortcuts portal: sway and other wlroots compositors, GNOME before 48, KDE Plasma 5).
 
 Pure: a desktop name (``wayland_select.detect_session(env).desktop``), the parsed hotkey
-and the mode in, text out. Hold-to-talk needs a binding that fires on release too: sway
-(``bindsym --release``) and Hyprland (``bindr``) have one; GNOME and KDE custom shortcuts
-fire on press only, so there the binding toggles (``voicetype dictate``).
+and the mode in, text out. ``shortcut_is_set`` (for ``doctor``) reads the desktop's
+bindings through an injected ``run`` (command → stdout), so it is testable too.
+
+Hold-to-talk needs a binding that fires on release too: sway (``bindsym --release``) and
+Hyprland (``bindr``) have one; GNOME and KDE custom shortcuts fire on press only, so
+there the binding toggles (``voicetype dictate``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from voicetype.hotkeys import Hotkey
 
@@ -119,3 +125,44 @@ def shortcut_text(
         f" (for hold-to-talk, if it can bind a key release: `{start}` on press,"
         f" `{stop}` on release)."
     )
+
+
+def gnome_custom_keybindings(run: Callable[[list[str]], str]) -> list[str]:
+    """The paths in GNOME's ``custom-keybindings`` list, read with ``run`` (e.g. a
+    subprocess call of ``gsettings get …``; its output is GVariant text like
+    ``['/a/', '/b/']`` or ``@as []``)."""
+    text = run(["gsettings", "get", GNOME_SCHEMA, "custom-keybindings"])
+    return re.findall(r"'([^']*)'", text)
+
+
+def sway_binding_set(config_text: str, exe: str = "voicetype") -> bool:
+    """Whether sway's loaded config (IPC ``GET_CONFIG``) binds a key to ``exe``."""
+    for line in config_text.splitlines():
+        words = line.split()
+        if words and words[0] in ("bindsym", "bindcode") and "exec" in words:
+            command = words[words.index("exec") + 1 :]
+            if command and Path(command[0]).name == exe:
+                return True
+    return False
+
+
+def shortcut_is_set(
+    desktop: str, run: Callable[[list[str]], str], exe: str = "voicetype"
+) -> bool | None:
+    """For ``doctor``: whether a desktop binding runs voicetype, None where it can't be
+    told (``run`` executes a command and returns its stdout, "" on failure)."""
+    if desktop == "sway":
+        answer = run(["swaymsg", "-t", "get_config", "-r"])  # JSON: {"config": "<text>"}
+        try:
+            config = str(json.loads(answer).get("config", ""))
+        except (ValueError, AttributeError):
+            return None
+        return sway_binding_set(config, exe)
+    if desktop == "gnome":
+        for path in gnome_custom_keybindings(run):
+            key = f"{GNOME_SCHEMA}.custom-keybinding:{path}"
+            command = run(["gsettings", "get", key, "command"]).strip().strip("'")
+            if command.split() and Path(command.split()[0]).name == exe:
+                return True
+        return False
+    return None

@@ -3,12 +3,14 @@ breaks, session detection and backend choice, and the `voicetype shortcut` text.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from voicetype.hotkeys import parse_hotkey
 from voicetype.insertion.wayland_select import Session, describe, detect_session
 from voicetype.insertion.wayland_vk import MAX_KEYS, build_keymap, for_window, keysym_name, plan
-from voicetype.shortcut import GNOME_PATH, shortcut_text
+from voicetype.shortcut import GNOME_PATH, shortcut_is_set, shortcut_text
 
 
 def test_keysym_names_cover_every_code_point() -> None:
@@ -120,3 +122,22 @@ def test_other_desktops_get_instructions() -> None:
     )
     assert "Plasma 5" in shortcut_text("kde", hotkey, True)
     assert "voicetype dictate" in shortcut_text("unknown", hotkey, False)
+
+
+def test_doctor_sees_whether_a_binding_runs_voicetype() -> None:
+    sway_config = "set $mod Mod4\nbindsym $mod+d exec /home/u/.local/bin/voicetype dictate\n"
+    outputs = {"swaymsg": json.dumps({"config": sway_config})}
+    assert shortcut_is_set("sway", lambda argv: outputs.get(argv[0], "")) is True
+    other = json.dumps({"config": "bindsym $mod+Return exec foot\n"})
+    assert shortcut_is_set("sway", lambda argv: other) is False
+    assert shortcut_is_set("sway", lambda argv: "") is None  # swaymsg failed
+    path = "/org/gnome/settings-daemon/plugins/media-keys/custom-keybindings/custom0/"
+
+    def gsettings(argv: list[str]) -> str:
+        if argv[-1] == "custom-keybindings":
+            return f"['{path}']\n"
+        return "'voicetype dictate'\n" if argv[-1] == "command" else ""
+
+    assert shortcut_is_set("gnome", gsettings) is True
+    assert shortcut_is_set("gnome", lambda argv: "@as []\n") is False
+    assert shortcut_is_set("kde", lambda argv: "") is None
