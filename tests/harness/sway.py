@@ -93,6 +93,7 @@ class Sway:
         home.mkdir()
         os.chown(home, UID, UID)
         config = root / "sway.conf"
+        self.config = config
         config.write_text(SWAY_CONFIG.format(extra=extra_config))
         config.chmod(0o644)
         env = {

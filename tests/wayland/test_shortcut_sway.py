@@ -13,7 +13,7 @@ from harness.procs import wait_for
 from harness.sway import Sway, TextTarget
 
 from voicetype.hotkeys import parse_hotkey
-from voicetype.shortcut import shortcut_text
+from voicetype.shortcut import shortcut_is_set, shortcut_text
 
 pytestmark = pytest.mark.desktop
 
@@ -50,3 +50,20 @@ def test_sway_hold_binding_runs_start_then_stop(sway: Sway, sway_foot: TextTarge
         for line in lines:
             unbind = "unbindsym" + line.removeprefix("bindsym").split(" exec ")[0]
             assert sway.ipc(unbind) == [{"success": True}], unbind
+
+
+def test_doctor_sees_a_binding_in_the_loaded_sway_config(sway: Sway) -> None:
+    def run(argv: list[str]) -> str:
+        env = {**os.environ, **sway.env}
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=10).stdout
+
+    assert shortcut_is_set("sway", run) is False
+    original = sway.config.read_text()
+    lines = shortcut_text("sway", parse_hotkey("<super>+<f9>"), hold=False)
+    try:
+        sway.config.write_text(original + lines + "\n")
+        assert sway.ipc("reload") == [{"success": True}]
+        assert shortcut_is_set("sway", run) is True
+    finally:
+        sway.config.write_text(original)
+        sway.ipc("reload")
