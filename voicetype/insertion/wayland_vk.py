@@ -108,7 +108,7 @@ def build_keymap(keysyms: Sequence[str]) -> str:
     symbols += f"    key <K{len(keysyms)}> {{ [ NoSymbol ] }};\n"
     return (
         "xkb_keymap {\n"
-        f'  xkb_keycodes "voicetype" {{\n    minimum = 8;\n    maximum = {9 + count};\n'
+        f'  xkb_keycodes "voicetype" {{\n    minimum = 8;\n    maximum = {8 + count};\n'
         f"{codes}  }};\n"
         '  xkb_types "voicetype" { include "complete" };\n'
         '  xkb_compatibility "voicetype" { include "complete" };\n'
