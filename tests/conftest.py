@@ -20,7 +20,7 @@ pytest_plugins = [
     "harness.unit_layer",
     "harness.sway",
     "harness.fake_portal",
-    "harness.kwin",
+    "harness.wl_desktop",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from harness.kwin import SETPRIV, KWin
 from harness.procs import wait_for
+from harness.wl_desktop import SETPRIV, KWin
 
 pytestmark = pytest.mark.desktop
 

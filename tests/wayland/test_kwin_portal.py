@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from harness.kwin import SETPRIV, KWin
+from harness.wl_desktop import SETPRIV, KWin
 
 from voicetype.errors import BackendUnavailable
 from voicetype.insertion.portal import PortalInserter
