@@ -20,6 +20,8 @@ PACKAGES=(
   sway foot wtype wl-clipboard grim
   # Wayland: headless KDE (KWin + its RemoteDesktop/GlobalShortcuts portal)
   kwin-wayland xdg-desktop-portal xdg-desktop-portal-kde qtwayland5
+  # Wayland: headless GNOME (mutter + its portal; the consent dialog answered via AT-SPI)
+  mutter xdg-desktop-portal-gnome at-spi2-core gir1.2-atspi-2.0
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,8 +13,10 @@ process can watch and drive them.
   caller without an app id.
 - ``Mutter``: ``mutter --headless --wayland --no-x11 --virtual-monitor``;
   xdg-desktop-portal-gnome, whose RemoteDesktop ``Start`` shows a consent dialog:
-  ``Mutter.consent()`` answers it with keys sent through mutter's own
-  ``org.gnome.Mutter.RemoteDesktop`` API (Shift_L, Tab, space, Alt+S).
+  ``Mutter.consent()`` answers it through AT-SPI (``at-spi-bus-launcher`` runs in the
+  session). A virtual keyboard of mutter's own remote-desktop API stays present, as a
+  physical keyboard would (without one wl-clipboard refuses to work and every new
+  virtual keyboard loses its first keys).
 
 Fixtures ``kwin`` and ``mutter`` (module scope). ``desktop.gtk_window()`` starts a
 focused GTK3 ``TextView`` (``harness.sway``'s app) and returns its ``DesktopText``
@@ -26,10 +28,12 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -186,6 +190,9 @@ class Desktop:
         return DesktopText(proc, path)
 
     def stop(self) -> None:
+        keyboard = getattr(self, "_keyboard", None)
+        if keyboard is not None:
+            keyboard.close()
         for proc in reversed(self.procs):
             proc.stop()
 
@@ -227,44 +234,58 @@ class Mutter(Desktop):
         )  # fmt: skip
         wait_for(self._socket_ready, 30, "mutter's Wayland socket")
         wait_for(lambda: self._has_name(MUTTER_RD), 20, "mutter's RemoteDesktop API")
+        # A real desktop always has a keyboard; headless mutter has none, and without one
+        # wl-copy/wl-paste refuse ("This seat has no keyboard") and every new virtual
+        # keyboard makes windows bind a wl_keyboard late (lost keys). Keep one present.
+        self._start(
+            [*SETPRIV, "/usr/libexec/at-spi-bus-launcher", "--launch-immediately"],
+            self.base_env,
+            "at-spi",
+        )
+        wait_for(lambda: self._has_name("org.a11y.Bus"), 20, "the accessibility bus")
+        self._keyboard, call = self._rd_session()
+        call("NotifyKeyboardKeysym", "ub", (0xFFE1, True))  # the device appears on its first key
+        call("NotifyKeyboardKeysym", "ub", (0xFFE1, False))
         self.start_portal(PORTAL_GNOME, "org.freedesktop.impl.portal.desktop.gnome")
 
-    def press_keys(self, *strokes: tuple[int, ...]) -> None:
-        """Each stroke (keysyms pressed together, released in reverse) through mutter's
-        own remote-desktop API, which needs no consent."""
+    def _rd_session(self) -> tuple[Any, Callable[..., None]]:
+        """A started session of mutter's own remote-desktop API (a virtual keyboard that
+        needs no consent) and a ``call(member, signature, body)`` on it."""
         from jeepney import DBusAddress, new_method_call
         from jeepney.io.blocking import open_dbus_connection
         from jeepney.wrappers import unwrap_msg
 
         conn = open_dbus_connection(self.base_env["DBUS_SESSION_BUS_ADDRESS"])
-        try:
-            rd = DBusAddress("/org/gnome/Mutter/RemoteDesktop", MUTTER_RD, MUTTER_RD)
-            (session,) = unwrap_msg(
-                conn.send_and_get_reply(new_method_call(rd, "CreateSession"), timeout=5)
-            )
-            sess = DBusAddress(session, MUTTER_RD, MUTTER_RD + ".Session")
+        rd = DBusAddress("/org/gnome/Mutter/RemoteDesktop", MUTTER_RD, MUTTER_RD)
+        reply = conn.send_and_get_reply(new_method_call(rd, "CreateSession"), timeout=5)
+        (session,) = unwrap_msg(reply)
+        sess = DBusAddress(session, MUTTER_RD, MUTTER_RD + ".Session")
 
-            def call(member: str, sig: str = "", body: tuple[object, ...] = ()) -> None:
-                unwrap_msg(
-                    conn.send_and_get_reply(new_method_call(sess, member, sig, body), timeout=5)
-                )
+        def call(member: str, sig: str = "", body: tuple[object, ...] = ()) -> None:
+            msg = new_method_call(sess, member, sig, body)
+            unwrap_msg(conn.send_and_get_reply(msg, timeout=5))
 
-            call("Start")
-            call("NotifyKeyboardKeysym", "ub", (0xFFE1, True))  # its first key is lost
-            call("NotifyKeyboardKeysym", "ub", (0xFFE1, False))
-            for stroke in strokes:
-                for ks in stroke:
-                    call("NotifyKeyboardKeysym", "ub", (ks, True))
-                for ks in reversed(stroke):
-                    call("NotifyKeyboardKeysym", "ub", (ks, False))
-                time.sleep(0.1)  # the dialog moves focus between widgets; no event to await
-            call("Stop")
-        finally:
-            conn.close()
+        call("Start")
+        return conn, call
 
-    def consent(self) -> None:
-        """Answer xdg-desktop-portal-gnome's remote-desktop dialog: allow."""
-        self.press_keys((0xFFE1,), (0xFF09,), (0x20,), (0xFFE9, ord("s")))
+    def consent(self, timeout: float = 30.0) -> None:
+        """Answer xdg-desktop-portal-gnome's remote-desktop dialog (allow) through AT-SPI
+        (``harness/atspi_consent.py``): keys were not reliable, since the dialog's initial
+        focus varies and a space on Cancel declines."""
+        script = Path(__file__).with_name("atspi_consent.py")
+        copy = self.workdir / script.name
+        copy.write_text(script.read_text())
+        copy.chmod(0o644)
+        answered = subprocess.run(
+            [*SETPRIV, "/usr/bin/python3", str(copy), str(timeout)],
+            env=self.client_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout + 10,
+            check=False,
+        )
+        if answered.returncode != 0:
+            raise TimeoutError(f"could not answer the consent dialog: {answered.stderr[-1500:]}")
 
 
 @pytest.fixture(scope="module")
