@@ -4,7 +4,7 @@ callers whose /proc/PID/root it cannot open (root, from uid 65534's portal).
 Usage: ``python -m harness.portal_client STATE_DIR``. Reads a JSON list of texts as the
 first stdin line, starts the portal session (``prepare``: the consent dialog, if any,
 appears now), prints ``ready`` (or ``{"error": message}``), waits for a second line,
-then inserts the texts and prints a JSON list of ``[method, seconds]`` per text (or
+then inserts the texts and prints a JSON list of ``[method, seconds, wl-copy starts]`` per text (or
 ``{"error": message}`` as the last item).
 """
 
@@ -31,7 +31,7 @@ def main() -> None:
         for text in texts:
             start = time.monotonic()
             inserter.insert(text, None)
-            out.append([inserter.last_method, time.monotonic() - start])
+            out.append([inserter.last_method, time.monotonic() - start, inserter.copy_attempts])
     except InsertionError as exc:
         out.append({"error": exc.message})
     finally:

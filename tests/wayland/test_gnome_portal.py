@@ -44,13 +44,14 @@ def test_gnome_portal_after_consent_types_and_pastes_exactly(
         client.stdin.write("go\n")
         client.stdin.close()
         results = json.loads(client.stdout.readline())
+        assert all(isinstance(r, list) for r in results), results
         assert [r[0] for r in results] == ["typed", "pasted", "typed"], results
         window.wait_for_text("".join(texts).replace("\n", " "))
         clipboard = subprocess.run([*SETPRIV, "wl-paste", "-n"], env=env, capture_output=True,
                                    text=True, timeout=10, check=False)  # fmt: skip
         assert clipboard.stdout == "SENTINEL"
         line = "GNOME 43 RemoteDesktop portal: " + ", ".join(
-            f"{m} {len(t)} chars in {s:.2f} s" for t, (m, s) in zip(texts, results, strict=True)
+            f"{m} {len(t)} chars in {s:.2f} s" for t, (m, s, _) in zip(texts, results, strict=True)
         )
         print(line)
         (artifacts / "wayland_gnome_portal.txt").write_text(line + "\n")

@@ -58,11 +58,12 @@ def test_kwin_portal_types_and_pastes_exactly(kwin: KWin, artifacts: Path) -> No
         ready, result_line = answer.splitlines()  # no consent dialog on KWin: straight on
         assert ready == "ready"
         results = json.loads(result_line)
+        assert all(isinstance(r, list) for r in results), results
         assert [r[0] for r in results] == ["typed", "pasted", "typed"], results
         window.wait_for_text("".join(texts).replace("\n", " "))
         assert as_session_user(kwin, ["wl-paste", "-n"]) == "SENTINEL"
         line = "KWin 5.27 RemoteDesktop portal: " + ", ".join(
-            f"{m} {len(t)} chars in {s:.2f} s" for t, (m, s) in zip(texts, results, strict=True)
+            f"{m} {len(t)} chars in {s:.2f} s" for t, (m, s, _) in zip(texts, results, strict=True)
         )
         print(line)
         (artifacts / "wayland_kwin_portal.txt").write_text(line + "\n")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from harness.fake_portal import FakePortal, unwrap
+from harness.procs import wait_for
 from harness.sway import Sway
 
 from voicetype.insertion import InsertionError
@@ -98,7 +99,11 @@ def test_start_that_never_answers_is_bounded(fake_portal: FakePortal, tmp_path: 
     print(f"Start never answered: InsertionError after {elapsed:.2f} s")
     assert 0.9 < elapsed < 3.0
     assert "did not answer" in err.value.message
-    assert any(c.member == "Close" and "/request/" in c.path for c in fake_portal.calls)
+    wait_for(
+        lambda: any(c.member == "Close" and "/request/" in c.path for c in fake_portal.calls),
+        2,
+        "the unanswered Request to be closed",
+    )
     assert fake_portal.keys() == []
 
 

@@ -63,6 +63,7 @@ DEVICE_KEYBOARD = 1
 PERSIST_UNTIL_REVOKED = 2
 TOKEN_FILE = "portal-restore-token"
 PASTE_SETTLE = 0.5
+COPY_ATTEMPTS = 3
 #: A Start slower than this showed a dialog; then wait CONSENT_SETTLE before typing.
 DIALOG_SHOWN_AFTER = 0.3
 CONSENT_SETTLE = 0.5
@@ -118,6 +119,8 @@ class PortalInserter:
         self._conn: Any = None
         self._session: str | None = None
         self.version = 0
+        #: How many wl-copy starts the last paste needed (see ``_serve``).
+        self.copy_attempts = 0
         #: False once putting text on the primary selection failed (KWin 5.27).
         self.primary = True
         #: What the last ``insert`` did: "typed" or "pasted" (for status lines and tests).
@@ -425,41 +428,45 @@ class PortalInserter:
         return (mime, data.stdout) if data.returncode == 0 else None
 
     def _serve(self, text: str, primary: bool) -> subprocess.Popen[bytes]:
+        """A ``wl-copy --foreground`` serving ``text``, once the selection is seen to
+        hold it. Where the compositor has no data-control protocol (GNOME), wl-copy needs
+        keyboard focus for a moment and sometimes never gets it (1 in ~8 headless runs):
+        it is then started again, up to ``COPY_ATTEMPTS`` times."""
         argv = ["wl-copy", "--foreground", "--type", "text/plain;charset=utf-8"]
         if primary:
             argv.append("--primary")
-        proc = subprocess.Popen(
-            argv,
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        assert proc.stdin is not None
-        proc.stdin.write(text.encode())
-        proc.stdin.close()
-        try:
-            self._wait_offered(text, primary)
-        except InsertionError:
+        for attempt in range(1 if primary else COPY_ATTEMPTS):
+            proc = subprocess.Popen(
+                argv,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            assert proc.stdin is not None
+            proc.stdin.write(text.encode())
+            proc.stdin.close()
+            if self._offered(text, primary, 0.5 if primary else 1.5):
+                self.copy_attempts = attempt + 1
+                return proc
             proc.terminate()
             proc.wait(2)
-            raise
-        return proc
-
-    def _wait_offered(self, text: str, primary: bool) -> None:
-        argv = ["wl-paste", "--no-newline", "--type", "text/plain;charset=utf-8"]
-        if primary:
-            argv.append("--primary")
-        deadline = time.monotonic() + (0.5 if primary else 2.0)
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                if self._wl(argv, timeout=1).stdout == text.encode():
-                    return
-            time.sleep(0.02)  # polling another process's state; no event to wait for
         raise InsertionError(
             "could not put the text on the Wayland clipboard (wl-copy); nothing was typed",
             fix="check that wl-copy works in this session: echo hi | wl-copy && wl-paste",
         )
+
+    def _offered(self, text: str, primary: bool, timeout: float) -> bool:
+        argv = ["wl-paste", "--no-newline", "--type", "text/plain;charset=utf-8"]
+        if primary:
+            argv.append("--primary")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                if self._wl(argv, timeout=1).stdout == text.encode():
+                    return True
+            time.sleep(0.05)  # polling another process's state; no event to wait for
+        return False
 
     def _restore_clipboard(self, saved: tuple[str, bytes] | None, primary: bool) -> None:
         which = ["--primary"] if primary else []
