@@ -216,3 +216,34 @@ class PortalHotkeyListener:
             self.session = ""
         self._conn.close()
         self._conn = None
+
+
+#: Desktops whose compositor binds keys itself; the portal is not asked there.
+COMPOSITOR_BINDINGS = ("sway", "river", "labwc", "wayfire", "niri", "wlroots")
+
+
+def select_wayland_hotkeys(
+    hotkey: Hotkey,
+    on_press: Callable[[], None],
+    on_release: Callable[[], None],
+    desktop: str,
+    env: Mapping[str, str],
+) -> PortalHotkeyListener:
+    """The hotkey listener for a Wayland ``desktop`` (``wayland_select.detect_session``):
+    the GlobalShortcuts portal (KDE, GNOME, Hyprland, unknown desktops), not started.
+    Raises ``BackendUnavailable`` whose fix is ``voicetype shortcut`` where the
+    compositor's own binding is the way (sway and other wlroots compositors without the
+    portal); ``start`` raises the same where the portal turns out to be missing."""
+    if desktop in COMPOSITOR_BINDINGS:
+        raise BackendUnavailable(
+            f"{desktop} has no global-shortcuts portal: the hotkey is a {desktop} key binding",
+            _FIX,
+        )
+    return PortalHotkeyListener(hotkey, on_press, on_release, env)
+
+
+def describe_hotkey(desktop: str, listener: PortalHotkeyListener | None) -> str:
+    """One line for ``status`` and ``doctor``: how the hotkey reaches voicetype."""
+    if listener is not None and listener.session:
+        return f"hotkey: {listener.trigger} through the desktop's GlobalShortcuts portal"
+    return "hotkey: a desktop key binding running `voicetype dictate` (see `voicetype shortcut`)"

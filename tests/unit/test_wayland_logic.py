@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from voicetype.errors import BackendUnavailable
 from voicetype.hotkeys import parse_hotkey
+from voicetype.hotkeys_portal import PortalHotkeyListener, describe_hotkey, select_wayland_hotkeys
 from voicetype.insertion.wayland_select import Session, describe, detect_session
 from voicetype.insertion.wayland_vk import MAX_KEYS, build_keymap, for_window, keysym_name, plan
 from voicetype.shortcut import GNOME_PATH, shortcut_is_set, shortcut_text
@@ -141,3 +143,14 @@ def test_doctor_sees_whether_a_binding_runs_voicetype() -> None:
     assert shortcut_is_set("gnome", gsettings) is True
     assert shortcut_is_set("gnome", lambda argv: "@as []\n") is False
     assert shortcut_is_set("kde", lambda argv: "") is None
+
+
+def test_wayland_hotkey_choice() -> None:
+    hotkey = parse_hotkey("<ctrl>+<alt>+<space>")
+    with pytest.raises(BackendUnavailable) as err:
+        select_wayland_hotkeys(hotkey, lambda: None, lambda: None, "sway", {})
+    assert "voicetype shortcut" in err.value.fix
+    listener = select_wayland_hotkeys(hotkey, lambda: None, lambda: None, "kde", {})
+    assert isinstance(listener, PortalHotkeyListener)
+    assert "voicetype shortcut" in describe_hotkey("sway", None)
+    assert "desktop key binding" in describe_hotkey("kde", listener)  # not started
