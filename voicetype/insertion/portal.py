@@ -9,8 +9,11 @@ desktop's consent dialog; it is bounded by ``consent_timeout`` (the dialog is cl
 ``InsertionError`` raised when nobody answers). A refusal raises ``PortalRefused`` and
 nothing is typed. The restore token ``Start`` returns replaces the stored one (a token
 is valid once), in ``<state dir>/portal-restore-token``, mode 0600. The session is started
-at the first ``insert`` and kept until ``close`` (or until the portal closes it, then it
-is started again); GNOME 43 (portal version 1 there) asks at every new session.
+by ``prepare`` (call it at daemon start, so a dialog appears then) or the first
+``insert``, and kept until ``close`` (if the portal closes it, the next insert starts a
+new one); GNOME 43 and KDE 5.27 (portal version 1) ask at every new session. When Start
+took long enough to have shown a dialog, typing waits ``CONSENT_SETTLE`` for focus to
+return to the window.
 
 How a text is inserted
 ----------------------
@@ -24,9 +27,15 @@ both (``wl-copy``, serving until replaced) and Shift+Insert is sent — the chor
 pastes in GTK, Qt, browsers and LibreOffice (clipboard) and in terminals (primary
 selection), so the window needs no identification. After ``PASTE_SETTLE`` (no event
 tells that the window has fetched the text) both are put back; a clipboard that held
-only non-text data is restored with its first type only. A harmless
-Shift press goes first in each new session (GNOME loses the first key of a new virtual
-keyboard).
+only non-text data is restored with its first type only. Where the compositor offers
+clipboard tools no primary selection (KWin 5.27) only the clipboard is used; where
+wl-copy needs focus and does not get it (GNOME), it is started again (``_serve``). A
+harmless Shift press goes first in each new session (GNOME loses the first key of a new
+virtual keyboard).
+
+Modifiers: the portal cannot tell which keys the user holds, and on KDE/GNOME a held
+Ctrl applies to the portal's keys too; with hold-to-talk the hotkey is released before
+the text is inserted, so only keys pressed during insertion can interfere.
 
 Line breaks: the portal does not say which window has focus, so a line break could be a
 Return in a terminal. Unless ``is_terminal`` (an injected probe, e.g. AT-SPI roles)
