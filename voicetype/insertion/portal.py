@@ -33,8 +33,8 @@ wl-copy needs focus and does not get it (GNOME), it is started again (``_serve``
 harmless Shift press goes first in each new session (GNOME loses the first key of a new
 virtual keyboard).
 
-Modifiers: the portal cannot tell which keys the user holds, and on KDE/GNOME a held
-Ctrl applies to the portal's keys too; with hold-to-talk the hotkey is released before
+Modifiers: the portal cannot tell which keys the user holds, and a held Ctrl may apply
+to the portal's keys too (not measured); with hold-to-talk the hotkey is released before
 the text is inserted, so only keys pressed during insertion can interfere.
 
 Line breaks: the portal does not say which window has focus, so a line break could be a
