@@ -121,3 +121,25 @@ def test_typing_rate(sway: Sway, sway_foot: TextTarget, artifacts: Path) -> None
     line += f" = {rate:.0f} chars/s, exact"
     print(line)
     (artifacts / "wayland_vk_rate.txt").write_text(line + "\n")
+
+
+def test_xwayland_window_gets_the_text_exactly(sway: Sway) -> None:
+    """An X11 app under sway (XWayland): the keymap reaches it as an X keymap change,
+    so the inserter waits between keymap uploads (see XWAYLAND_SETTLE)."""
+    title = f"xterm-{time.monotonic_ns()}"
+    path = sway.workdir / f"{title}.txt"
+    path.touch()
+    path.chmod(0o666)
+    command = f"xterm -T {title} -u8 -e sh -c 'stty -icanon -echo; exec cat >> {path}'"
+    target = TextTarget(sway, title, path, command)
+    inserter = VirtualKeyboardInserter(sway.env)
+    try:
+        focused = inserter.focused_target()
+        assert isinstance(focused, WaylandTarget) and focused.window is not None
+        assert focused.window.xwayland and focused.window.app_id == "xterm"
+        text = "Grüße 5 € 日本語 😀 🇫🇷 שלום " + "".join(chr(0x4E00 + i) for i in range(300))
+        inserter.insert(text, focused)
+        target.wait_for_text(text, timeout=20)
+    finally:
+        inserter.close()
+        target.close()
