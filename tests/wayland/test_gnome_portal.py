@@ -1,7 +1,8 @@
 """Typing through the real RemoteDesktop portal of a headless GNOME (mutter 43 +
 xdg-desktop-portal-gnome 43) into a GTK3 Wayland window: the consent dialog answered,
 ASCII typed, text outside the layout pasted exactly (GNOME 43's portal drops such
-keysyms), the user's clipboard back afterwards, line breaks as spaces."""
+keysyms), the whole corpus exact, the user's clipboard back afterwards, line breaks as
+spaces."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from harness.corpus import CORPUS
 from harness.wl_desktop import SETPRIV, Mutter
+
+from voicetype.insertion.wayland_vk import for_window
 
 pytestmark = pytest.mark.desktop
 
@@ -25,6 +29,7 @@ def test_gnome_portal_after_consent_types_and_pastes_exactly(
     subprocess.run([*SETPRIV, "wl-copy"], input="SENTINEL", text=True, env=env, timeout=10,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)  # fmt: skip
     texts = ["Hello, World! ~`!@#$%^&*()_+-=[]{}|;:'\",.<>/?", " Grüße 5 € 日本語 👩‍💻 🇫🇷", " a\nb"]
+    texts += [t for t in CORPUS if t.strip()]  # the whole corpus, each text its own insert
     client = subprocess.Popen(
         [*SETPRIV, PYTHON, "-m", "harness.portal_client", str(mutter.workdir / "state")],
         env=env,
@@ -45,13 +50,19 @@ def test_gnome_portal_after_consent_types_and_pastes_exactly(
         client.stdin.close()
         results = json.loads(client.stdout.readline())
         assert all(isinstance(r, list) for r in results), results
-        assert [r[0] for r in results] == ["typed", "pasted", "typed"], results
-        window.wait_for_text("".join(texts).replace("\n", " "))
+        assert [r[0] for r in results[:3]] == ["typed", "pasted", "typed"], results
+        window.wait_for_text("".join(for_window(t, terminal=True) for t in texts), timeout=30)
         clipboard = subprocess.run([*SETPRIV, "wl-paste", "-n"], env=env, capture_output=True,
                                    text=True, timeout=10, check=False)  # fmt: skip
         assert clipboard.stdout == "SENTINEL"
         line = "GNOME 43 RemoteDesktop portal: " + ", ".join(
-            f"{m} {len(t)} chars in {s:.2f} s" for t, (m, s, _) in zip(texts, results, strict=True)
+            f"{m} {len(t)} chars in {s:.2f} s"
+            for t, (m, s, _) in zip(texts[:3], results[:3], strict=True)
+        )
+        pasted = [r for r in results[3:] if r[0] == "pasted"]
+        line += (
+            f"; corpus: {len(texts) - 3} texts exact, {len(pasted)} pasted"
+            f" ({sum(r[1] for r in pasted):.2f} s, wl-copy starts {sum(r[2] for r in pasted)})"
         )
         print(line)
         (artifacts / "wayland_gnome_portal.txt").write_text(line + "\n")

@@ -10,11 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from harness.corpus import CORPUS
 from harness.wl_desktop import SETPRIV, KWin
 
 from voicetype.errors import BackendUnavailable
 from voicetype.insertion.portal import PortalInserter
 from voicetype.insertion.wayland_select import select_wayland_inserter
+from voicetype.insertion.wayland_vk import for_window
 
 pytestmark = pytest.mark.desktop
 
@@ -83,3 +85,33 @@ def test_selector_on_kde_picks_the_portal_and_kwin_has_no_virtual_keyboard(
     with pytest.raises(BackendUnavailable) as err:
         select_wayland_inserter({**env, "VOICETYPE_WAYLAND_BACKEND": "vk"})
     assert "no virtual keyboard" in err.value.message
+
+
+def test_kwin_portal_whole_corpus_exact(kwin: KWin, artifacts: Path) -> None:
+    """Every corpus text, each its own insert: ASCII typed, the rest pasted, all exact
+    (line breaks as spaces: the portal does not say whether the window is a terminal)."""
+    window = kwin.gtk_window()
+    try:
+        as_session_user(kwin, ["wl-copy"], data="SENTINEL")
+        texts = [t for t in CORPUS if t.strip()]
+        answer = as_session_user(
+            kwin,
+            [PYTHON, "-m", "harness.portal_client", str(kwin.workdir / "state")],
+            json.dumps(texts),
+        )
+        results = json.loads(answer.splitlines()[-1])
+        assert all(isinstance(r, list) for r in results), results[-1]
+        expected = "".join(for_window(t, terminal=True) for t in texts)
+        window.wait_for_text(expected, timeout=30)
+        assert as_session_user(kwin, ["wl-paste", "-n"]) == "SENTINEL"
+        pasted = [r for r in results if r[0] == "pasted"]
+        typed = [r for r in results if r[0] == "typed"]
+        line = (
+            f"KWin 5.27 portal, corpus: {len(texts)} texts exact, {len(typed)} typed"
+            f" ({sum(r[1] for r in typed):.2f} s), {len(pasted)} pasted"
+            f" ({sum(r[1] for r in pasted):.2f} s)"
+        )
+        print(line)
+        (artifacts / "wayland_kwin_corpus.txt").write_text(line + "\n")
+    finally:
+        window.close()
