@@ -21,6 +21,12 @@ PACKAGES=(
   libreoffice-writer libreoffice-gtk3 firefox-esr chromium fonts-noto-color-emoji fonts-noto-cjk
   # the text before the caret (AT-SPI)
   gir1.2-atspi-2.0 at-spi2-core
+  # Wayland: headless sway with native windows, wtype (typing fallback), clipboard, screenshots
+  sway foot wtype wl-clipboard grim
+  # Wayland: headless KDE (KWin + its RemoteDesktop/GlobalShortcuts portal)
+  kwin-wayland xdg-desktop-portal xdg-desktop-portal-kde qtwayland5
+  # Wayland: headless GNOME (mutter + its portal; the consent dialog answered via AT-SPI)
+  mutter xdg-desktop-portal-gnome
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -19,6 +19,9 @@ pytest_plugins = [
     "harness.faults",
     "harness.apps",
     "harness.unit_layer",
+    "harness.sway",
+    "harness.fake_portal",
+    "harness.wl_desktop",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

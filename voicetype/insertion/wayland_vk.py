@@ -1,0 +1,346 @@
+"""Typing into native Wayland windows on wlroots compositors (sway, Hyprland, river,
+labwc, Wayfire) through the virtual-keyboard protocol (``zwp_virtual_keyboard_v1``).
+
+How a text is typed
+-------------------
+The inserter connects to the compositor (``WAYLAND_DISPLAY``), creates its own virtual
+keyboard on the first seat and uploads an XKB keymap made for the text: one key per
+distinct character, level 1 only, keysym ``U<hex>`` for the code point (``Return`` for a
+line break, ``Tab`` for a tab). Emoji, ZWJ sequences, variation selectors and flag halves
+are typed code point by code point; nothing depends on the user's layout. A keymap holds
+at most ``MAX_KEYS`` keys (XKB keycodes 9–255, the range XWayland and older toolkits
+accept); a text with more distinct characters is cut into batches, one keymap upload
+each. Wayland delivers a keymap change and the keys after it in order on one stream, so
+there is no race with keys still queued in the window (unlike X11); for an XWayland
+window (known through sway's IPC) a wait of ``XWAYLAND_SETTLE`` follows each upload and
+precedes the next, a precaution from X11 (xterm under XWayland was exact without it, 4
+of 4 runs of the test, which runs with it).
+
+The keymap is the virtual keyboard's own: the user's keyboard and layout are never
+changed, and a window gets the user's keymap back with the next physical key press (the
+compositor sends the active keyboard's keymap). The virtual keyboard is created at the
+first ``insert`` and kept until ``close`` (checked with a round trip before each insert,
+recreated if the compositor restarted). Its modifier state is its own (all released), so
+a Ctrl or Caps Lock the user holds does not turn typed text into shortcuts.
+
+Keys lost at the start (atx/wtype#46): when the virtual keyboard is the seat's *only*
+keyboard (no physical one, as in headless tests, or a tablet), creating it gives the
+seat the keyboard capability and each window then binds a ``wl_keyboard``; keys sent
+before it has done so are lost, and destroying the keyboard after every insert lost
+whole texts (3 of 60 here). Hence the kept keyboard, and one wait of
+``NEW_SEAT_KEYBOARD_SETTLE`` after creating it when the seat had no keyboard before (no
+event tells when the windows are ready). A key with no symbol is also pressed first
+after each keymap upload, so no text key is the first one a window sees.
+
+Pacing: keys go out in chunks of ``CHUNK`` characters, each followed by a round trip
+(the compositor has forwarded them), and at most ``max_rate`` characters per second:
+a window slower than that would otherwise have events pile up in the compositor until
+libwayland disconnects it (Debian 12's libwayland 1.21 has a fixed 4 KB buffer per
+client behind the socket buffer).
+
+Line breaks: in a terminal a line break becomes a space, never Return (it would run
+the command line). A window is a terminal when its ``app_id``/class is in
+``TERMINAL_APP_IDS``; when the compositor does not say which window has focus (no sway
+IPC) every window is treated as a terminal unless ``unknown_is_terminal`` is False.
+
+Errors: ``BackendUnavailable`` when there is no compositor socket or it lacks the
+virtual-keyboard protocol (GNOME, KDE); ``TargetGone`` when the window of the hotkey
+press has closed; ``InsertionError`` for a lost connection or protocol error (the
+message says how many characters were already sent). Threading: call one inserter from
+one thread at a time (the controller thread); it owns one connection to the compositor,
+closed by ``close``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from voicetype.errors import BackendUnavailable
+from voicetype.insertion import InsertionError, Target, TargetGone, sanitize
+from voicetype.insertion.sway_ipc import SwayIpc, SwayWindow
+from voicetype.insertion.wayland_wire import Connection, WaylandError, message, socket_path, uints
+
+MANAGER = "zwp_virtual_keyboard_manager_v1"
+#: XKB keycodes 9..255 (evdev codes 1..247).
+MAX_KEYS = 247
+CHUNK = 64
+MAX_RATE = 4000.0
+XWAYLAND_SETTLE = 0.1
+#: Wait after creating the seat's only keyboard before typing (see ``_keyboard``).
+NEW_SEAT_KEYBOARD_SETTLE = 0.1
+SEAT_KEYBOARD = 2  # wl_seat capability bit
+KEYMAP_FORMAT_XKB_V1 = 1
+#: Lower-cased Wayland app_ids / X11 classes of terminals (a line break never is Return).
+TERMINAL_APP_IDS = frozenset(
+    {
+        "foot", "footclient", "kitty", "alacritty", "org.wezfurlong.wezterm", "wezterm",
+        "org.gnome.console", "kgx", "org.gnome.terminal", "gnome-terminal-server",
+        "gnome-terminal", "org.kde.konsole", "konsole", "xfce4-terminal", "terminator",
+        "com.gexperts.tilix", "tilix", "xterm", "uxterm", "urxvt", "rxvt", "st",
+        "st-256color", "com.mitchellh.ghostty", "ghostty", "lxterminal", "qterminal",
+        "terminology", "sakura", "mate-terminal", "io.elementary.terminal", "blackbox",
+        "com.raggesilver.blackbox", "org.codeberg.dnkl.foot", "rio", "contour",
+    }
+)  # fmt: skip
+
+
+def keysym_name(ch: str) -> str:
+    """The XKB keysym name that types ``ch``."""
+    if ch == "\n":
+        return "Return"
+    if ch == "\t":
+        return "Tab"
+    return f"U{ord(ch):04X}"
+
+
+def build_keymap(keysyms: Sequence[str]) -> str:
+    """An XKB keymap with key ``i`` (XKB keycode ``9 + i``) typing ``keysyms[i]`` and one
+    more key with no symbol (the warm-up key). Types and compatibility come from the
+    system's ``complete`` sets, which every compositor's xkeyboard-config has."""
+    if len(keysyms) > MAX_KEYS - 1:
+        raise ValueError(f"at most {MAX_KEYS - 1} keys per keymap, got {len(keysyms)}")
+    count = len(keysyms) + 1
+    codes = "".join(f"    <K{i}> = {9 + i};\n" for i in range(count))
+    symbols = "".join(f"    key <K{i}> {{ [ {ks} ] }};\n" for i, ks in enumerate(keysyms))
+    symbols += f"    key <K{len(keysyms)}> {{ [ NoSymbol ] }};\n"
+    return (
+        "xkb_keymap {\n"
+        f'  xkb_keycodes "voicetype" {{\n    minimum = 8;\n    maximum = {8 + count};\n'
+        f"{codes}  }};\n"
+        '  xkb_types "voicetype" { include "complete" };\n'
+        '  xkb_compatibility "voicetype" { include "complete" };\n'
+        f'  xkb_symbols "voicetype" {{\n{symbols}  }};\n'
+        "};\n"
+    )
+
+
+@dataclass
+class Batch:
+    """Keysyms of one keymap and the text as indexes into them."""
+
+    keysyms: list[str]
+    keys: list[int]
+
+
+def plan(text: str, max_keys: int = MAX_KEYS - 1) -> list[Batch]:
+    """Cut ``text`` into batches of at most ``max_keys`` distinct characters, greedily."""
+    batches: list[Batch] = []
+    index: dict[str, int] = {}
+    for ch in text:
+        name = keysym_name(ch)
+        if not batches or (name not in index and len(index) == max_keys):
+            batches.append(Batch([], []))
+            index = {}
+        if name not in index:
+            index[name] = len(batches[-1].keysyms)
+            batches[-1].keysyms.append(name)
+        batches[-1].keys.append(index[name])
+    return batches
+
+
+def for_window(text: str, terminal: bool) -> str:
+    """``text`` as it must be typed: sanitized, and with line breaks as spaces in a
+    terminal."""
+    text = sanitize(text)
+    return text.replace("\n", " ") if terminal else text
+
+
+@dataclass(frozen=True)
+class WaylandTarget:
+    """The window of the hotkey press as the compositor named it (None: not known)."""
+
+    window: SwayWindow | None
+
+
+class VirtualKeyboardInserter:
+    """Types text through ``zwp_virtual_keyboard_v1``; see the module docstring."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        max_rate: float = MAX_RATE,
+        timeout: float = 2.0,
+        unknown_is_terminal: bool = True,
+    ) -> None:
+        self.env = dict(os.environ if env is None else env)
+        path = socket_path(self.env)
+        if path is None:
+            raise BackendUnavailable(
+                "no Wayland compositor to type into (WAYLAND_DISPLAY is not set)",
+                fix="run voicetype inside your Wayland session",
+            )
+        self.path = path
+        self.max_rate = max_rate
+        self.timeout = timeout
+        self.unknown_is_terminal = unknown_is_terminal
+        self.ipc = SwayIpc.find(self.env)
+        self.sent = 0  #: characters sent by the last ``insert`` (for error messages, tests)
+        self._vk: tuple[Connection, int] | None = None
+
+    def check(self) -> None:
+        """Raise ``BackendUnavailable`` unless the compositor offers the protocol."""
+        conn = self._connect()
+        conn.close()
+
+    def focused_target(self) -> Target | None:
+        if self.ipc is None:
+            return None
+        try:
+            return WaylandTarget(self.ipc.focused())
+        except (OSError, ValueError):
+            return None
+
+    def insert(self, text: str, target: Target | None) -> None:
+        window = target.window if isinstance(target, WaylandTarget) else None
+        xwayland = False
+        if window is not None and self.ipc is not None:
+            self._refocus(window)
+            terminal = window.app_id in TERMINAL_APP_IDS
+            xwayland = window.xwayland
+        else:
+            terminal = self.unknown_is_terminal
+        text = for_window(text, terminal)
+        self.sent = 0
+        if not text:
+            return
+        keyboard = self._keyboard()
+        try:
+            self._type(keyboard, text, xwayland)
+        except WaylandError as exc:
+            self.close()
+            raise InsertionError(
+                f"typing through the Wayland virtual keyboard failed after {self.sent} of"
+                f" {len(text)} characters: {exc}",
+                fix='try again; if it keeps failing, set [typing] method = "paste"',
+            ) from exc
+
+    def close(self) -> None:
+        """Destroy the virtual keyboard and close the connection (idempotent)."""
+        keyboard, self._vk = self._vk, None
+        if keyboard is None:
+            return
+        conn, vk = keyboard
+        try:
+            conn.send(message(vk, 3))  # destroy
+            conn.roundtrip()
+        except WaylandError:
+            pass  # the compositor is gone: nothing left to clean up
+        finally:
+            conn.close()
+
+    def _keyboard(self) -> tuple[Connection, int]:
+        """The live virtual keyboard, created (or recreated after the compositor went
+        away) on demand."""
+        if self._vk is not None:
+            try:
+                self._vk[0].roundtrip()
+                return self._vk
+            except WaylandError:
+                self.close()
+        conn = self._connect()
+        try:
+            seat = conn.bind(conn.find("wl_seat"), 1)  # type: ignore[arg-type]
+            manager = conn.bind(conn.find(MANAGER), 1)  # type: ignore[arg-type]
+            conn.roundtrip()
+            had_keyboard = any(
+                oid == seat and op == 0 and int.from_bytes(body[:4], sys.byteorder) & SEAT_KEYBOARD
+                for oid, op, body in conn.events
+            )
+            vk = conn.new_id()
+            conn.send(message(manager, 0, uints(seat, vk)))  # create_virtual_keyboard
+            conn.roundtrip()
+        except WaylandError as exc:
+            conn.close()
+            raise InsertionError(
+                f"could not create a Wayland virtual keyboard: {exc}",
+                fix="check that the compositor allows virtual keyboards",
+            ) from exc
+        if not had_keyboard:
+            # The seat just gained its keyboard: windows now bind a wl_keyboard, and
+            # keys sent before they have are lost (atx/wtype#46). Nothing tells us when
+            # they have, so wait the measured time once.
+            time.sleep(NEW_SEAT_KEYBOARD_SETTLE)
+        self._vk = (conn, vk)
+        return self._vk
+
+    def _type(self, keyboard: tuple[Connection, int], text: str, xwayland: bool) -> None:
+        conn, vk = keyboard
+        for batch in plan(text):
+            self._upload(conn, vk, build_keymap(batch.keysyms))
+            self._keys(conn, vk, [len(batch.keysyms)])  # the warm-up key (no symbol)
+            conn.roundtrip()
+            if xwayland:
+                time.sleep(XWAYLAND_SETTLE)  # X clients take in MappingNotify; no event
+            self._type_keys(conn, vk, batch.keys)
+            if xwayland:
+                time.sleep(XWAYLAND_SETTLE)
+
+    def _refocus(self, window: SwayWindow) -> None:
+        assert self.ipc is not None
+        try:
+            now = self.ipc.focused()
+            if now is not None and now.con_id == window.con_id:
+                return
+            if not self.ipc.exists(window.con_id) or not self.ipc.focus(window.con_id):
+                raise TargetGone(
+                    "the window you dictated into has closed; nothing was typed",
+                    fix="use Type last dictation from the tray menu in another window",
+                )
+        except (OSError, ValueError) as exc:
+            raise InsertionError(
+                f"could not ask sway which window has focus: {exc}; nothing was typed",
+                fix="check that sway is running (swaymsg -t get_tree)",
+            ) from exc
+
+    def _connect(self) -> Connection:
+        try:
+            conn = Connection(self.path, self.timeout)
+            conn.connect()
+        except WaylandError as exc:
+            raise BackendUnavailable(
+                f"cannot reach the Wayland compositor: {exc}",
+                fix="run voicetype inside your Wayland session (WAYLAND_DISPLAY, XDG_RUNTIME_DIR)",
+            ) from exc
+        if conn.find(MANAGER) is None or conn.find("wl_seat") is None:
+            conn.close()
+            raise BackendUnavailable(
+                "this Wayland compositor has no virtual keyboard for applications"
+                " (zwp_virtual_keyboard_v1; GNOME and KDE don't offer it)",
+                fix="on GNOME or KDE voicetype types through the RemoteDesktop portal;"
+                ' elsewhere set [typing] method = "paste"',
+            )
+        return conn
+
+    def _upload(self, conn: Connection, vk: int, keymap: str) -> None:
+        data = keymap.encode() + b"\0"
+        fd = os.memfd_create("voicetype-keymap", os.MFD_CLOEXEC)
+        try:
+            os.write(fd, data)
+            conn.send(message(vk, 0, uints(KEYMAP_FORMAT_XKB_V1, len(data))), fds=[fd])
+        finally:
+            os.close(fd)
+
+    def _type_keys(self, conn: Connection, vk: int, keys: Sequence[int]) -> None:
+        start = time.monotonic()
+        base = self.sent
+        for i in range(0, len(keys), CHUNK):
+            chunk = keys[i : i + CHUNK]
+            self._keys(conn, vk, chunk)
+            conn.roundtrip()
+            self.sent += len(chunk)
+            ahead = (self.sent - base) / self.max_rate - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)  # a rate limit: the window's progress cannot be observed
+
+    @staticmethod
+    def _keys(conn: Connection, vk: int, keys: Sequence[int]) -> None:
+        now = int(time.monotonic() * 1000) & 0xFFFFFFFF
+        out = bytearray()
+        for key in keys:
+            out += message(vk, 1, uints(now, key + 1, 1))  # key: evdev code, pressed
+            out += message(vk, 1, uints(now, key + 1, 0))
+        conn.send(bytes(out))
