@@ -201,7 +201,11 @@ def test_typing_stopped_says_how_much() -> None:
 def test_select_reports_what_is_missing() -> None:
     with pytest.raises(BackendUnavailable) as e:
         select_inserter("auto", platform="linux", environ={"WAYLAND_DISPLAY": "wayland-0"})
-    assert "XWayland" in e.value.fix and "voicetype dictate" in e.value.fix
+    assert "Wayland compositor" in e.value.message  # a Wayland session: the Wayland path
+    with pytest.raises(BackendUnavailable) as e:
+        environ = {"WAYLAND_DISPLAY": "wayland-0", "XDG_CURRENT_DESKTOP": "GNOME"}
+        select_inserter("auto", platform="linux", environ=environ)
+    assert "portal" in e.value.message  # GNOME: the RemoteDesktop portal
     with pytest.raises(BackendUnavailable) as e:
         select_inserter("type", platform="linux", environ={})
     assert "DISPLAY" in str(e.value)

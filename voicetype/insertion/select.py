@@ -3,8 +3,11 @@
 =========================  =========================================================
 platform                   method "type" / "paste" / "auto"
 =========================  =========================================================
+Wayland session             ``wayland_select.select_wayland_inserter`` (virtual keyboard on
+                            wlroots, RemoteDesktop portal on GNOME/KDE; the method is its
+                            own); when that is unavailable and ``DISPLAY`` is set, X11
+                            typing through XWayland (X11 apps only; logged)
 Linux/BSD with ``DISPLAY``  ``PerAppInserter`` over ``X11Inserter`` + ``ClipboardInserter``
-Wayland without X           ``BackendUnavailable`` (see below)
 Windows                     ``WindowsInserter`` (SendInput) for "type" and "auto";
                             "paste" is not implemented there
 macOS                       ``MacInserter`` (Quartz) for "type" and "auto"; no "paste"
@@ -129,15 +132,23 @@ def select_inserter(
         from voicetype.insertion.macos import MacInserter
 
         return MacInserter()
-    if not env.get("DISPLAY"):
-        if env.get("WAYLAND_DISPLAY"):
-            raise BackendUnavailable(
-                "typing into Wayland windows is not supported yet (this is a Wayland session"
-                " without an X display)",
-                fix="run voicetype with DISPLAY set to your XWayland display (e.g."
-                " DISPLAY=:0) to type into X11 apps, and bind a compositor shortcut to"
-                " `voicetype dictate` for the hotkey",
+    from voicetype.insertion.wayland_select import detect_session, select_wayland_inserter
+
+    if detect_session(env).kind == "wayland":
+        # Native Wayland windows can only be reached through the compositor (virtual
+        # keyboard) or the desktop's portal; both reach XWayland windows too.
+        try:
+            return select_wayland_inserter(env)
+        except BackendUnavailable as exc:
+            if not env.get("DISPLAY"):
+                raise
+            log.warning(
+                "Wayland typing is not available (%s; fix: %s): typing through XWayland,"
+                " which reaches X11 applications only",
+                exc.message,
+                exc.fix,
             )
+    if not env.get("DISPLAY"):
         raise BackendUnavailable(
             "no X display to type into (DISPLAY is not set)",
             fix="run voicetype inside your desktop session, or set DISPLAY (e.g. DISPLAY=:0)",

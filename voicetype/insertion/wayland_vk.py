@@ -169,8 +169,9 @@ class VirtualKeyboardInserter:
         self.env = dict(os.environ if env is None else env)
         path = socket_path(self.env)
         if path is None:
+            missing = "XDG_RUNTIME_DIR" if self.env.get("WAYLAND_DISPLAY") else "WAYLAND_DISPLAY"
             raise BackendUnavailable(
-                "no Wayland compositor to type into (WAYLAND_DISPLAY is not set)",
+                f"no Wayland compositor to type into ({missing} is not set)",
                 fix="run voicetype inside your Wayland session",
             )
         self.path = path
