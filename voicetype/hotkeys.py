@@ -4,7 +4,10 @@ The syntax is pynput's: ``<ctrl>+<alt>+<space>``, modifiers and named keys in an
 brackets, a plain character for a character key. Parsing imports no desktop package so
 that configuration can be validated anywhere.
 
-Listeners (``choose_listener``): on Linux/BSD with ``DISPLAY`` a passive X11 key grab
+Listeners (``choose_listener``): in a Wayland session the desktop's GlobalShortcuts portal
+(``hotkeys_portal``; on sway and other wlroots compositors the compositor's own key binding
+to ``voicetype dictate``/``start``/``stop``: ``voicetype shortcut`` prints it); on Linux/BSD
+with ``DISPLAY`` a passive X11 key grab
 (``hotkeys_x11``: no application sees the key); on Windows and macOS pynput's listener
 (``hotkeys_pynput``: it listens, it does not take the key). ``VOICETYPE_HOTKEY_BACKEND``
 (``x11`` | ``pynput``) overrides the choice. Platform packages are imported only when a
@@ -183,6 +186,14 @@ def choose_listener(
             f"VOICETYPE_HOTKEY_BACKEND={backend!r} is not a hotkey backend",
             f"set it to one of {', '.join(BACKENDS)}, or unset it",
         )
+    if not backend and platform.startswith(_X11_PLATFORMS):
+        from voicetype.insertion.wayland_select import detect_session
+
+        session = detect_session(env)
+        if session.kind == "wayland":  # an X11 grab would see XWayland windows only
+            from voicetype.hotkeys_portal import select_wayland_hotkeys
+
+            return select_wayland_hotkeys(hotkey, on_press, on_release, session.desktop, env)
     if not backend and platform.startswith(_X11_PLATFORMS) and not env.get("DISPLAY"):
         raise BackendUnavailable(
             "The global hotkey needs an X11 display (DISPLAY is unset)",

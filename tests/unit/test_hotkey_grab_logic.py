@@ -164,8 +164,14 @@ def test_one_place_chooses_the_listener() -> None:
         assert type(listener).__name__ == "PynputHotkeyListener"
     forced = choose_listener(hotkey, NOP, NOP, "linux", {"VOICETYPE_HOTKEY_BACKEND": "pynput"})
     assert type(forced).__name__ == "PynputHotkeyListener"
+    # Wayland: the desktop's GlobalShortcuts portal, or the compositor's own key binding.
+    portal = choose_listener(hotkey, NOP, NOP, "linux", {"WAYLAND_DISPLAY": "wayland-0"})
+    assert type(portal).__name__ == "PortalHotkeyListener"
     with pytest.raises(BackendUnavailable) as info:
-        choose_listener(hotkey, NOP, NOP, "linux", {"WAYLAND_DISPLAY": "wayland-0"})
+        choose_listener(hotkey, NOP, NOP, "linux", {"WAYLAND_DISPLAY": "w", "SWAYSOCK": "/s"})
+    assert "voicetype shortcut" in info.value.fix
+    with pytest.raises(BackendUnavailable) as info:
+        choose_listener(hotkey, NOP, NOP, "linux", {})
     assert info.value.message == "The global hotkey needs an X11 display (DISPLAY is unset)"
     with pytest.raises(BackendUnavailable) as info:
         choose_listener(hotkey, NOP, NOP, "linux", {"VOICETYPE_HOTKEY_BACKEND": "evdev"})
