@@ -209,9 +209,35 @@ def _dispatch(args: argparse.Namespace) -> int:
     config = load_config(path, keyring=read_key)
     if args.command == "once":
         return _once(config, args.file, args.print)
+    if args.command == "shortcut":
+        return _shortcut(config)
     from voicetype.app import run_daemon
 
     return run_daemon(config, verbose=args.verbose)
+
+
+def _shortcut(config: Config) -> int:
+    """Print the key binding for this desktop (``voicetype.shortcut``): what to add to the
+    compositor's config, or the commands to run, for ``[hotkey] dictate``."""
+    import subprocess
+
+    from voicetype.insertion.wayland_select import detect_session
+    from voicetype.modes import Mode
+    from voicetype.shortcut import gnome_custom_keybindings, shortcut_text
+
+    desktop = detect_session(os.environ).desktop
+
+    def run(argv: list[str]) -> str:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout if done.returncode == 0 else ""
+
+    existing = gnome_custom_keybindings(run) if desktop == "gnome" else []
+    hold = config.dictation.mode in (Mode.AUTO, Mode.HOLD)  # a key release means something
+    print(shortcut_text(desktop, config.hotkey.dictate, hold, gnome_existing=existing))
+    return 0
 
 
 def _discard_stdout() -> None:

@@ -236,6 +236,11 @@ COMMANDS: tuple[Command, ...] = (
         handler=flip_autostart,
     ),
     _cmd("config", "create, locate or check the configuration file", CLI),
+    _cmd(
+        "shortcut",
+        "print the desktop key binding that runs voicetype (Wayland, or any desktop)",
+        CLI,
+    ),
 )
 
 BY_NAME = {c.name: c for c in COMMANDS}
