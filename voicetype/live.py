@@ -1,0 +1,325 @@
+"""Dictations in the recording modes, on the controller thread: the mode machine
+(``voicetype.modes``) decides what a press, a release, a timer or a recognizer event
+means; this carries out its actions with the controller's parts.
+
+- The microphone opens and recognition starts on the worker (``listening.open_live``); the
+  recognizer's events come back through the controller's queue (``Recognition``).
+- Stop and cancel go straight to the ``listening.Live`` handle (a few ms: the microphone's
+  close), never through the worker, which may be typing.
+- Text: hold and tap type everything once the session ended, into the window focused at the
+  press (``Sessions.type_text``); toggle types each phrase into the window focused when it
+  arrives (worker jobs, in order), and the session ends once the last one is typed.
+- Escape is taken from applications only while listening (``CancelKey``).
+
+Threading: the controller thread only (``Controller`` hands it its events).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from voicetype import dictation as d
+from voicetype import inbox as ev
+from voicetype import modes
+from voicetype.dictation import DictationParts, Ending, Press, PressOutcome, Session
+from voicetype.feedback import Feedback
+from voicetype.listening import Live, Opened, open_live
+from voicetype.notify import Urgency
+from voicetype.recognition import Failed, NoMatch, NoMatchReason, Recognized
+from voicetype.recognition.events import PhraseNoMatch, SessionEvent, SessionFailed, SpeechEnded
+from voicetype.recognition.messages import Message, describe_failure
+from voicetype.session_bridge import mode_event
+from voicetype.sessions import Sessions
+from voicetype.state import State
+
+log = logging.getLogger(__name__)
+
+
+class CancelKey(Protocol):
+    """Escape as the cancel key: ``grab`` while listening, ``release`` right after. Both
+    from the controller thread, return at once (the X requests run on the key's own
+    thread); a press of the grabbed key calls the cancel the daemon wired in."""
+
+    def grab(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+class NoCancelKey:
+    def grab(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
+_EDGES: dict[str, Callable[[float], modes.Event]] = {
+    ev.TAP: modes.Dictate,
+    ev.DOWN: modes.Press,
+    ev.UP: modes.Release,
+    ev.CANCEL: modes.Cancel,
+}
+
+
+class LiveSessions:
+    """The mode machine and the dictation it runs (see the module doc)."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        feedback: Feedback,
+        worker: d.Worker,
+        post: Callable[[ev.Event], None],
+        show: Callable[[State, str], None],
+        *,
+        cue: Callable[[], None],
+        stop_cue: Callable[[], None],
+        cancel_key: CancelKey,
+        clock: Callable[[], float],
+    ) -> None:
+        self._sessions, self._feedback, self._worker, self._post = sessions, feedback, worker, post
+        self._show, self._cue, self._stop_cue = show, cue, stop_cue
+        self._cancel_key, self._clock = cancel_key, clock
+        self.machine = modes.ModeMachine()
+        self._session: Session | None = None
+        self._live: Live | None = None
+        self._opened: Opened | None = None
+        self._listening = False  # the microphone is (being) open for this session
+        self._no_match: NoMatch | None = None
+        self._failure: Failed | None = None
+        self._typing = 0  # hands-free phrases handed to the worker, not yet typed
+        self._typed_any = False
+        self._end_when_typed = False
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def active(self) -> bool:
+        """A dictation of ours is under way (the controller's session)."""
+        return self._session is not None and self._session is self._sessions.current
+
+    def deadline(self) -> float | None:
+        return self.machine.next_deadline()
+
+    def configure(self, settings: modes.ModeSettings) -> None:
+        """Use ``settings`` (a reload) once no session is under way."""
+        if settings != self.machine.settings and not self.machine.in_session:
+            self.machine = modes.ModeMachine(settings)
+
+    # ------------------------------------------------------------ inputs
+
+    def press(self, press: Press, edge: str, parts: DictationParts) -> PressOutcome:
+        """Feed a press (already claimed, enabled and configured checked by the caller when it
+        can start a session); the press's outcome."""
+        actions = self.machine.feed(_EDGES[edge](self._clock()))
+        starts = any(isinstance(a, modes.StartSession) for a in actions)
+        self._carry(actions, parts, press.source)
+        if starts:
+            return PressOutcome.STARTED
+        if any(isinstance(a, modes.CancelSession) for a in actions):
+            return PressOutcome.CANCELLED
+        if any(isinstance(a, (modes.StopAndFlush, modes.CloseSession)) for a in actions):
+            return PressOutcome.STOPPED
+        ignored = next((a for a in actions if isinstance(a, modes.Ignore)), None)
+        if ignored is None:  # e.g. a tap's release: the utterance goes on
+            return PressOutcome.STARTED if self.machine.listening else PressOutcome.NOT_LISTENING
+        log.debug("%s (%s) ignored: %s", edge, press.source, ignored.reason)
+        if not self.machine.in_session:
+            return PressOutcome.NOT_LISTENING
+        if ignored.reason == modes.FINISHING:
+            self._show(State.RECOGNIZING, "Finishing the last phrase — the text comes in a moment")
+        return PressOutcome.BUSY
+
+    def tick(self) -> None:
+        self._carry(self.machine.feed(modes.Tick(self._clock())))
+
+    def opened(self, live: Live, opened: Opened) -> None:
+        if live is not self._live or not self.active:
+            return
+        self._opened = opened
+        if opened.note:
+            self._feedback.tell(Message(opened.note, ""), Urgency.NORMAL)
+        if opened.failure is not None:
+            self._failure = opened.failure
+            message = describe_failure(opened.failure).as_text()
+            self._carry(self.machine.feed(modes.SessionFailed(self._clock(), message)))
+
+    def recognition(self, live: Live, event: SessionEvent) -> None:
+        if live is not self._live or not self.active:
+            return
+        if isinstance(event, PhraseNoMatch):
+            self._no_match = event.no_match
+        elif isinstance(event, SessionFailed):
+            self._failure = event.failure
+        elif isinstance(event, SpeechEnded) and self.machine.phase is modes.Phase.TAP:
+            self._show(State.RECOGNIZING, "")
+        mode = mode_event(event)
+        if mode is not None:
+            self._carry(self.machine.feed(mode))
+
+    def phrase_typed(self, session: Session, text: str, inserted: d.Inserted) -> None:
+        if session is not self._session or not self.active:
+            return
+        self._typing -= 1
+        if inserted.error is not None:
+            if self._live is not None:
+                self._live.cancel()
+            self._stopped_listening()
+            self._reset_machine()
+            self._finish(d.judge_typing(text, inserted), text)
+            return
+        session.record.chars += len(text)
+        session.record.insert_ms = inserted.ms
+        self._typed_any = True
+        if self._end_when_typed and self._typing == 0:
+            self._finish(d.Ending("typed"))
+
+    # ------------------------------------------------------------ actions
+
+    def _carry(
+        self, actions: list[modes.Action], parts: DictationParts | None = None, source: str = ""
+    ) -> None:
+        type_all: str | None = None
+        ending: Ending | None = None
+        failed: Ending | None = None
+        for action in actions:
+            if isinstance(action, modes.StartSession):
+                assert parts is not None
+                self._start(parts, source)
+            elif isinstance(action, modes.GrabCancelKey):
+                self._cancel_key.grab()
+            elif isinstance(action, modes.ReleaseCancelKey):
+                self._cancel_key.release()
+            elif isinstance(action, modes.StopAndFlush):
+                log.debug("stop listening: %s", action.reason)
+                if self._live is not None:
+                    self._live.stop()
+                self._stopped_listening()
+                if self.active:
+                    self._show(State.RECOGNIZING, "")
+            elif isinstance(action, (modes.CloseSession, modes.CancelSession)):
+                if self._live is not None:
+                    self._live.cancel()
+                self._stopped_listening()
+                if isinstance(action, modes.CancelSession):
+                    ending = d.Ending("cancelled")
+            elif isinstance(action, modes.TypePhrase):
+                self._type_phrase(action.text)
+            elif isinstance(action, modes.TypeAll):
+                type_all = action.text
+            elif isinstance(action, modes.NoSpeech):
+                no_match = self._no_match or NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT)
+                verdict = d.judge(no_match, self._parts().settings)
+                assert not isinstance(verdict, str)
+                ending = verdict
+            elif isinstance(action, modes.Notify):
+                failure = self._failure
+                if failure is not None and action.message == describe_failure(failure).as_text():
+                    verdict = d.judge(failure, self._parts().settings)
+                    assert not isinstance(verdict, str)
+                    failed = verdict
+                else:
+                    self._feedback.tell(Message(action.message, ""), Urgency.NORMAL)
+        if not self.machine.in_session:
+            self._stopped_listening()
+        if type_all is not None:
+            if failed is not None and failed.message is not None:
+                self._feedback.tell(failed.message, failed.urgency)
+            self._type_all(type_all)
+        elif ending is not None or failed is not None:
+            self._finish(failed or ending or d.Ending("cancelled"))
+        elif not self.machine.in_session and self.active:
+            if self._typing:
+                self._end_when_typed = True
+            else:
+                self._finish(d.Ending("typed" if self._typed_any else "no match"))
+
+    def _parts(self) -> DictationParts:
+        assert self._session is not None
+        return self._session.parts
+
+    def _start(self, parts: DictationParts, source: str) -> None:
+        listener = parts.listener
+        assert listener is not None
+        session = self._sessions.open(source, parts)
+        live = Live()
+        self._session, self._live, self._opened = session, live, None
+        self._listening, self._no_match, self._failure = True, None, None
+        self._typing, self._typed_any, self._end_when_typed = 0, False, False
+        post, clock = self._post, self._clock
+        cue = self._cue if parts.settings.start_sound else None
+
+        def on_event(event: SessionEvent) -> None:
+            post(ev.Recognition(live, event))
+
+        self._worker.submit(
+            lambda: post(
+                ev.Opened(live, open_live(live, listener, parts.inserter, cue, on_event, clock))
+            )
+        )
+
+    def _stopped_listening(self) -> None:
+        """The microphone closed: the stop sound, once per session."""
+        if not self._listening:
+            return
+        self._listening = False
+        if self._session is not None and self._session.parts.settings.stop_sound:
+            try:
+                self._stop_cue()
+            except Exception:
+                log.debug("stop sound failed", exc_info=True)
+
+    def _type_phrase(self, text: str) -> None:
+        session = self._session
+        if session is None:
+            return
+        inserter = session.parts.inserter
+        if inserter is None:
+            self._feedback.tell(
+                Message("Recognized, but can't type here", f"You said: {text}"),
+                Urgency.NORMAL,
+                dictated=text,
+            )
+            return
+        self._typing += 1
+        post, clock = self._post, self._clock
+        self._worker.submit(
+            lambda: post(
+                ev.PhraseTyped(session, text, d.insert(inserter, text, None, clock, refocus=True))
+            )
+        )
+
+    def _type_all(self, text: str) -> None:
+        session = self._session
+        if session is None or not self.active:
+            return
+        session.record.recognize_ms = (self._clock() - session.started) * 1000
+        verdict = d.judge(Recognized(text), session.parts.settings)
+        if isinstance(verdict, str):
+            target = self._opened.target if self._opened is not None else None
+            self._sessions.type_text(session, verdict, target)
+        else:
+            self._finish(verdict)
+
+    def _finish(self, ending: Ending, text: str | None = None) -> None:
+        session = self._session
+        if session is None or not self.active:
+            return
+        self._sessions.end(session, text, ending)
+
+    def _reset_machine(self) -> None:
+        """End the machine's session after a typing failure (nothing more is typed)."""
+        if self.machine.in_session:
+            self._cancel_key.release()
+            self.machine.feed(modes.Cancel(self._clock()))
+
+    def abort(self) -> None:
+        """The session ended another way (an internal error, quitting): close the microphone,
+        give Escape back and forget the machine's session."""
+        if self._live is not None:
+            self._live.cancel()
+        self._listening = False
+        self._reset_machine()
+        self._session = self._live = None
