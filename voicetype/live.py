@@ -149,6 +149,7 @@ class LiveSessions:
     def recognition(self, live: Live, event: SessionEvent) -> None:
         if live is not self._live or not self.active:
             return
+        log.debug("recognition: %s (%s)", type(event).__name__, self.machine.phase.value)
         if isinstance(event, PhraseNoMatch):
             self._no_match = event.no_match
         elif isinstance(event, SessionFailed):
@@ -230,7 +231,8 @@ class LiveSessions:
             self._type_all(type_all)
         elif ending is not None or failed is not None:
             self._finish(failed or ending or d.Ending("cancelled"))
-        elif not self.machine.in_session and self.active:
+        elif self.active and any(isinstance(a, modes.ReleaseCancelKey) for a in actions):
+            # the machine's session ended now (every ending gives Escape back)
             if self._typing:
                 self._end_when_typed = True
             else:

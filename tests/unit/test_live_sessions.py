@@ -326,3 +326,17 @@ def test_microphone_fallback_is_told_and_dictation_goes_on(rig: Rig) -> None:
     rig.idle()
     assert rig.typed() == ["fine"]
     assert [c[0] for c in rig.notes.calls] == [rig.listener.note]
+
+
+def test_the_release_of_a_second_tap_does_not_end_the_dictation_early(rig: Rig) -> None:
+    """The second tap's release came while the text was on its way: it ended the
+    dictation as "no match" before the text was typed."""
+    rig.press(inbox.DOWN)
+    rig.press(inbox.UP)
+    session = rig.running()
+    rig.listener.finals_at_stop = ("Stopped early.",)
+    rig.press(inbox.DOWN)  # the second tap: stop, the service finalizes
+    rig.press(inbox.UP)
+    rig.idle()
+    assert rig.typed() == ["Stopped early."] and session.stopped
+    assert rig.controller.last.outcome == "typed"
