@@ -3,7 +3,8 @@
 ``X11CancelKey.grab()`` / ``release()`` return at once; a thread of its own
 ("cancel-key") carries them out in order with an ``X11HotkeyListener`` for Escape (no
 modifiers, every lock combination), started at ``grab`` and stopped (ungrabbed) at
-``release``. So Escape reaches applications untouched whenever voicetype is not listening.
+``release``, with any modifiers (the hotkey's may still be held in hold-to-talk). So
+Escape reaches applications untouched whenever voicetype is not listening.
 A press of Escape while grabbed calls ``on_press`` on the listener's reader thread (it must
 only enqueue). Escape taken by another client is logged; cancel then works from the tray and
 ``voicetype cancel`` only.
@@ -53,7 +54,7 @@ class X11CancelKey:
             job = self._jobs.get()
             if job == "grab" and listener is None:
                 candidate = X11HotkeyListener(
-                    ESCAPE, self._on_press, lambda: None, self._display_name
+                    ESCAPE, self._on_press, lambda: None, self._display_name, any_modifier=True
                 )
                 try:
                     candidate.start()

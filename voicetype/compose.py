@@ -148,8 +148,12 @@ class Makers:
     autostart: Callable[[], Autostart] = _autostart
     recognizer: Callable[[AzureConfig, Callable[[], None], int], Recognizer] = _recognizer
     inserter: Callable[[Config], Inserter] = _inserter
-    hotkeys: Callable[[Hotkey, Callable[[], None], Callable[[], None]], HotkeyListener] = (
-        lambda hotkey, on_press, on_release: choose_listener(hotkey, on_press, on_release)
+    #: (hotkey, on_press, on_release, on_escape): on_escape is Escape pressed while the
+    #: hotkey is held (X11: the hotkey's grab takes every key then).
+    hotkeys: Callable[
+        [Hotkey, Callable[[], None], Callable[[], None], Callable[[], None]], HotkeyListener
+    ] = lambda hotkey, on_press, on_release, on_escape: choose_listener(
+        hotkey, on_press, on_release, on_escape=on_escape
     )
     #: Whether the microphone opens (None) or the failure; asked at start and after a
     #: dictation from the microphone timed out.
@@ -375,7 +379,9 @@ def _make_hotkeys(
     """Grab the configured hotkey: (listener, what `status` says, problems)."""
     hotkey = config.hotkey.dictate
     try:
-        listener = makers.hotkeys(hotkey, relay.hotkey_pressed, relay.hotkey_released)
+        listener = makers.hotkeys(
+            hotkey, relay.hotkey_pressed, relay.hotkey_released, relay.cancel_pressed
+        )
         listener.start()
     except HotkeyTaken as exc:
         fix = f"{exc.fix} ({config.path}), then run `voicetype reload`"

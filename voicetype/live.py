@@ -16,6 +16,7 @@ Threading: the controller thread only (``Controller`` hands it its events).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -35,6 +36,14 @@ from voicetype.sessions import Sessions
 from voicetype.state import State
 
 log = logging.getLogger(__name__)
+
+
+#: A hotkey press this soon after the previous one, with no session under way, starts
+#: nothing (a bouncing or mashed key: 50 taps in a second make one session, no backlog).
+REPRESS_GUARD = 0.5
+
+#: The longest typing waits for the hotkey's release (its grab would take the typed keys).
+KEY_UP_WAIT = 1.0
 
 
 class CancelKey(Protocol):
@@ -92,6 +101,9 @@ class LiveSessions:
         self._typing = 0  # hands-free phrases handed to the worker, not yet typed
         self._typed_any = False
         self._end_when_typed = False
+        self._after_release: list[Callable[[], None]] = []  # typing held for the key's release
+        self._after_release_until: float | None = None
+        self._last_hotkey_press = -1e9
 
     # ------------------------------------------------------------ queries
 
@@ -101,7 +113,8 @@ class LiveSessions:
         return self._session is not None and self._session is self._sessions.current
 
     def deadline(self) -> float | None:
-        return self.machine.next_deadline()
+        deadlines = [self.machine.next_deadline(), self._after_release_until]
+        return min((t for t in deadlines if t is not None), default=None)
 
     def configure(self, settings: modes.ModeSettings) -> None:
         """Use ``settings`` (a reload) once no session is under way."""
@@ -113,9 +126,19 @@ class LiveSessions:
     def press(self, press: Press, edge: str, parts: DictationParts) -> PressOutcome:
         """Feed a press (already claimed, enabled and configured checked by the caller when it
         can start a session); the press's outcome."""
-        actions = self.machine.feed(_EDGES[edge](self._clock()))
+        now = self._clock()
+        if edge in (ev.DOWN, ev.TAP) and press.source == "hotkey":
+            previous, self._last_hotkey_press = self._last_hotkey_press, now
+            if now - previous < REPRESS_GUARD and not self.machine.in_session:
+                log.debug(
+                    "hotkey press %.0f ms after the last one ignored", (now - previous) * 1000
+                )
+                return PressOutcome.BUSY
+        actions = self.machine.feed(_EDGES[edge](now))
         starts = any(isinstance(a, modes.StartSession) for a in actions)
         self._carry(actions, parts, press.source)
+        if not self.machine.key_down:
+            self._type_held()
         if starts:
             return PressOutcome.STARTED
         if any(isinstance(a, modes.CancelSession) for a in actions):
@@ -133,7 +156,27 @@ class LiveSessions:
         return PressOutcome.BUSY
 
     def tick(self) -> None:
-        self._carry(self.machine.feed(modes.Tick(self._clock())))
+        now = self._clock()
+        if self._after_release_until is not None and now >= self._after_release_until:
+            log.info("the hotkey is still down %g s after the text was ready; typing", KEY_UP_WAIT)
+            self._type_held()
+        self._carry(self.machine.feed(modes.Tick(now)))
+
+    def _when_key_up(self, step: Callable[[], None]) -> None:
+        """Run ``step`` (typing) now, or once the hotkey is up (bounded by ``KEY_UP_WAIT``):
+        while it is down its grab takes the keys from the window."""
+        if not self.machine.key_down and not self._after_release:
+            step()
+            return
+        self._after_release.append(step)
+        if self._after_release_until is None:
+            self._after_release_until = self._clock() + KEY_UP_WAIT
+
+    def _type_held(self) -> None:
+        steps, self._after_release = self._after_release, []
+        self._after_release_until = None
+        for step in steps:
+            step()
 
     def opened(self, live: Live, opened: Opened) -> None:
         if live is not self._live or not self.active:
@@ -207,7 +250,8 @@ class LiveSessions:
                 if isinstance(action, modes.CancelSession):
                     ending = d.Ending("cancelled")
             elif isinstance(action, modes.TypePhrase):
-                self._type_phrase(action.text)
+                self._typing += 1
+                self._when_key_up(functools.partial(self._type_phrase, action.text))
             elif isinstance(action, modes.TypeAll):
                 type_all = action.text
             elif isinstance(action, modes.NoSpeech):
@@ -228,7 +272,7 @@ class LiveSessions:
         if type_all is not None:
             if failed is not None and failed.message is not None:
                 self._feedback.tell(failed.message, failed.urgency)
-            self._type_all(type_all)
+            self._when_key_up(functools.partial(self._type_all, type_all))
         elif ending is not None or failed is not None:
             self._finish(failed or ending or d.Ending("cancelled"))
         elif self.active and any(isinstance(a, modes.ReleaseCancelKey) for a in actions):
@@ -250,6 +294,7 @@ class LiveSessions:
         self._session, self._live, self._opened = session, live, None
         self._listening, self._no_match, self._failure = True, None, None
         self._typing, self._typed_any, self._end_when_typed = 0, False, False
+        self._after_release, self._after_release_until = [], None
         post, clock = self._post, self._clock
         cue = self._cue if parts.settings.start_sound else None
 
@@ -274,8 +319,10 @@ class LiveSessions:
                 log.debug("stop sound failed", exc_info=True)
 
     def _type_phrase(self, text: str) -> None:
+        """Hand a hands-free phrase to the worker (counted in ``_typing`` when it was
+        scheduled; ``phrase_typed`` follows)."""
         session = self._session
-        if session is None:
+        if session is None or not self.active:
             return
         inserter = session.parts.inserter
         if inserter is None:
@@ -284,8 +331,10 @@ class LiveSessions:
                 Urgency.NORMAL,
                 dictated=text,
             )
+            self._typing -= 1
+            if self._end_when_typed and self._typing == 0:
+                self._finish(d.Ending("not typed (no typing backend)"))
             return
-        self._typing += 1
         post, clock = self._post, self._clock
         self._worker.submit(
             lambda: post(
@@ -325,3 +374,4 @@ class LiveSessions:
         self._listening = False
         self._reset_machine()
         self._session = self._live = None
+        self._after_release, self._after_release_until = [], None

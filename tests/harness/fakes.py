@@ -179,7 +179,9 @@ class Lab:
             self.inserters.append(FakeInserter())
             return self.inserters[-1]
 
-        def hotkeys(hotkey: Hotkey, on_press: Callable[[], None], _release: Any) -> Any:
+        def hotkeys(
+            hotkey: Hotkey, on_press: Callable[[], None], _release: Any, _escape: Any
+        ) -> Any:
             self.hotkeys.append(FakeHotkeys(hotkey, on_press, taken=self.hotkey_taken))
             return self.hotkeys[-1]
 

@@ -340,3 +340,45 @@ def test_the_release_of_a_second_tap_does_not_end_the_dictation_early(rig: Rig) 
     rig.idle()
     assert rig.typed() == ["Stopped early."] and session.stopped
     assert rig.controller.last.outcome == "typed"
+
+
+def test_text_waits_for_the_hotkeys_release_whose_grab_would_take_the_keys(rig: Rig) -> None:
+    """The second tap's key was still down when the text was ready: its grab took the
+    first typed keys ("ped early.")."""
+    rig.press(inbox.DOWN)
+    rig.press(inbox.UP)
+    rig.running()
+    rig.listener.finals_at_stop = ("Stopped early.",)
+    rig.press(inbox.DOWN)  # stop: the text is ready while the key is down
+    time.sleep(0.2)
+    assert rig.typed() == []
+    rig.press(inbox.UP)
+    rig.idle()
+    assert rig.typed() == ["Stopped early."]
+
+
+def test_text_is_typed_when_the_release_never_comes(rig: Rig) -> None:
+    rig.press(inbox.TAP, "command")
+    rig.running()
+    rig.listener.finals_at_stop = ("lost release",)
+    began = time.monotonic()
+    rig.press(inbox.DOWN)  # `voicetype start` as a second tap, and no `stop`
+    rig.idle()
+    assert rig.typed() == ["lost release"]
+    assert 0.9 < time.monotonic() - began < 3
+
+
+def test_a_mashed_hotkey_makes_one_session_and_no_backlog(rig: Rig) -> None:
+    """The service ends each session at once (no speech): old code started a new session
+    for every other tap."""
+    rig.listener.finals_at_stop = ()
+    began = time.monotonic()
+    for _ in range(50):
+        rig.press(inbox.DOWN)
+        rig.press(inbox.UP)
+        time.sleep(0.01)
+    assert time.monotonic() - began < 1.5
+    rig.idle()
+    assert len(rig.listener.sessions) == 1 and not rig.listener.mic()
+    time.sleep(0.6)
+    assert rig.press(inbox.DOWN) is PressOutcome.STARTED  # a press after a pause starts again
