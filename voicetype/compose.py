@@ -218,6 +218,7 @@ class Parts:
             start_sound=config.feedback.start_sound,
             stop_sound=config.feedback.stop_sound,
             modes=config.dictation.settings(),
+            service_timeout=config.azure.timeout_seconds,
             max_chars=config.typing.max_chars,
         )
         return DictationParts(

@@ -45,9 +45,11 @@ class ControllerSettings:
     notify_no_match: bool = True
     start_sound: bool = True
     stop_sound: bool = True  # [feedback] stop_sound: a sound when listening ends (modes)
-    modes: ModeSettings = field(
-        default_factory=ModeSettings
-    )  # [dictation]: what presses and releases mean
+    #: [dictation]: what presses and releases mean (``voicetype.modes``)
+    modes: ModeSettings = field(default_factory=ModeSettings)
+    #: [azure] timeout_seconds: a single utterance with no word from the service this long
+    #: after the microphone opened has failed ("stopped answering")
+    service_timeout: float = 8.0
     max_chars: int = 10_000  # longer recognitions are refused whole: nothing typed or kept
 
 

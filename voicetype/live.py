@@ -28,8 +28,15 @@ from voicetype.dictation import DictationParts, Ending, Press, PressOutcome, Ses
 from voicetype.feedback import Feedback
 from voicetype.listening import Live, Opened, open_live
 from voicetype.notify import Urgency
-from voicetype.recognition import Failed, NoMatch, NoMatchReason, Recognized
-from voicetype.recognition.events import PhraseNoMatch, SessionEvent, SessionFailed, SpeechEnded
+from voicetype.recognition import ErrorKind, Failed, NoMatch, NoMatchReason, Recognized
+from voicetype.recognition.events import (
+    Hypothesis,
+    PhraseNoMatch,
+    PhraseRecognized,
+    SessionEvent,
+    SessionFailed,
+    SpeechEnded,
+)
 from voicetype.recognition.messages import Message, describe_failure
 from voicetype.session_bridge import mode_event
 from voicetype.sessions import Sessions
@@ -38,8 +45,10 @@ from voicetype.state import State
 log = logging.getLogger(__name__)
 
 
-#: A hotkey press this soon after the previous one, with no session under way, starts
-#: nothing (a bouncing or mashed key: 50 taps in a second make one session, no backlog).
+#: A hotkey press this soon after a previous one that stopped or was ignored, with no
+#: session under way, starts nothing (a bouncing or mashed key: 50 taps in a second make
+#: one session, no backlog). A press right after one that started a session that ended at
+#: once ("Didn't catch that") does start again.
 REPRESS_GUARD = 0.5
 
 #: The longest typing waits for the hotkey's release (its grab would take the typed keys).
@@ -104,6 +113,9 @@ class LiveSessions:
         self._after_release: list[Callable[[], None]] = []  # typing held for the key's release
         self._after_release_until: float | None = None
         self._last_hotkey_press = -1e9
+        self._last_press_started = False  # the last hotkey press started a session
+        self._quiet_until: float | None = None  # a single utterance's service watchdog
+        self._last_hypothesis = ""  # words of a phrase not finalized yet
 
     # ------------------------------------------------------------ queries
 
@@ -113,7 +125,7 @@ class LiveSessions:
         return self._session is not None and self._session is self._sessions.current
 
     def deadline(self) -> float | None:
-        deadlines = [self.machine.next_deadline(), self._after_release_until]
+        deadlines = [self.machine.next_deadline(), self._after_release_until, self._quiet_until]
         return min((t for t in deadlines if t is not None), default=None)
 
     def configure(self, settings: modes.ModeSettings) -> None:
@@ -127,15 +139,17 @@ class LiveSessions:
         """Feed a press (already claimed, enabled and configured checked by the caller when it
         can start a session); the press's outcome."""
         now = self._clock()
-        if edge in (ev.DOWN, ev.TAP) and press.source == "hotkey":
+        hotkey_press = edge in (ev.DOWN, ev.TAP) and press.source == "hotkey"
+        if hotkey_press:
             previous, self._last_hotkey_press = self._last_hotkey_press, now
-            if now - previous < REPRESS_GUARD and not self.machine.in_session:
-                log.debug(
-                    "hotkey press %.0f ms after the last one ignored", (now - previous) * 1000
-                )
+            mashed = not self._last_press_started and now - previous < REPRESS_GUARD
+            if mashed and not self.machine.in_session:
+                log.debug("hotkey press %.0f ms after the last ignored", (now - previous) * 1e3)
                 return PressOutcome.BUSY
         actions = self.machine.feed(_EDGES[edge](now))
         starts = any(isinstance(a, modes.StartSession) for a in actions)
+        if hotkey_press:
+            self._last_press_started = starts
         self._carry(actions, parts, press.source)
         if not self.machine.key_down:
             self._type_held()
@@ -160,7 +174,20 @@ class LiveSessions:
         if self._after_release_until is not None and now >= self._after_release_until:
             log.info("the hotkey is still down %g s after the text was ready; typing", KEY_UP_WAIT)
             self._type_held()
+        if self._quiet_until is not None and now >= self._quiet_until:
+            self._quiet_until = None
+            self._service_silent()
         self._carry(self.machine.feed(modes.Tick(now)))
+
+    def _service_silent(self) -> None:
+        """A single utterance heard nothing from the service since the microphone opened."""
+        if not self.active or self.machine.phase not in (modes.Phase.PRESSED, modes.Phase.TAP):
+            return
+        wait = self._parts().settings.service_timeout
+        log.warning("no answer from the speech service %g s after the microphone opened", wait)
+        self._failure = Failed(ErrorKind.SERVICE_TIMEOUT, f"no answer within {wait:g} s")
+        message = describe_failure(self._failure).as_text()
+        self._carry(self.machine.feed(modes.SessionFailed(self._clock(), message)))
 
     def _when_key_up(self, step: Callable[[], None]) -> None:
         """Run ``step`` (typing) now, or once the hotkey is up (bounded by ``KEY_UP_WAIT``):
@@ -182,6 +209,8 @@ class LiveSessions:
         if live is not self._live or not self.active:
             return
         self._opened = opened
+        if opened.failure is None and self.machine.phase in (modes.Phase.PRESSED, modes.Phase.TAP):
+            self._quiet_until = opened.at + self._parts().settings.service_timeout
         if opened.note:
             self._feedback.tell(Message(opened.note, ""), Urgency.NORMAL)
         if opened.failure is not None:
@@ -193,6 +222,11 @@ class LiveSessions:
         if live is not self._live or not self.active:
             return
         log.debug("recognition: %s (%s)", type(event).__name__, self.machine.phase.value)
+        self._quiet_until = None
+        if isinstance(event, Hypothesis):
+            self._last_hypothesis = event.text
+        elif isinstance(event, (PhraseRecognized, PhraseNoMatch)):
+            self._last_hypothesis = ""
         if isinstance(event, PhraseNoMatch):
             self._no_match = event.no_match
         elif isinstance(event, SessionFailed):
@@ -237,7 +271,7 @@ class LiveSessions:
             elif isinstance(action, modes.ReleaseCancelKey):
                 self._cancel_key.release()
             elif isinstance(action, modes.StopAndFlush):
-                log.debug("stop listening: %s", action.reason)
+                log.info("stopped listening: %s", action.reason)
                 if self._live is not None:
                     self._live.stop()
                 self._stopped_listening()
@@ -254,6 +288,11 @@ class LiveSessions:
                 self._when_key_up(functools.partial(self._type_phrase, action.text))
             elif isinstance(action, modes.TypeAll):
                 type_all = action.text
+            elif isinstance(action, modes.NoSpeech) and self._last_hypothesis:
+                # the service never finalized (it stopped, or answered only hypotheses):
+                # its last words are what the user said
+                log.info("no final phrase: typing the last hypothesis")
+                type_all = self._last_hypothesis
             elif isinstance(action, modes.NoSpeech):
                 no_match = self._no_match or NoMatch(NoMatchReason.INITIAL_SILENCE_TIMEOUT)
                 verdict = d.judge(no_match, self._parts().settings)
@@ -268,6 +307,9 @@ class LiveSessions:
                 else:
                     self._feedback.tell(Message(action.message, ""), Urgency.NORMAL)
         if not self.machine.in_session:
+            self._quiet_until = None
+            if self._live is not None:
+                self._live.cancel()  # over: nothing more is wanted from the session
             self._stopped_listening()
         if type_all is not None:
             if failed is not None and failed.message is not None:
@@ -295,6 +337,7 @@ class LiveSessions:
         self._listening, self._no_match, self._failure = True, None, None
         self._typing, self._typed_any, self._end_when_typed = 0, False, False
         self._after_release, self._after_release_until = [], None
+        self._quiet_until, self._last_hypothesis = None, ""
         post, clock = self._post, self._clock
         cue = self._cue if parts.settings.start_sound else None
 
@@ -375,3 +418,4 @@ class LiveSessions:
         self._reset_machine()
         self._session = self._live = None
         self._after_release, self._after_release_until = [], None
+        self._quiet_until, self._last_hypothesis = None, ""

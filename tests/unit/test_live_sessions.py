@@ -382,3 +382,13 @@ def test_a_mashed_hotkey_makes_one_session_and_no_backlog(rig: Rig) -> None:
     assert len(rig.listener.sessions) == 1 and not rig.listener.mic()
     time.sleep(0.6)
     assert rig.press(inbox.DOWN) is PressOutcome.STARTED  # a press after a pause starts again
+
+
+def test_a_press_right_after_a_dictation_that_ended_at_once_starts_again(rig: Rig) -> None:
+    rig.press(inbox.DOWN)
+    session = rig.running()
+    rig.press(inbox.UP)
+    session.say(SessionStopped(time.monotonic(), "service ended"))  # nothing heard
+    rig.idle()
+    assert rig.press(inbox.DOWN) is PressOutcome.STARTED
+    assert len(rig.running(2).listener.sessions) == 2
