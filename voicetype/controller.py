@@ -22,7 +22,17 @@ its final state (idle, disabled or error); since one thread handles presses in o
 press made after the user sees that state always starts a dictation, and a press made
 during one is answered at once (BUSY, and the tooltip says so) — never queued as a second
 dictation. A press whose submitter stopped waiting before the controller took it is
-dropped, never started late (``Press``). Turning voicetype off or on applies at once
+dropped, never started late (``Press``).
+
+Recording modes (when the parts have a ``listener``: own microphone + continuous
+recognition): a press is an edge — tap, key down, key up, cancel (``inbox.TAP``…) — that the
+mode machine (``voicetype.live``, ``voicetype.modes``) answers: start, stop (a second tap,
+the release of a hold), cancel, or ignored with a reason; its timers are the queue's wait
+(``Tick`` when the machine's deadline comes first). The recognizer's events come back
+through the queue too; the microphone is opened on the worker and closed (stop, cancel) on
+this thread in a few milliseconds. Without a listener, a press is one ``recognize_once``.
+
+Turning voicetype off or on applies at once
 (the icon changes when the session ends); new parts (``apply``), "Type last dictation"
 and ``submit_call`` wait for the session to end.
 """

@@ -290,3 +290,38 @@ def test_fifty_taps_in_a_second_make_one_session_and_no_backlog(
     assert daemon.count_log("(hotkey):") == 1, daemon.log()
     assert len(speech_service.connections) <= 1
     assert pulse_audio.capture_streams() == [] and daemon.state() == "idle"
+
+
+def test_escape_cancels_hands_free_dictation_and_is_given_back(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    speech_wavs: SpeechWavs,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+    notifications: Any,
+    x_display: str,
+) -> None:
+    """No key held: Escape reaches voicetype through its own grab, taken only while
+    listening."""
+    daemon = daemon_factory(config=config("toggle"))
+    wav = spoken(speech_wavs, "hold-five", SPOKEN, pause=3.5)
+    speech_service.always(Behaviour.continuous(*FIVE, silence=0.4))
+    text_window.focus()
+    xdotool(x_display, "key", "--clearmodifiers", HOTKEY)
+    player = pulse_audio.play(wav, wait_for_capture=5)
+    try:
+        text_window.wait_for_text(FIVE[0], timeout=15)  # typed live
+        wait_for(lambda: escape_grabbed(x_display), 2, "Escape grabbed while listening")
+        at = time.monotonic()
+        xdotool(x_display, "key", "Escape")
+        wait_for(lambda: pulse_audio.capture_streams() == [], 2, "the microphone closed", 0.005)
+        closed = time.monotonic() - at
+    finally:
+        player.kill()
+        player.wait(5)
+    daemon.wait_for_log("dictation #1 (hotkey): cancelled")
+    wait_for(lambda: not escape_grabbed(x_display), 2, "Escape given back")
+    time.sleep(0.5)
+    assert text_window.content() == FIVE[0]  # what was typed stays; nothing more comes
+    assert notifications.calls == [] and daemon.state() == "idle"
+    print(f"cancel (Escape, toggle) → microphone closed {closed * 1000:.0f} ms")
