@@ -325,3 +325,37 @@ def test_escape_cancels_hands_free_dictation_and_is_given_back(
     assert text_window.content() == FIVE[0]  # what was typed stays; nothing more comes
     assert notifications.calls == [] and daemon.state() == "idle"
     print(f"cancel (Escape, toggle) → microphone closed {closed * 1000:.0f} ms")
+
+
+def test_the_chosen_microphone_is_used_and_listed(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    speech_wavs: SpeechWavs,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+    notifications: Any,
+    x_display: str,
+) -> None:
+    """Two PulseAudio sources: speech played into the second one (not the default) is
+    heard only when `[audio] device` names it by the description sound settings show."""
+    if "vt_second" not in pulse_audio.pactl("list", "short", "sources"):
+        pulse_audio.add_microphone("vt_second", "Second Mic")
+    daemon = daemon_factory(config=TEST_CONFIG + '\n[audio]\ndevice = "second_mic"\n')
+    listed = daemon.cli("devices")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    chosen = [ln for ln in lines if ln.startswith(">")]
+    assert len(chosen) == 1 and 'device = "vt_second"' in chosen[0], listed.stdout
+    assert any(ln[1] == "*" and "vt_second" not in ln for ln in lines[:-1]), listed.stdout
+    speech_service.always(Behaviour.continuous("From the second microphone.", silence=0.4))
+    text_window.focus()
+    xdotool(x_display, "keydown", HOTKEY)
+    try:
+        player = pulse_audio.play(speech_wavs.phrase, wait_for_capture=5, sink="vt_second_air")
+        player.wait(15)
+        wait_for(lambda: speech_service.turns and speech_service.turns[-1].phrases_sent, 10, "1")
+    finally:
+        xdotool(x_display, "keyup", HOTKEY)
+    expected = "From the second microphone."
+    assert text_window.wait_for_text(expected, timeout=10) == expected
+    assert notifications.calls == []
