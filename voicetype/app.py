@@ -70,11 +70,14 @@ class Daemon:
     ) -> None:
         self._shell, self._parts, self._makers, self._relay = shell, parts, makers, relay
         self.log_path = log_path
+        self._cancel_key = makers.cancel_key(relay.cancel_pressed)
         self.controller = Controller(
             parts.dictation(shell),
             Feedback(shell.notifier),
             _TrayUI(shell.tray),
             cue=makers.cue(),  # plays only while settings.start_sound (reload can flip it)
+            stop_cue=makers.stop_cue(),  # only while settings.stop_sound
+            cancel_key=self._cancel_key,
             microphone_check=makers.microphone,
         )
         relay.connect(self.controller.press, self.controller.speech_ended)
@@ -194,11 +197,13 @@ class Daemon:
         if parts.hotkeys is not None:
             parts.hotkeys.stop()
         closed: list[object] = []
-        for part in (parts.recognizer, parts.inserter, in_use.recognizer, in_use.inserter):
+        everything = (parts.recognizer, parts.inserter, parts.listener)
+        for part in (*everything, in_use.recognizer, in_use.inserter, in_use.listener):
             if part is not None and all(part is not c for c in closed):
                 closed.append(part)
                 _close(part)
         _close(self._shell.notifier)
+        _close(self._cancel_key)
 
     # ------------------------------------------------------------ reload thread
 

@@ -211,6 +211,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _once(config, args.file, args.print)
     if args.command == "shortcut":
         return _shortcut(config)
+    if args.command == "devices":
+        return _devices(config.audio.device)
     from voicetype.app import run_daemon
 
     return run_daemon(config, verbose=args.verbose)
@@ -278,6 +280,14 @@ def _control(command: str) -> int:
             print(f"{key + ':':<14} {value}")
     elif reply.get("message"):
         print(reply["message"])
+    return EXIT_OK
+
+
+def _devices(chosen: str) -> int:
+    """``voicetype devices``: the microphones, default and chosen marked (errors: boundary)."""
+    from voicetype.audio.devices import format_devices, list_devices
+
+    print(format_devices(list_devices(), chosen))
     return EXIT_OK
 
 

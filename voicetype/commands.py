@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from voicetype import inbox
 from voicetype.dictation import PressOutcome
 from voicetype.state import State
 
@@ -72,13 +73,20 @@ def _left(request: Request, cap: float | None = None) -> float:
     return left if cap is None else min(cap, left)
 
 
-def dictate(daemon: Daemon, request: Request) -> Reply:
-    press = daemon.controller.press(request.source)
+_DONE = {
+    PressOutcome.STARTED: "dictation started",
+    PressOutcome.STOPPED: "listening stopped; the text follows",
+    PressOutcome.CANCELLED: "dictation cancelled; nothing is typed",
+}
+
+
+def _press(daemon: Daemon, request: Request, edge: str) -> Reply:
+    press = daemon.controller.press(request.source, edge)
     if request.deadline is None:
         return {"message": "dictation requested"}
     outcome = press.wait(_left(request, DICTATE_WAIT))
-    if outcome is PressOutcome.STARTED:
-        return {"message": "dictation started", "outcome": outcome.value}
+    if outcome in _DONE:
+        return {"message": _DONE[outcome], "outcome": outcome.value}
     if outcome is None:
         error = (
             "voicetype did not take the press in time (it was busy, e.g. reloading); "
@@ -90,8 +98,29 @@ def dictate(daemon: Daemon, request: Request) -> Reply:
         PressOutcome.DISABLED: "voicetype is turned off (disabled); turn it on with "
         "`voicetype toggle` or the tray menu",
         PressOutcome.NOT_CONFIGURED: daemon.controller.not_configured_message().as_text(),
+        PressOutcome.NOT_LISTENING: "no dictation is under way",
     }
     return {"ok": False, "error": errors[outcome], "outcome": outcome.value}
+
+
+def dictate(daemon: Daemon, request: Request) -> Reply:
+    """A tap: starts a dictation (in auto mode one utterance), or stops the one listening."""
+    return _press(daemon, request, inbox.TAP)
+
+
+def start(daemon: Daemon, request: Request) -> Reply:
+    """The hotkey going down (sway's ``bindsym``): hold-to-talk starts."""
+    return _press(daemon, request, inbox.DOWN)
+
+
+def stop(daemon: Daemon, request: Request) -> Reply:
+    """The hotkey coming up (sway's ``bindsym --release``): hold-to-talk types."""
+    return _press(daemon, request, inbox.UP)
+
+
+def cancel(daemon: Daemon, request: Request) -> Reply:
+    """End the dictation under way; nothing is typed and the microphone closes."""
+    return _press(daemon, request, inbox.CANCEL)
 
 
 def status(daemon: Daemon, request: Request) -> Reply:
@@ -209,6 +238,30 @@ COMMANDS: tuple[Command, ...] = (
         MENU,
         handler=dictate,
     ),
+    _cmd(
+        "start",
+        "start listening as if the hotkey went down (bind to a key press)",
+        CLI,
+        SOCKET,
+        handler=start,
+    ),
+    _cmd(
+        "stop",
+        "stop listening and type, as if the hotkey came up (bind to a key release)",
+        CLI,
+        SOCKET,
+        MENU,
+        handler=stop,
+    ),
+    _cmd(
+        "cancel",
+        "cancel the dictation under way: nothing is typed, the microphone closes",
+        CLI,
+        SOCKET,
+        MENU,
+        handler=cancel,
+    ),
+    _cmd("devices", "list the microphones ([audio] device), the default marked", CLI),
     _cmd(
         "status",
         "show the running daemon's state, backends, config and log paths",

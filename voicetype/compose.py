@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from voicetype import inbox
 from voicetype.config import AzureConfig, Config, exposed_key_file, load_config
 from voicetype.dictation import ControllerSettings, DictationParts
 from voicetype.errors import BackendUnavailable, ConfigError
@@ -32,6 +33,8 @@ from voicetype.recognition.messages import Message, describe_failure
 if TYPE_CHECKING:
     from voicetype.autostart import Autostart
     from voicetype.insertion import Inserter
+    from voicetype.listening import Listener
+    from voicetype.live import CancelKey
     from voicetype.notify import Notifier
     from voicetype.recognition import Recognizer
 
@@ -62,6 +65,35 @@ def _recognizer(
     from voicetype.recognition.azure import AzureRecognizer
 
     return AzureRecognizer(azure, on_speech_end=on_speech_end, max_chars=max_chars)
+
+
+def _listener(config: Config) -> Listener:
+    from voicetype.listening import MicListener
+    from voicetype.recognition.session import ContinuousRecognizer
+
+    recognizer = ContinuousRecognizer(config.azure, max_chars=config.typing.max_chars)
+    return MicListener(recognizer, config.audio.device)
+
+
+def _cancel_key(on_press: Callable[[], None]) -> CancelKey:
+    import os
+    import sys
+
+    from voicetype.hotkeys import uses_x11_grab
+
+    if not uses_x11_grab(sys.platform, os.environ):
+        from voicetype.live import NoCancelKey
+
+        return NoCancelKey()
+    from voicetype.cancel_key import X11CancelKey
+
+    return X11CancelKey(on_press, os.environ.get("DISPLAY") or None)
+
+
+def _stop_cue() -> Callable[[], None]:
+    from voicetype.cue import make_player
+
+    return make_player("stop.wav")
 
 
 def _inserter(config: Config) -> Inserter:
@@ -116,13 +148,24 @@ class Makers:
     autostart: Callable[[], Autostart] = _autostart
     recognizer: Callable[[AzureConfig, Callable[[], None], int], Recognizer] = _recognizer
     inserter: Callable[[Config], Inserter] = _inserter
-    hotkeys: Callable[[Hotkey, Callable[[], None], Callable[[], None]], HotkeyListener] = (
-        lambda hotkey, on_press, on_release: choose_listener(hotkey, on_press, on_release)
+    #: (hotkey, on_press, on_release, on_escape): on_escape is Escape pressed while the
+    #: hotkey is held (X11: the hotkey's grab takes every key then).
+    hotkeys: Callable[
+        [Hotkey, Callable[[], None], Callable[[], None], Callable[[], None]], HotkeyListener
+    ] = lambda hotkey, on_press, on_release, on_escape: choose_listener(
+        hotkey, on_press, on_release, on_escape=on_escape
     )
     #: Whether the microphone opens (None) or the failure; asked at start and after a
     #: dictation from the microphone timed out.
     microphone: Callable[[], Failed | None] = _microphone
     cue: Callable[[], Callable[[], None]] = _cue
+    #: The sound when listening ends ([feedback] stop_sound).
+    stop_cue: Callable[[], Callable[[], None]] = _stop_cue
+    #: Own microphone + continuous recognition for the recording modes; a maker returning
+    #: None keeps one ``recognize_once`` per press (no modes).
+    listener: Callable[[Config], Listener | None] = _listener
+    #: (on_press) -> Escape as the cancel key while listening.
+    cancel_key: Callable[[Callable[[], None]], CancelKey] = _cancel_key
     menu_fix: Callable[[], str] = _menu_fix
     #: Reads the configuration file for a reload (raises ``ConfigError``).
     load_config: Callable[[Path], Config] = _load_config
@@ -157,6 +200,7 @@ class Parts:
     inserter: Inserter | None
     hotkeys: HotkeyListener | None
     hotkey_status: str  # what `status` says about the hotkey
+    listener: Listener | None = None
 
     def dictation(self, shell: Shell) -> DictationParts:
         """What the controller uses, with the backends `status` shows (in its order)."""
@@ -172,10 +216,18 @@ class Parts:
             include_text_in_log=config.log.include_text,
             notify_no_match=config.feedback.notify_no_match,
             start_sound=config.feedback.start_sound,
+            stop_sound=config.feedback.stop_sound,
+            modes=config.dictation.settings(),
+            service_timeout=config.azure.timeout_seconds,
             max_chars=config.typing.max_chars,
         )
         return DictationParts(
-            self.recognizer, self.inserter, settings, not_configured(config), backends
+            self.recognizer,
+            self.inserter,
+            settings,
+            not_configured(config),
+            backends,
+            self.listener if self.recognizer is not None else None,
         )
 
 
@@ -186,16 +238,20 @@ class Relay:
     thread."""
 
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _press: Callable[[str], object] | None = None
+    _press: Callable[[str, str], object] | None = None
     _speech_ended: Callable[[], None] | None = None
     _early_presses: int = 0
 
-    def connect(self, press: Callable[[str], object], speech_ended: Callable[[], None]) -> None:
+    def connect(
+        self, press: Callable[[str, str], object], speech_ended: Callable[[], None]
+    ) -> None:
+        """``press(source, edge)``: ``Inbox.press``. A press made before is delivered as a
+        tap (its release is gone)."""
         with self._lock:
             self._press, self._speech_ended = press, speech_ended
             early, self._early_presses = self._early_presses, 0
         for _ in range(early):
-            press("hotkey")
+            press("hotkey", inbox.TAP)
 
     def hotkey_pressed(self) -> None:
         with self._lock:
@@ -203,7 +259,18 @@ class Relay:
             if press is None:
                 self._early_presses += 1
                 return
-        press("hotkey")
+        press("hotkey", inbox.DOWN)
+
+    def hotkey_released(self) -> None:
+        press = self._press
+        if press is not None:
+            press("hotkey", inbox.UP)
+
+    def cancel_pressed(self) -> None:
+        """Escape while listening (the cancel key's reader thread)."""
+        press = self._press
+        if press is not None:
+            press("escape", inbox.CANCEL)
 
     def speech_ended(self) -> None:
         speech_ended = self._speech_ended
@@ -257,6 +324,19 @@ def build(
         recognizer = makers.recognizer(config.azure, relay.speech_ended, config.typing.max_chars)
         if previous is None:
             problems += _microphone_problem(makers)
+    listener: Listener | None = None
+    if recognizer is not None:
+        same = previous is not None and old is not None
+        if (
+            same
+            and old
+            and old.azure == config.azure
+            and old.audio == config.audio
+            and (old.typing.max_chars == config.typing.max_chars)
+        ):
+            listener = previous.listener if previous else None
+        else:
+            listener = makers.listener(config)
     if previous and old and old.typing == config.typing:
         inserter = previous.inserter
     else:
@@ -270,7 +350,7 @@ def build(
         problems += problem
     if previous is not None and exposed:
         problems.append(exposed)
-    return Parts(config, recognizer, inserter, hotkeys, hotkey_status), problems
+    return Parts(config, recognizer, inserter, hotkeys, hotkey_status, listener), problems
 
 
 def _exposed(config: Config) -> Message | None:
@@ -300,8 +380,9 @@ def _make_hotkeys(
     """Grab the configured hotkey: (listener, what `status` says, problems)."""
     hotkey = config.hotkey.dictate
     try:
-        # on_release: hold-to-talk (recording modes) will use it
-        listener = makers.hotkeys(hotkey, relay.hotkey_pressed, lambda: None)
+        listener = makers.hotkeys(
+            hotkey, relay.hotkey_pressed, relay.hotkey_released, relay.cancel_pressed
+        )
         listener.start()
     except HotkeyTaken as exc:
         fix = f"{exc.fix} ({config.path}), then run `voicetype reload`"

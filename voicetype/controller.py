@@ -22,7 +22,17 @@ its final state (idle, disabled or error); since one thread handles presses in o
 press made after the user sees that state always starts a dictation, and a press made
 during one is answered at once (BUSY, and the tooltip says so) — never queued as a second
 dictation. A press whose submitter stopped waiting before the controller took it is
-dropped, never started late (``Press``). Turning voicetype off or on applies at once
+dropped, never started late (``Press``).
+
+Recording modes (when the parts have a ``listener``: own microphone + continuous
+recognition): a press is an edge — tap, key down, key up, cancel (``inbox.TAP``…) — that the
+mode machine (``voicetype.live``, ``voicetype.modes``) answers: start, stop (a second tap,
+the release of a hold), cancel, or ignored with a reason; its timers are the queue's wait
+(``Tick`` when the machine's deadline comes first). The recognizer's events come back
+through the queue too; the microphone is opened on the worker and closed (stop, cancel) on
+this thread in a few milliseconds. Without a listener, a press is one ``recognize_once``.
+
+Turning voicetype off or on applies at once
 (the icon changes when the session ends); new parts (``apply``), "Type last dictation"
 and ``submit_call`` wait for the session to end.
 """
@@ -30,6 +40,7 @@ and ``submit_call`` wait for the session to end.
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -47,6 +58,7 @@ from voicetype.dictation import (
     PressOutcome,
 )
 from voicetype.feedback import Feedback
+from voicetype.live import CancelKey, LiveSessions, NoCancelKey
 from voicetype.notify import Urgency
 from voicetype.recognition import AudioInput, ErrorKind, Failed, Microphone
 from voicetype.recognition.messages import Message, describe_failure
@@ -89,6 +101,8 @@ class Controller(ev.Inbox):
         *,
         audio: AudioInput | None = None,
         cue: Callable[[], None] = lambda: None,
+        stop_cue: Callable[[], None] = lambda: None,
+        cancel_key: CancelKey | None = None,
         clock: Callable[[], float] = time.monotonic,
         microphone_check: Callable[[], Failed | None] | None = None,
     ) -> None:
@@ -111,6 +125,19 @@ class Controller(ev.Inbox):
             clock=clock,
             microphone_check=microphone_check,
         )
+        self._clock = clock
+        self._live = LiveSessions(
+            self._sessions,
+            feedback,
+            self._worker,
+            self._queue.put,
+            self._set_state,
+            cue=cue,
+            stop_cue=stop_cue,
+            cancel_key=cancel_key or NoCancelKey(),
+            clock=clock,
+        )
+        self._live.configure(parts.settings.modes)
         self._status = Status(backends=parts.backends)
 
     # ------------------------------------------------------------ any thread
@@ -154,7 +181,11 @@ class Controller(ev.Inbox):
         self._set_state(self._idle_state())
         try:
             while True:
-                event = self._queue.get()
+                try:
+                    event = self._next_event()
+                except queue.Empty:
+                    self._guarded(self._live.tick)
+                    continue
                 if isinstance(event, ev.Quit) or self._quitting.is_set():
                     return
                 if self._sessions.current is not None and isinstance(event, ev.AFTER_SESSION):
@@ -164,13 +195,43 @@ class Controller(ev.Inbox):
                 while self._sessions.current is None and self._held:
                     self._handle(self._held.pop(0))
         finally:
+            self._live.abort()
             if not self._worker.stop(timeout=5):
                 log.warning("the dictation worker did not stop within 5 s")
+
+    def _next_event(self) -> ev.Event:
+        """The next event; ``queue.Empty`` when the mode machine's deadline came first."""
+        deadline = self._live.deadline()
+        if deadline is None:
+            return self._queue.get()
+        return self._queue.get(timeout=max(0.0, deadline - self._clock()))
+
+    def _guarded(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Exception:
+            log.exception("internal error in a recording-mode step")
+            self._crashed()
+
+    def _crashed(self) -> None:
+        self._live.abort()
+        self._sessions.crashed()
 
     def _handle(self, event: ev.Event) -> None:
         try:
             if isinstance(event, ev.Dictate):
-                self._take_press(event.press)
+                if self._parts.listener is not None or self._live.active:
+                    self._take_key(event.press, event.edge)
+                elif event.edge in (ev.TAP, ev.DOWN):
+                    self._take_press(event.press)
+                elif event.press.claim():
+                    event.press.answer(PressOutcome.NOT_LISTENING)
+            elif isinstance(event, ev.Recognition):
+                self._live.recognition(event.live, event.event)
+            elif isinstance(event, ev.Opened):
+                self._live.opened(event.live, event.opened)
+            elif isinstance(event, ev.PhraseTyped):
+                self._live.phrase_typed(event.session, event.text, event.inserted)
             elif isinstance(event, ev.Flip):
                 self._flip(event)
             elif isinstance(event, ev.SpeechEnded):
@@ -183,7 +244,7 @@ class Controller(ev.Inbox):
                 if event.session is self._sessions.current:
                     self._sessions.typed(event.session, event.text, event.inserted)
             elif isinstance(event, ev.Crashed):
-                self._sessions.crashed()
+                self._crashed()
             elif isinstance(event, ev.Tell):
                 self._tell(event)
             elif isinstance(event, ev.Apply):
@@ -194,7 +255,7 @@ class Controller(ev.Inbox):
                 event.func()
         except Exception:
             log.exception("internal error while handling %s", type(event).__name__)
-            self._sessions.crashed()
+            self._crashed()
 
     def _take_press(self, press: Press) -> None:
         """Answer a press once the state it leads to is shown (a ``status`` after the
@@ -223,6 +284,24 @@ class Controller(ev.Inbox):
         self._sessions.start(press, parts)
         press.answer(PressOutcome.STARTED)
 
+    def _take_key(self, press: Press, edge: str) -> None:
+        """A press, release, tap or cancel in the recording modes (``voicetype.live``)."""
+        if not press.claim():
+            log.info("press dropped: its sender stopped waiting for it (%s)", press.source)
+            return
+        starts = not self._live.machine.in_session and edge in (ev.TAP, ev.DOWN)
+        if starts and self._sessions.current is not None:  # "type last" under way
+            press.answer(PressOutcome.BUSY)
+            return
+        if starts and not self._enabled:
+            press.answer(PressOutcome.DISABLED)
+            log.info("dictation ignored: voicetype is disabled (%s)", press.source)
+            return
+        if starts:
+            self._feedback.clear_note()
+        outcome = self._live.press(press, edge, self._parts)
+        press.answer(outcome)
+
     def _flip(self, event: ev.Flip) -> None:
         self._enabled = not self._enabled
         log.info("enabled: %s", self._enabled)
@@ -246,9 +325,11 @@ class Controller(ev.Inbox):
     def _apply(self, event: ev.Apply) -> None:
         old, new = self._parts, event.parts
         self._parts = new
+        self._live.configure(new.settings.modes)
         self._feedback.include_text = new.settings.include_text_in_log
-        for part in (old.recognizer, old.inserter):
-            if part is not None and part is not new.recognizer and part is not new.inserter:
+        keep = (new.recognizer, new.inserter, new.listener)
+        for part in (old.recognizer, old.inserter, old.listener):
+            if part is not None and all(part is not k for k in keep):
                 self._worker.submit(_closer(part))
         self._publish()
         if event.tell is not None:

@@ -14,6 +14,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from voicetype.insertion import (
     Inserter,
@@ -23,6 +24,7 @@ from voicetype.insertion import (
     TypingStopped,
     sanitize,
 )
+from voicetype.modes import ModeSettings
 from voicetype.notify import Urgency
 from voicetype.recognition import (
     AudioInput,
@@ -38,6 +40,9 @@ from voicetype.recognition import (
 from voicetype.recognition.messages import Message, describe_failure, describe_no_match
 from voicetype.state import State
 
+if TYPE_CHECKING:
+    from voicetype.listening import Listener
+
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +51,12 @@ class ControllerSettings:
     include_text_in_log: bool = False
     notify_no_match: bool = True
     start_sound: bool = True
+    stop_sound: bool = True  # [feedback] stop_sound: a sound when listening ends (modes)
+    #: [dictation]: what presses and releases mean (``voicetype.modes``)
+    modes: ModeSettings = field(default_factory=ModeSettings)
+    #: [azure] timeout_seconds: a single utterance with no word from the service this long
+    #: after the microphone opened has failed ("stopped answering")
+    service_timeout: float = 8.0
     max_chars: int = 10_000  # longer recognitions are refused whole: nothing typed or kept
 
 
@@ -59,6 +70,9 @@ class DictationParts:
     settings: ControllerSettings = ControllerSettings()
     not_configured: Message | None = None  # what a press says when recognizer is None
     backends: tuple[tuple[str, str], ...] = ()  # for `status`: ("typing", "X11Inserter")…
+    #: Own microphone + continuous recognition: dictations follow the recording modes
+    #: (``voicetype.live``). None: one ``recognizer.recognize_once`` per press.
+    listener: Listener | None = None
 
 
 class PressOutcome(enum.Enum):
@@ -68,6 +82,9 @@ class PressOutcome(enum.Enum):
     BUSY = "busy"  # a dictation was under way: this press was ignored
     DISABLED = "disabled"  # voicetype is turned off: ignored
     NOT_CONFIGURED = "not_configured"  # no key: the user was told how to set one
+    STOPPED = "stopped"  # it stopped the listening under way (the text follows)
+    CANCELLED = "cancelled"  # it cancelled the dictation under way: nothing is typed
+    NOT_LISTENING = "not_listening"  # stop or cancel with no dictation under way
 
 
 class Press:

@@ -172,6 +172,7 @@ def choose_listener(
     on_release: Callable[[], None],
     platform: str | None = None,
     environ: Mapping[str, str] | None = None,
+    on_escape: Callable[[], None] | None = None,
 ) -> HotkeyListener:
     """The listener for this platform (see the module docstring); not started.
 
@@ -203,7 +204,8 @@ def choose_listener(
     if uses_x11_grab(platform, env):
         from voicetype.hotkeys_x11 import X11HotkeyListener
 
-        return X11HotkeyListener(hotkey, on_press, on_release, env.get("DISPLAY") or None)
+        display = env.get("DISPLAY") or None
+        return X11HotkeyListener(hotkey, on_press, on_release, display, on_escape=on_escape)
     from voicetype.hotkeys_pynput import PynputHotkeyListener
 
     return PynputHotkeyListener(hotkey, on_press, on_release)

@@ -270,10 +270,19 @@ class X11HotkeyListener:
         on_release: Callable[[], None],
         display_name: str | None = None,
         use_xkb: bool = True,
+        any_modifier: bool = False,
+        on_escape: Callable[[], None] | None = None,
     ) -> None:
-        """``use_xkb`` False skips XKB detectable auto-repeat (pairs repeats by time)."""
+        """``use_xkb`` False skips XKB detectable auto-repeat (pairs repeats by time).
+        ``any_modifier``: the key counts with any modifiers held (the cancel key, pressed
+        while the hotkey's modifiers may still be down): every combination of the modifier
+        bits is grabbed but those another client holds. ``on_escape``: called (reader
+        thread, must only enqueue) for Escape pressed while the hotkey is down — its grab
+        then takes every key, so the cancel key's own grab never sees it."""
         self.hotkey = hotkey
         self._use_xkb = use_xkb
+        self._any_modifier = any_modifier
+        self._on_escape = on_escape
         self._on_press = on_press
         self._on_release = on_release
         self._display_name = display_name
@@ -300,7 +309,7 @@ class X11HotkeyListener:
             self._xkb_event = _use_xkb(self._display) if self._use_xkb else None
             detectable = self._xkb_event is not None and _detectable_auto_repeat(self._display)
             self._filter = RepeatFilter(pair_by_time=not detectable)
-            self._grabs = _grab(self._display, self.hotkey)
+            self._grabs = self._grab_first(self._display)
         except Exception:  # any failure: close the connection, then let it reach the caller
             self._display.close()
             self._display = None
@@ -330,6 +339,20 @@ class X11HotkeyListener:
             os.close(fd)
         self._wake_r = self._wake_w = -1
 
+    def _grab_first(self, display: Any) -> frozenset[tuple[int, int]]:
+        if self._any_modifier:
+            try:
+                return _grab_any_modifier(display, self.hotkey)
+            except HotkeyTaken:
+                log.debug("%s with any modifier is taken; grabbing it alone", self.hotkey)
+        return _grab(display, self.hotkey)
+
+    def _wanted(self, display: Any) -> frozenset[tuple[int, int]]:
+        wanted = compute_grabs(display, self.hotkey)
+        if self._any_modifier and len(self._grabs) > len(wanted):  # every combination
+            return frozenset((kc, mask) for kc, _ in wanted for mask in range(256))
+        return wanted
+
     # ------------------------------------------------------------ reader thread
 
     def _run(self) -> None:
@@ -358,6 +381,8 @@ class X11HotkeyListener:
             while display.pending_events():
                 event = display.next_event()
                 if event.type == X.KeyPress:
+                    if self._escape(display, event.detail):
+                        continue
                     self._emit(self._filter.feed_press(event.detail, event.time))
                 elif event.type == X.KeyRelease:
                     self._emit(self._filter.feed_release(event.detail, event.time))
@@ -378,6 +403,19 @@ class X11HotkeyListener:
             if not ready:
                 self._emit(self._filter.flush())
 
+    def _escape(self, display: Any, keycode: int) -> bool:
+        """Escape pressed while the hotkey is held (its active grab sends us every key)."""
+        if self._on_escape is None or any(kc == keycode for kc, _ in self._grabs):
+            return False
+        if display.keycode_to_keysym(keycode, 0) != _NAMED_KEYSYMS["esc"]:
+            return False
+        log.debug("Escape while %s is held", self.hotkey)
+        try:
+            self._on_escape()
+        except Exception:
+            log.exception("escape callback failed")
+        return True
+
     def _emit(self, edges: list[Edge]) -> None:
         for edge in edges:
             log.debug("hotkey %s: %s", self.hotkey, edge.value)
@@ -390,7 +428,7 @@ class X11HotkeyListener:
     def _regrab(self, display: Any) -> None:
         """The keymap changed: grab the key where it is now (nothing if nothing moved)."""
         try:
-            wanted = compute_grabs(display, self.hotkey)
+            wanted = self._wanted(display)
         except BackendUnavailable as exc:
             log.warning("after a keymap change: %s", exc.message)
             wanted = frozenset()
@@ -437,6 +475,31 @@ def compute_grabs(display: Any, hotkey: Hotkey) -> frozenset[tuple[int, int]]:
         [keymap.get(kc, [0])[0] for kc in codes if kc] for codes in display.get_modifier_mapping()
     ]
     return grabs_for(hotkey, keymap, ModifierBits.from_mapping(per_modifier))
+
+
+def _grab_any_modifier(display: Any, hotkey: Hotkey) -> frozenset[tuple[int, int]]:
+    """Grab the hotkey's key(s) with every combination of the eight modifier bits; the
+    combinations another client holds (a window manager's Alt+Escape) stay theirs. Raises
+    ``HotkeyTaken`` only when the plain key is taken."""
+    from Xlib import X, error
+
+    keycodes = sorted({kc for kc, _ in compute_grabs(display, hotkey)})
+    root = display.screen().root
+    plain = error.CatchError(error.BadAccess)
+    for keycode in keycodes:
+        root.grab_key(keycode, 0, False, X.GrabModeAsync, X.GrabModeAsync, onerror=plain)
+    display.sync()
+    if plain.get_error() is not None:
+        for keycode in keycodes:
+            root.ungrab_key(keycode, 0)
+        display.sync()
+        raise HotkeyTaken(hotkey)
+    others = error.CatchError(error.BadAccess)
+    for keycode in keycodes:
+        for mask in range(1, 256):
+            root.grab_key(keycode, mask, False, X.GrabModeAsync, X.GrabModeAsync, onerror=others)
+    display.sync()
+    return frozenset((kc, mask) for kc in keycodes for mask in range(256))
 
 
 def _grab(display: Any, hotkey: Hotkey) -> frozenset[tuple[int, int]]:

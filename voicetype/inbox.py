@@ -14,14 +14,48 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voicetype import dictation as d
+from voicetype import listening
 from voicetype.dictation import DictationParts, Press, Session
+from voicetype.listening import Live as Listening
 from voicetype.notify import Urgency
+from voicetype.recognition.events import SessionEvent
 from voicetype.recognition.messages import Message
+
+#: What a press means (``Dictate.edge``): a tap (``voicetype dictate``, the menu), the key
+#: going down or up (the hotkey; ``voicetype start`` / ``stop``), or a cancel (Escape while
+#: listening, ``voicetype cancel``, the menu).
+TAP, DOWN, UP, CANCEL = "tap", "down", "up", "cancel"
 
 
 @dataclass(frozen=True)
 class Dictate:
     press: Press
+    edge: str = TAP
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """An event of a listening session (SDK or PortAudio thread)."""
+
+    live: Listening
+    event: SessionEvent
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The worker opened the microphone for ``live`` (or could not)."""
+
+    live: Listening
+    opened: listening.Opened
+
+
+@dataclass(frozen=True)
+class PhraseTyped:
+    """The worker typed a phrase of a hands-free session (or failed to)."""
+
+    session: Session
+    text: str
+    inserted: d.Inserted
 
 
 @dataclass(frozen=True)
@@ -85,7 +119,7 @@ class Quit:
 
 Event = (
     Dictate | Flip | SpeechEnded | Heard | Inserted | Crashed | Tell | Apply | TypeLast
-    | Call | Quit
+    | Call | Quit | Recognition | Opened | PhraseTyped
 )  # fmt: skip
 #: Held while a dictation is under way, handled in order once it ended.
 AFTER_SESSION = (Apply, TypeLast, Call)
@@ -98,12 +132,16 @@ class Inbox:
         self._queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
         self._quitting = threading.Event()
 
-    def press(self, source: str) -> Press:
+    def press(self, source: str, edge: str = TAP) -> Press:
         """Submit a press (the controller's module doc says what becomes of it); ``wait``
-        on the result for its outcome."""
+        on the result for its outcome. ``edge``: ``TAP``, ``DOWN``, ``UP`` or ``CANCEL``."""
         press = Press(source)
-        self._queue.put(Dictate(press))
+        self._queue.put(Dictate(press, edge))
         return press
+
+    def recognition_event(self, live: Listening, event: SessionEvent) -> None:
+        """A listening session's event (SDK threads): only enqueues."""
+        self._queue.put(Recognition(live, event))
 
     def flip_enabled(self, answer: Callable[[bool], None] | None = None) -> None:
         """Turn voicetype off when on and on when off, as the controller finds it: two

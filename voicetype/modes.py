@@ -279,6 +279,12 @@ class ModeMachine:
     def in_session(self) -> bool:
         return self.phase is not Phase.IDLE
 
+    @property
+    def key_down(self) -> bool:
+        """The hotkey (or ``start``) is down: while it is, its passive grab takes every key
+        from the focused window, so typing waits for the release."""
+        return self._down
+
     def next_deadline(self) -> float | None:
         """When the machine wants a ``Tick`` (monotonic s), or None."""
         s, cfg = self._session, self.settings

@@ -65,6 +65,23 @@ class Sessions:
             lambda: self._post(ev.Heard(session, d.listen(parts, audio, cue, check, clock)))
         )
 
+    def open(self, source: str, parts: DictationParts) -> Session:
+        """Open a session whose listening someone else runs (the recording modes,
+        ``voicetype.live``); shows "listening". It ends through ``type_text`` or ``end``."""
+        self.dictations += 1
+        session = Session(self.dictations, source, self._clock(), parts)
+        self.current = session
+        self._show(State.LISTENING, "")
+        return session
+
+    def type_text(self, session: Session, text: str, target: Target | None) -> None:
+        """Type the session's text (its end follows through ``typed``)."""
+        self._type(session, text, target)
+
+    def end(self, session: Session, text: str | None, ending: Ending) -> None:
+        """End ``session`` without (more) typing; see ``_end``."""
+        self._end(session, text, ending)
+
     def heard(self, session: Session, heard: d.Heard) -> None:
         session.record.recognize_ms = (heard.at - session.started) * 1000
         verdict = d.judge(heard.result, session.parts.settings)

@@ -363,13 +363,15 @@ def test_endless_hypotheses_stop_after_20_s_and_type_the_last_one(
     line = daemon.wait_for_log("dictation #1 (hotkey): ", 35)
     ended = time.monotonic()
     assert "typed" in line, line
-    assert 20 <= ended - at < 25, ended - at
+    # the microphone closes at 20 s; the text then waits up to 5 s for a final that never
+    # comes (the mode machine's finish timeout), then the last hypothesis is typed
+    assert 20 <= ended - at < 26.5, ended - at
     wait_for(lambda: not pulse_audio.capture_streams(), 5, "the microphone to close", 0.05)
     sent = faults.service.last_turn.hypotheses_sent
     typed = text_window.settle()
     assert typed in sent[-3:], (typed, sent[-3:])
     assert len(typed.split()) >= 80
-    assert daemon.count_log("stopped listening after 20 s") == 1
+    assert daemon.count_log("stopped listening: still listening after 20 s") == 1
     faults.record(
         "service: endless hypotheses (20 s cap)",
         told_s=ended - at,

@@ -27,6 +27,7 @@ from harness.tray import DockedIcon, TrayHost
 TEST_CONFIG = """
 [feedback]
 start_sound = false
+stop_sound = false
 """
 
 

@@ -13,6 +13,7 @@ from voicetype.compose import Makers
 from voicetype.config import AzureConfig, Config, load_config
 from voicetype.errors import BackendUnavailable, VoicetypeError
 from voicetype.hotkeys import Hotkey, HotkeyTaken
+from voicetype.live import NoCancelKey
 from voicetype.notify import Urgency
 from voicetype.recognition import AudioInput, Failed, RecognitionResult, Recognized
 from voicetype.state import State
@@ -178,7 +179,9 @@ class Lab:
             self.inserters.append(FakeInserter())
             return self.inserters[-1]
 
-        def hotkeys(hotkey: Hotkey, on_press: Callable[[], None], _release: Any) -> Any:
+        def hotkeys(
+            hotkey: Hotkey, on_press: Callable[[], None], _release: Any, _escape: Any
+        ) -> Any:
             self.hotkeys.append(FakeHotkeys(hotkey, on_press, taken=self.hotkey_taken))
             return self.hotkeys[-1]
 
@@ -196,6 +199,9 @@ class Lab:
             hotkeys=hotkeys,
             microphone=lambda: self.microphone,
             cue=lambda: lambda: None,
+            stop_cue=lambda: lambda: None,
+            listener=lambda config: None,  # one recognize_once per press (FakeRecognizer)
+            cancel_key=lambda on_press: NoCancelKey(),
             menu_fix=lambda: "install PyGObject",
             control=FakeControl,
             load_config=lambda path: load_config(path, {}),  # never the user's keyring

@@ -71,6 +71,31 @@ def _portaudio_device(sd: Any) -> str | None:
     return "pulse" if "pulse" in names else None
 
 
+def _start_stream(sd: Any, capture: Capture) -> Any:
+    stream = sd.RawInputStream(
+        samplerate=SAMPLE_RATE,
+        channels=1,
+        dtype="int16",
+        blocksize=BLOCK_FRAMES,
+        device=_portaudio_device(sd),
+        latency="low",
+        callback=capture._callback,
+        finished_callback=capture._finished,
+    )
+    stream.start()
+    return stream
+
+
+def _refresh(sd: Any) -> None:
+    """Make PortAudio enumerate the devices again (none of our streams is open: the caller
+    is opening the only one). ~50–150 ms; only after an open failed."""
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:  # PortAudio's own errors come as several types
+        log.debug("re-initializing PortAudio: %s", exc)
+
+
 class Capture:
     """One open microphone stream; build with ``Capture.open``."""
 
@@ -112,7 +137,6 @@ class Capture:
         ``MicrophoneError`` when the microphone cannot be opened."""
         sd = load_portaudio()
         capture = cls(ring_seconds=ring_seconds, on_stopped=on_stopped, clock=clock)
-        device = _portaudio_device(sd)
         with _ENV_LOCK:
             previous = os.environ.get("PULSE_SOURCE")
             if source:
@@ -120,17 +144,14 @@ class Capture:
             else:
                 os.environ.pop("PULSE_SOURCE", None)
             try:
-                stream = sd.RawInputStream(
-                    samplerate=SAMPLE_RATE,
-                    channels=1,
-                    dtype="int16",
-                    blocksize=BLOCK_FRAMES,
-                    device=device,
-                    latency="low",
-                    callback=capture._callback,
-                    finished_callback=capture._finished,
-                )
-                stream.start()
+                try:
+                    stream = _start_stream(sd, capture)
+                except (sd.PortAudioError, ValueError) as exc:
+                    # PortAudio lists devices once, when it starts: a sound server that
+                    # came up (or back) since is reached only after it looks again
+                    log.info("microphone did not open (%s); asking PortAudio again", exc)
+                    _refresh(sd)
+                    stream = _start_stream(sd, capture)
             except (sd.PortAudioError, ValueError) as exc:
                 raise MicrophoneError(
                     f"Cannot open the microphone{f' “{source}”' if source else ''}: {exc}",
