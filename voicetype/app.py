@@ -293,6 +293,9 @@ def _tray_actions(daemon: Callable[[], Daemon]) -> Any:
         dictate=run("dictate"),
         type_last=run("type-last"),
         has_kept_text=lambda: daemon().controller.status.kept_text,
+        stop=run("dictate"),  # a tap while listening stops and types (a `stop` is a release)
+        cancel=run("cancel"),
+        is_listening=lambda: daemon().controller.status.state is State.LISTENING,
         set_enabled=lambda _wanted: run("toggle")(),
         is_enabled=lambda: daemon().controller.status.enabled,
         set_autostart=lambda _wanted: run("autostart")(),

@@ -27,6 +27,7 @@ from harness.textwin import TextWindow
 from voicetype.cancel_key import ESCAPE
 from voicetype.hotkeys import HotkeyTaken
 from voicetype.hotkeys_x11 import probe_grab
+from voicetype.tray.menu import CANCEL, LISTENING_ROWS, STOP
 
 pytestmark = pytest.mark.desktop
 
@@ -359,3 +360,33 @@ def test_the_chosen_microphone_is_used_and_listed(
     expected = "From the second microphone."
     assert text_window.wait_for_text(expected, timeout=10) == expected
     assert notifications.calls == []
+
+
+@pytest.mark.parametrize("row", [STOP, CANCEL])
+def test_the_tray_menu_stops_or_cancels_while_listening(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+    row: str,
+) -> None:
+    """While listening the menu's first row reads "Stop dictation" with "Cancel
+    dictation" below it; after either the menu is back to its idle rows."""
+    daemon = daemon_factory(config=config("toggle"))
+    speech_service.always(Behaviour.continuous("never said", silence=0.4))
+    text_window.focus()
+    assert daemon.cli("dictate").returncode == 0
+    wait_for(lambda: daemon.state() == "listening", 5, "listening")
+    tray = daemon.tray
+    tray.click_icon(daemon.icon(), 1)  # AppIndicator: a left click opens the menu
+    menu = tray.wait_for_menu(LISTENING_ROWS)
+    tray.click_menu_item(menu, row)
+    tray.wait_for_menu_closed()
+    outcome = "cancelled" if row == CANCEL else "no match"
+    daemon.wait_for_log(f"dictation #1 (command): {outcome}")
+    wait_for(lambda: pulse_audio.capture_streams() == [], 2, "the microphone closed")
+    assert daemon.state() == "idle" and text_window.content() == ""
+    tray.click_icon(daemon.icon(), 1)
+    tray.wait_for_menu()  # the idle rows again (MENU_ROWS)
+    tray.click_icon(daemon.icon(), 1)
+    tray.wait_for_menu_closed()

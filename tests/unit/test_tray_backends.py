@@ -15,6 +15,7 @@ import pytest
 from voicetype.icons import icon_image
 from voicetype.state import State
 from voicetype.tray import MENU_ROWS, SEPARATOR, STATUS_ROW, Tray, TrayActions
+from voicetype.tray.menu import LISTENING_ROWS
 from voicetype.tray.pystray_icon import PystrayTray
 
 
@@ -27,8 +28,14 @@ class FakeItem:
         checked: Callable[[Any], bool] | None = None,
         enabled: bool | Callable[[Any], bool] = True,
         default: bool = False,
+        visible: bool | Callable[[Any], bool] = True,
     ) -> None:
         self._text, self.action, self._checked, self._enabled = text, action, checked, enabled
+        self._visible = visible
+
+    @property
+    def visible(self) -> bool:
+        return bool(self._visible(self) if callable(self._visible) else self._visible)
 
     @property
     def text(self) -> str:
@@ -92,6 +99,9 @@ def _actions(calls: list[str], values: dict[str, bool]) -> TrayActions:
         is_autostart=lambda: values["autostart"],
         open_config=fail,
         quit=lambda: calls.append("quit"),
+        stop=lambda: calls.append("stop"),
+        cancel=lambda: calls.append("cancel"),
+        is_listening=lambda: values.get("listening", False),
     )
 
 
@@ -102,7 +112,8 @@ def test_pystray_menu_has_the_rows_and_each_row_does_its_job(
     values = {"enabled": True, "autostart": False}
     tray = PystrayTray("win32", _actions(calls, values), 64, pystray=FAKE_PYSTRAY)
     items = tray.menu.items
-    rows = [SEPARATOR if i is FakeMenu.SEPARATOR else i.text for i in items]
+    shown = [i for i in items if i is FakeMenu.SEPARATOR or i.visible]
+    rows = [SEPARATOR if i is FakeMenu.SEPARATOR else i.text for i in shown]
     assert rows == [row if row != STATUS_ROW else "Idle" for row in MENU_ROWS]
     by_text = {i.text: i for i in items if i is not FakeMenu.SEPARATOR}
     assert by_text["Idle"].enabled is False
@@ -115,6 +126,19 @@ def test_pystray_menu_has_the_rows_and_each_row_does_its_job(
     by_text["Open configuration"].action()  # raises inside: logged, the loop lives on
     assert calls == ["enabled=True", "autostart=True", "dictate"]
     assert "tray menu action failed" in caplog.text
+
+
+def test_pystray_menu_while_listening_stops_and_cancels() -> None:
+    calls: list[str] = []
+    values = {"enabled": True, "autostart": False, "listening": True}
+    tray = PystrayTray("win32", _actions(calls, values), 64, pystray=FAKE_PYSTRAY)
+    shown = [i for i in tray.menu.items if i is FakeMenu.SEPARATOR or i.visible]
+    rows = [SEPARATOR if i is FakeMenu.SEPARATOR else i.text for i in shown]
+    assert rows == [row if row != STATUS_ROW else "Idle" for row in LISTENING_ROWS]
+    by_text = {i.text: i for i in shown if i is not FakeMenu.SEPARATOR}
+    by_text["Stop dictation"].action()
+    by_text["Cancel dictation"].action()
+    assert calls == ["stop", "cancel"]
 
 
 def test_pystray_shows_state_and_notifies_through_the_icon() -> None:

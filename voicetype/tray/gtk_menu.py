@@ -1,9 +1,10 @@
 """The tray menu as a ``Gtk.Menu``: built once, its rows updated in place.
 
 GTK loop thread only (build it on the main thread before the loop runs; building reads
-no callback: the daemon's are not ready then). Each opening
-re-reads the status row, "Type last dictation"'s sensitivity and the check rows from
-the callbacks, so a change made elsewhere (``voicetype autostart``) shows at once.
+no callback: the daemon's are not ready then). Each opening and each state change
+re-reads the status row, the first row (Dictate now, or Stop dictation with Cancel
+dictation below it while listening), "Type last dictation"'s sensitivity and the check
+rows from the callbacks, so a change made elsewhere (``voicetype autostart``) shows at once.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Any
 
 from voicetype.tray.menu import (
     AUTOSTART,
+    CANCEL,
     DICTATE,
     ENABLED,
     OPEN_CONFIG,
     QUIT,
     TYPE_LAST,
     TrayActions,
+    first_row,
     safe_call,
     safe_read,
     toggles,
@@ -32,6 +35,7 @@ class GtkMenu:
         self, gtk: Any, glib: Any, actions: TrayActions, status: Callable[[], str]
     ) -> None:
         self._gtk = gtk
+        self._glib = glib
         self._actions = actions
         self._status_text = status
         self._syncing = False  # set_active() emits "activate": ours, not the user's click
@@ -39,8 +43,9 @@ class GtkMenu:
         menu = gtk.Menu.new()
         self._status = gtk.MenuItem.new_with_label(status())
         self._status.set_sensitive(False)
-        self.dictate = self._item(DICTATE, actions.dictate)
-        self.dictate.get_children()[0].set_markup(f"<b>{glib.markup_escape_text(DICTATE)}</b>")
+        self.dictate = self._item(DICTATE, lambda: first_row(actions)[1]())
+        self._bold(DICTATE)
+        self._cancel = self._item(CANCEL, actions.cancel)
         self._type_last = self._item(TYPE_LAST, actions.type_last)
         self._enabled = self._item(ENABLED, flip[ENABLED], check=True)
         self._autostart = self._item(AUTOSTART, flip[AUTOSTART], check=True)
@@ -48,6 +53,7 @@ class GtkMenu:
             self._status,
             gtk.SeparatorMenuItem(),
             self.dictate,
+            self._cancel,
             self._type_last,
             self._enabled,
             self._autostart,
@@ -59,6 +65,7 @@ class GtkMenu:
             menu.append(row)
         menu.connect("show", lambda _menu: self.sync())
         menu.show_all()
+        self._cancel.hide()  # shown while listening (sync)
         self.menu = menu  # the callbacks are first read by sync(), on the running loop
 
     def _item(self, label: str, action: Callable[[], None], *, check: bool = False) -> Any:
@@ -72,6 +79,9 @@ class GtkMenu:
         item.connect("activate", activate)
         return item
 
+    def _bold(self, label: str) -> None:
+        self.dictate.get_children()[0].set_markup(f"<b>{self._glib.markup_escape_text(label)}</b>")
+
     def sync(self) -> bool:
         """Set the rows from the callbacks. GTK loop only; returns False (as an idle
         callback it runs once)."""
@@ -79,6 +89,9 @@ class GtkMenu:
         self._syncing = True
         try:
             self._status.set_label(self._status_text())
+            label, _ = first_row(a)
+            self._bold(label)
+            self._cancel.set_visible(label != DICTATE)
             self._type_last.set_sensitive(safe_read(a.has_kept_text))
             self._enabled.set_active(safe_read(a.is_enabled))
             self._autostart.set_active(safe_read(a.is_autostart))

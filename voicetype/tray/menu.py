@@ -19,6 +19,8 @@ APP_NAME = "voicetype"
 
 # Menu labels (tests click them by position; see MENU_ROWS).
 DICTATE = "Dictate now"
+STOP = "Stop dictation"  # the DICTATE row's label and action while listening
+CANCEL = "Cancel dictation"  # shown only while listening, right below STOP
 TYPE_LAST = "Type last dictation"
 ENABLED = "Enabled"
 AUTOSTART = "Start at login"
@@ -37,6 +39,15 @@ MENU_ROWS: tuple[str, ...] = (
     OPEN_CONFIG,
     SEPARATOR,
     QUIT,
+)
+
+#: The rows while listening (the DICTATE row reads STOP, CANCEL appears below it).
+LISTENING_ROWS: tuple[str, ...] = (
+    STATUS_ROW,
+    SEPARATOR,
+    STOP,
+    CANCEL,
+    *MENU_ROWS[3:],
 )
 
 _DETAIL_MAX = 120
@@ -71,6 +82,18 @@ class TrayActions:
     type_last: Callable[[], None] = lambda: None
     #: Whether a text is kept (the "Type last dictation" row is greyed out otherwise).
     has_kept_text: Callable[[], bool] = lambda: False
+    #: While listening the first row stops (types what was heard) and a row cancels.
+    stop: Callable[[], None] = lambda: None
+    cancel: Callable[[], None] = lambda: None
+    is_listening: Callable[[], bool] = lambda: False
+
+
+def first_row(actions: TrayActions) -> tuple[str, Callable[[], None]]:
+    """The first action row's label and what a click does now: Stop while listening,
+    else Dictate (read at each opening and state change, like the check rows)."""
+    if safe_read(actions.is_listening):
+        return STOP, actions.stop
+    return DICTATE, actions.dictate
 
 
 def safe_call(action: Callable[[], None]) -> None:
