@@ -124,22 +124,53 @@ def check_session(
     opens the display and checks XTEST) and closes what it opened; then says when the X
     display belongs to a Wayland session (typing reaches only its X11 apps)."""
     from voicetype.insertion.select import select_inserter
+    from voicetype.insertion.wayland_select import describe, detect_session
 
     try:
-        select_inserter(method, platform, dict(env)).close()
+        inserter = select_inserter(method, platform, dict(env))
     except BackendUnavailable as exc:
         return Check("desktop session", False, exc.message, exc.fix)
+    x11 = type(inserter).__name__ == "PerAppInserter"  # the X11 path (select.py)
+    inserter.close()
     if platform in ("win32", "darwin"):
         return Check("desktop session", True, platform)
-    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE", "").lower() == "wayland":
+    session = detect_session(env)
+    if session.kind == "wayland" and x11:
         return Check(
             "desktop session",
             False,
-            "Wayland: the global hotkey and typing only reach XWayland (X11) apps",
-            "bind `voicetype dictate` to a shortcut in your desktop's keyboard settings, "
-            "or log in to an X11 session",
+            "Wayland, but its typing path is unavailable: typing goes through XWayland and"
+            " reaches only X11 apps (the log says why)",
+            "run voicetype inside the Wayland session (WAYLAND_DISPLAY, XDG_RUNTIME_DIR and"
+            " DBUS_SESSION_BUS_ADDRESS set)",
         )
+    if session.kind == "wayland":
+        return Check("desktop session", True, describe(session))
     return Check("desktop session", True, f"X11 on {env.get('DISPLAY', '')}")
+
+
+def _compositor_binding(env: Mapping[str, str]) -> str | None:
+    """Where the hotkey is the compositor's own key binding (sway, GNOME custom
+    shortcuts): a line saying that one runs voicetype, or None."""
+    import subprocess
+
+    from voicetype.insertion.wayland_select import detect_session
+    from voicetype.shortcut import shortcut_is_set
+
+    session = detect_session(env)
+    if session.kind != "wayland":
+        return None
+
+    def run(argv: list[str]) -> str:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=5, env=dict(env))
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout if done.returncode == 0 else ""
+
+    if shortcut_is_set(session.desktop, run):
+        return f"a {session.desktop} key binding runs voicetype"
+    return None
 
 
 def check_hotkey(
@@ -156,6 +187,9 @@ def check_hotkey(
     try:
         choose_listener(hotkey, _ignore, _ignore, platform, env)  # made, never started
     except BackendUnavailable as exc:
+        bound = _compositor_binding(env)
+        if bound:
+            return Check("hotkey", True, bound)
         return Check("hotkey", False, exc.message, exc.fix)
     if not uses_x11_grab(platform, env):
         return None
