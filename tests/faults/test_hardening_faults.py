@@ -338,6 +338,7 @@ def test_a_50_mb_answer_is_refused_and_not_kept(faults: FaultLab, text_window: T
     assert text_window.content() == ""
     faults.ready(daemon)
     ready = time.monotonic()
+    wait_for(lambda: rss_mb(daemon.proc.pid) - before < 60, 10, "the session's memory freed")
     after, peak = rss_mb(daemon.proc.pid), rss_mb(daemon.proc.pid, "VmHWM")
     took = faults.prove_dictation(daemon, text_window, 2)
     faults.record(

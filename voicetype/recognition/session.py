@@ -291,7 +291,25 @@ class ContinuousSession:
                     signal.disconnect_all()
             del recognizer, future
         finally:
+            _trim_heap()
             self.released.set()
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``) once a
+    session's SDK objects are gone. The SDK assembles each answer in buffers on its own
+    threads' malloc arenas, which glibc keeps after they are freed: a 50 MB answer left the
+    daemon ~60 MB larger at idle without this, ~23 MB with it. No-op without glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+        trim = None
+    if trim is not None:
+        trim(0)
 
 
 def _now() -> float:
