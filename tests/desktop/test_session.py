@@ -210,7 +210,7 @@ def test_doctor_reports_each_problem_with_its_fix(
         expected = ("✗ microphone: No microphone available", "default input")
     else:
         env["WAYLAND_DISPLAY"] = "wayland-0"
-        expected = ("✗ desktop session: Wayland", "voicetype dictate")
+        expected = ("✗ desktop session: Wayland", "run voicetype inside the Wayland session")
     out = _doctor(env)
     assert out.returncode == 1
     lines = out.stdout.splitlines()
