@@ -31,9 +31,12 @@ from voicetype.recognition.messages import Message, describe_failure
 
 if TYPE_CHECKING:
     from voicetype.autostart import Autostart
+    from voicetype.context import CaretReader
+    from voicetype.context.keywatch import KeyMarker
     from voicetype.insertion import Inserter
     from voicetype.notify import Notifier
     from voicetype.recognition import Recognizer
+    from voicetype.typing_stage import TextStage
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,18 @@ def _open_file(path: Path) -> None:
     open_with_default_app(path)
 
 
+def _caret_reader() -> CaretReader:
+    from voicetype.context import caret_reader
+
+    return caret_reader()
+
+
+def _key_watch(on_user_key: Callable[[], None]) -> KeyMarker:
+    from voicetype.context.keywatch import start_key_watch
+
+    return start_key_watch(on_user_key)
+
+
 def _menu_fix() -> str:
     from voicetype.tray import menu_fix_hint
 
@@ -123,6 +138,11 @@ class Makers:
     #: dictation from the microphone timed out.
     microphone: Callable[[], Failed | None] = _microphone
     cue: Callable[[], Callable[[], None]] = _cue
+    #: The text around the caret (AT-SPI); made once, with the daemon. Never raises.
+    caret_reader: Callable[[], CaretReader] = _caret_reader
+    #: Watches the user's keys, calling its argument for each (resets joining); made once.
+    #: Never raises: without a way to watch keys it marks nothing and calls nothing.
+    key_watch: Callable[[Callable[[], None]], KeyMarker] = _key_watch
     menu_fix: Callable[[], str] = _menu_fix
     #: Reads the configuration file for a reload (raises ``ConfigError``).
     load_config: Callable[[Path], Config] = _load_config
@@ -157,6 +177,7 @@ class Parts:
     inserter: Inserter | None
     hotkeys: HotkeyListener | None
     hotkey_status: str  # what `status` says about the hotkey
+    text: TextStage | None = None  # the text pipeline's stage; lives as long as the daemon
 
     def dictation(self, shell: Shell) -> DictationParts:
         """What the controller uses, with the backends `status` shows (in its order)."""
@@ -175,7 +196,7 @@ class Parts:
             max_chars=config.typing.max_chars,
         )
         return DictationParts(
-            self.recognizer, self.inserter, settings, not_configured(config), backends
+            self.recognizer, self.inserter, settings, not_configured(config), backends, self.text
         )
 
 
@@ -270,7 +291,24 @@ def build(
         problems += problem
     if previous is not None and exposed:
         problems.append(exposed)
-    return Parts(config, recognizer, inserter, hotkeys, hotkey_status), problems
+    text = _text_stage(config, makers, previous.text if previous else None)
+    return Parts(config, recognizer, inserter, hotkeys, hotkey_status, text), problems
+
+
+def _text_stage(config: Config, makers: Makers, previous: TextStage | None) -> TextStage:
+    """The text stage for ``config``: a reload keeps the memory, history, caret reader and
+    key watcher of ``previous``; the first build starts the reader and the key watcher."""
+    from voicetype.text import DictationMemory, History
+    from voicetype.typing_stage import TextStage
+
+    if previous is not None:
+        if previous.settings == config.text:
+            return previous
+        return previous.with_settings(config.text)
+    memory = DictationMemory()
+    reader = makers.caret_reader()
+    keys = makers.key_watch(memory.user_typed)
+    return TextStage(config.text, reader, memory, History(config.text.history_size), keys)
 
 
 def _exposed(config: Config) -> Message | None:

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ from voicetype.modes_config import SCHEMA as MODES_SCHEMA
 from voicetype.text.config import SECTIONS as TEXT_SECTIONS
 from voicetype.text.config import text_settings
 from voicetype.text.settings import TextSettings
+from voicetype.text.vocabulary import recognizer_phrases
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,6 +63,9 @@ class AzureConfig:
     language: str = "en-US"
     allow_insecure_host: bool = False
     timeout_seconds: float = 8.0  # the longest the service may stay quiet before we give up
+    #: The SDK's PhraseListGrammar: ``[text] vocabulary`` then the command words (≤ 500),
+    #: from ``voicetype.text.vocabulary.recognizer_phrases``; a change rebuilds the recognizer.
+    phrases: tuple[str, ...] = ()
     key_source: str = ""  # where the key came from: "environment", "file", "keyring" or ""
 
     def require_credentials(self, config_path: Path) -> None:
@@ -426,6 +430,8 @@ def load_config(
             "use a whole number of characters from 1 to 1000000 (default 10000)",
         )
 
+    text_config = text_settings(data, path, locate.line, language=language)
+    azure = replace(azure, phrases=recognizer_phrases(text_config, (language,)))
     f = FeedbackConfig()
     return Config(
         path=path,
@@ -438,7 +444,7 @@ def load_config(
             notify_no_match=get("feedback", "notify_no_match", f.notify_no_match),
         ),
         log=LogConfig(include_text=get("log", "include_text", False)),
-        text=text_settings(data, path, locate.line, language=language),
+        text=text_config,
         dictation=parse_dictation(get, origin),
         audio=parse_audio(get, origin),
         file_exists=exists,

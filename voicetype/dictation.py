@@ -12,8 +12,9 @@ import enum
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from voicetype.insertion import (
     Inserter,
@@ -37,6 +38,7 @@ from voicetype.recognition import (
 )
 from voicetype.recognition.messages import Message, describe_failure, describe_no_match
 from voicetype.state import State
+from voicetype.text.model import Phrase
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,21 @@ class ControllerSettings:
     max_chars: int = 10_000  # longer recognitions are refused whole: nothing typed or kept
 
 
+class TextStep(Protocol):
+    """The typing step with the text pipeline (``voicetype.typing_stage.TextStage``): reads
+    the caret context, shapes ``phrases`` into the exact edit, erases and inserts, and
+    remembers it. Worker thread only."""
+
+    def deliver(
+        self,
+        inserter: Inserter,
+        phrases: Sequence[Phrase],
+        target: Target | None,
+        clock: Callable[[], float],
+        refocus: bool = False,
+    ) -> Inserted: ...
+
+
 @dataclass(frozen=True)
 class DictationParts:
     """What dictations use, built by the composition root and replaced whole by a reload
@@ -59,6 +76,7 @@ class DictationParts:
     settings: ControllerSettings = ControllerSettings()
     not_configured: Message | None = None  # what a press says when recognizer is None
     backends: tuple[tuple[str, str], ...] = ()  # for `status`: ("typing", "X11Inserter")…
+    text: TextStep | None = None  # None: the text is typed exactly as recognized
 
 
 class PressOutcome(enum.Enum):
@@ -215,6 +233,13 @@ class Inserted:
     error: InsertionError | None  # None: typed
     ms: float
     note: str | None = None  # how it went when not as asked ("pasted instead", "not confirmed")
+    # Set by the text stage (``voicetype.typing_stage``): the text it inserted (None: the
+    # text as given), the Backspaces it pressed first, what it refused to do (told to the
+    # user), and whether the window was a password field (nothing logged or kept).
+    typed: str | None = None
+    erased: int = 0
+    notice: Message | None = None
+    private: bool = False
 
 
 def insert(
@@ -236,6 +261,14 @@ def insert(
     # Only the X11 inserters keep a note (the others always insert as asked).
     note = getattr(inserter, "last_note", None)
     return Inserted(None, (clock() - start) * 1000, note if isinstance(note, str) else None)
+
+
+def phrases_of(result: RecognitionResult, text: str) -> tuple[Phrase, ...]:
+    """The text pipeline's phrases for ``text`` (the display form as ``judge`` gave it),
+    with the service's other forms and language when ``result`` has them."""
+    if isinstance(result, Recognized):
+        return (Phrase(text, result.lexical, result.itn, result.masked_itn, result.language),)
+    return (Phrase(text),)
 
 
 def release(recognizer: Recognizer | None) -> None:
@@ -342,7 +375,12 @@ def judge_typing(text: str, inserted: Inserted | None) -> Ending:
         return Ending("not typed (no typing backend)", message, keep=True, dictated=True)
     error = inserted.error
     if error is None:
-        return Ending(f"typed ({inserted.note})" if inserted.note else "typed")
+        outcome = f"typed ({inserted.note})" if inserted.note else "typed"
+        if inserted.notice is None:
+            return Ending(outcome)
+        if not (inserted.typed or inserted.erased):
+            outcome = "refused (nothing changed)"
+        return Ending(outcome, inserted.notice, Urgency.LOW)
     if isinstance(error, TypingStopped):  # the user's own Escape: told, not an error
         return Ending(
             f"stopped by Escape ({error.typed} of {error.total} chars typed)",

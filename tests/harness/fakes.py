@@ -11,6 +11,8 @@ from typing import Any
 
 from voicetype.compose import Makers
 from voicetype.config import AzureConfig, Config, load_config
+from voicetype.context import NoCaretReader
+from voicetype.context.keywatch import NoKeyWatch
 from voicetype.errors import BackendUnavailable, VoicetypeError
 from voicetype.hotkeys import Hotkey, HotkeyTaken
 from voicetype.notify import Urgency
@@ -56,6 +58,9 @@ class FakeInserter:
 
     def insert(self, text: str, target: object) -> None:
         self.typed.append(text)
+
+    def erase(self, count: int, target: object) -> None:
+        self.typed.append(f"<erase {count}>")
 
     def close(self) -> None:
         self.closed = True
@@ -200,4 +205,6 @@ class Lab:
             control=FakeControl,
             load_config=lambda path: load_config(path, {}),  # never the user's keyring
             open_file=open_file,
+            caret_reader=NoCaretReader,
+            key_watch=lambda _on_key: NoKeyWatch(),
         )

@@ -78,6 +78,9 @@ class FakeInserter:
             raise self.error
         self.typed.append((text, target))
 
+    def erase(self, count: int, target: object) -> None:
+        self.typed.append((f"<erase {count}>", target))
+
     def close(self) -> None:
         pass
 

@@ -225,6 +225,12 @@ class _Recorder:
     def close(self) -> None:
         self.calls.append((self.name, "closed"))
 
+    def erase(self, count: int, target: object) -> None:
+        self.calls.append((self.name, f"erase {count}"))
+
+    def window_pid(self, window: int) -> int | None:
+        return None
+
     def window_profile(self, window: int) -> AppProfile:
         return {1: EDITOR, 2: TERM, 3: profile_for(("kwrite", "kwrite"), "qt")}[window]
 

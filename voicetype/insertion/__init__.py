@@ -58,11 +58,17 @@ class Inserter(Protocol):
     keymap and the clipboard as they were. Raises ``TargetGone`` when ``target`` has
     disappeared, ``TypingStopped`` when the user pressed Escape while typing, and
     ``InsertionError`` for other failures; it never types into another window.
+    ``erase`` presses Backspace ``count`` times in ``target`` (the text pipeline's
+    "scratch that" and the period it takes back), with the same waits, focus check and
+    errors as ``insert``; a backend that cannot press keys raises ``InsertionError``
+    saying so, before pressing anything.
     """
 
     def focused_target(self) -> Target | None: ...
 
     def insert(self, text: str, target: Target | None) -> None: ...
+
+    def erase(self, count: int, target: Target | None) -> None: ...
 
     def close(self) -> None: ...
 

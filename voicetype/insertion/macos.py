@@ -98,6 +98,14 @@ class MacInserter:
         pid = self.api.frontmost_pid()
         return MacTarget(pid) if pid else None
 
+    def erase(self, count: int, target: Target | None) -> None:
+        """Not implemented on macOS yet: refuses before pressing anything."""
+        if count > 0:
+            raise InsertionError(
+                "erasing text (“scratch that”) is not supported on macOS yet; nothing was erased",
+                fix="delete the text by hand (Ctrl+Z undoes it in most applications)",
+            )
+
     def insert(self, text: str, target: Target | None) -> None:
         text = "".join(ch for ch in sanitize(text) if not 0xD800 <= ord(ch) <= 0xDFFF)
         if not text:

@@ -98,6 +98,14 @@ class WindowsInserter:
         hwnd = self.api.foreground_window()
         return WindowsTarget(hwnd) if hwnd else None
 
+    def erase(self, count: int, target: Target | None) -> None:
+        """Not implemented on Windows yet: refuses before pressing anything."""
+        if count > 0:
+            raise InsertionError(
+                "erasing text (“scratch that”) is not supported on Windows yet; nothing was erased",
+                fix="delete the text by hand (Ctrl+Z undoes it in most applications)",
+            )
+
     def insert(self, text: str, target: Target | None) -> None:
         text = "".join(ch for ch in sanitize(text) if not 0xD800 <= ord(ch) <= 0xDFFF)
         if not text:

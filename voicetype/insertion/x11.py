@@ -86,6 +86,7 @@ KEYSYM_CAPS_LOCK = 0xFFE5
 KEYSYM_NUM_LOCK = 0xFF7F
 KEYSYM_CONTROL_L = 0xFFE3
 KEYSYM_ESCAPE = 0xFF1B
+KEYSYM_BACKSPACE = 0xFF08
 _KEYPAD_KEYSYMS = range(0xFF80, 0xFFBE)
 
 #: Characters typed between two checks that the focus is still in the target window.
@@ -441,6 +442,29 @@ class X11Inserter:
         text = shape_text(text, self.window_profile(window))
         if text:
             self._type(text, window)
+
+    def erase(self, count: int, target: Target | None) -> None:
+        """Press BackSpace ``count`` times in ``target`` (None: whatever has focus), after
+        the same modifier wait and focus check as ``insert``. Returns once the server has
+        the keys (they reach the window in order, before any text typed next)."""
+        if count <= 0:
+            return
+        window = self.prepare(_x11_target(target))
+        keycodes = [kc for kc, _ in self.display.keysym_to_keycodes(KEYSYM_BACKSPACE)]
+        if not keycodes:
+            raise InsertionError("the keymap has no BackSpace key; nothing was erased")
+        for start in range(0, count, CHUNK):
+            if not self.focus_is_in(window):
+                raise InsertionError(
+                    f"the focus left the window while erasing: {start} of {count} "
+                    "characters were erased",
+                    fix="don't switch windows until the text has changed",
+                )
+            for _ in range(min(CHUNK, count - start)):
+                self.key(keycodes[0], True)
+                self.key(keycodes[0], False)
+            self.display.flush()
+        self.display.sync()
 
     def close(self) -> None:
         try:

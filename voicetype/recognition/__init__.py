@@ -41,7 +41,17 @@ class ErrorKind(enum.Enum):
 
 @dataclass(frozen=True)
 class Recognized:
+    """``text``: the display form (punctuation, capitals), the one to type. The other
+    forms come from the service's detailed answer (empty when it sent none): ``lexical``
+    the words as heard, ``itn``/``masked_itn`` with numbers normalized; ``language`` the
+    recognized language ("" when not told). The text pipeline reads them to tell an
+    utterance-initial capital from a name."""
+
     text: str
+    lexical: str = ""
+    itn: str = ""
+    masked_itn: str = ""
+    language: str = ""
 
 
 @dataclass(frozen=True)
