@@ -19,6 +19,7 @@ pytest_plugins = [
     "harness.faults",
     "harness.apps",
     "harness.unit_layer",
+    "harness.a11y",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

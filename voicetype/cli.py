@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -250,9 +251,22 @@ def _control(command: str) -> int:
     if command == "status":
         for key, value in reply.get("status", {}).items():
             print(f"{key + ':':<14} {value}")
+    elif command == "history":
+        _print_history(reply.get("history", []))
     elif reply.get("message"):
         print(reply["message"])
     return EXIT_OK
+
+
+def _print_history(entries: list[dict[str, object]]) -> None:
+    """One line per dictation, newest first: local time, two spaces, the text (line
+    breaks shown as ⏎)."""
+    if not entries:
+        print("No dictations yet (the history is kept in memory until voicetype stops).")
+    for entry in entries:
+        at = entry.get("at")
+        when = time.strftime("%H:%M:%S", time.localtime(at)) if isinstance(at, float) else "?"
+        print(f"{when}  {str(entry.get('text', '')).replace(chr(10), '⏎')}")
 
 
 def _config_command(action: str, path: Path) -> int:

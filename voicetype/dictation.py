@@ -38,6 +38,7 @@ from voicetype.recognition import (
 )
 from voicetype.recognition.messages import Message, describe_failure, describe_no_match
 from voicetype.state import State
+from voicetype.text.history import History
 from voicetype.text.model import Phrase
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,10 @@ class ControllerSettings:
 class TextStep(Protocol):
     """The typing step with the text pipeline (``voicetype.typing_stage.TextStage``): reads
     the caret context, shapes ``phrases`` into the exact edit, erases and inserts, and
-    remembers it. Worker thread only."""
+    remembers it. ``deliver`` on the worker thread only; ``history`` from any thread."""
+
+    @property
+    def history(self) -> History: ...
 
     def deliver(
         self,

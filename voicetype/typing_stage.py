@@ -84,7 +84,7 @@ class TextStage:
         outcome = self.pipeline.process(phrases, context, self.memory.previous(), window, start)
         notice = None
         if outcome.notice is not None:
-            notice = Message("“Scratch that” refused", outcome.notice.as_text())
+            notice = Message(outcome.notice.message, outcome.notice.fix)
         try:
             with self.keys.ours():
                 if outcome.backspaces:
