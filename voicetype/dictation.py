@@ -379,7 +379,10 @@ def judge_typing(text: str, inserted: Inserted | None) -> Ending:
         return Ending("not typed (no typing backend)", message, keep=True, dictated=True)
     error = inserted.error
     if error is None:
-        outcome = f"typed ({inserted.note})" if inserted.note else "typed"
+        said = [inserted.note] if inserted.note else []
+        if inserted.erased:
+            said.append(f"{inserted.erased} erased first")
+        outcome = f"typed ({'; '.join(said)})" if said else "typed"
         if inserted.notice is None:
             return Ending(outcome)
         if not (inserted.typed or inserted.erased):

@@ -11,6 +11,7 @@ at-spi-bus-launcher puts on the display's root window, as on a real desktop.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -145,3 +146,26 @@ def test_xterm_joins_by_memory_new_line_is_a_space_and_a_user_key_resets(
 
 def notes(notifications: Any) -> list[str]:
     return [f"{c.summary} {c.body}" for c in notifications.calls]
+
+
+def test_a_frozen_application_delays_typing_by_at_most_the_bound_then_memory_joins(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    gtk: GtkWindow,
+) -> None:
+    """AT-SPI calls into a stopped application block (15 s by default): the read gives
+    up after 0.1 s and voicetype's memory decides the joining."""
+    daemon = daemon_factory(CONFIG)
+    gtk.send(op="text", text="", caret=0)
+    talk = Dictations(daemon, speech_service)
+    talk.say("Hello world.")
+    wait_for(lambda: gtk.content() == "Hello world.", 5, "the first dictation")
+    os.killpg(gtk.popen.pid, signal.SIGSTOP)
+    try:
+        talk.say("How are you?")
+        line = daemon.wait_for_log("caret context: not read")
+    finally:
+        os.killpg(gtk.popen.pid, signal.SIGCONT)
+    ms = float(line.split("not read (")[1].split(" ms")[0])
+    assert ms <= 130, line
+    wait_for(lambda: gtk.content() == "Hello world. How are you?", 5, "the joined text")

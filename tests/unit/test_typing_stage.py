@@ -123,7 +123,8 @@ def test_scratch_that_removes_exactly_the_previous_dictation() -> None:
     inserted = say(stage, windows, "Scratch that.", "scratch that")
     assert windows.text[GTK] == "Hello world."
     assert windows.calls[-1] == "erase 13"
-    assert judge_typing("Scratch that.", inserted).outcome == "typed"  # type: ignore[arg-type]
+    ending = judge_typing("Scratch that.", inserted)  # type: ignore[arg-type]
+    assert ending.outcome == "typed (13 erased first)"
 
 
 def test_scratch_that_refuses_after_a_key_the_user_typed_and_says_so() -> None:
