@@ -86,11 +86,14 @@ class TextStage:
         if outcome.notice is not None:
             notice = Message(outcome.notice.message, outcome.notice.fix)
         try:
+            text, breaks = _final_breaks(outcome.text)
             with self.keys.ours():
                 if outcome.backspaces:
-                    inserter.erase(outcome.backspaces, target)
-                if outcome.text:
-                    inserter.insert(outcome.text, target)
+                    inserter.press("BackSpace", outcome.backspaces, target)
+                if text:
+                    inserter.insert(text, target)
+                if breaks:
+                    inserter.press("Return", breaks, target)
         except InsertionError as exc:
             self.memory.forget()
             return Inserted(exc, (clock() - start) * 1000, typed=outcome.text,
@@ -143,6 +146,14 @@ class TextStage:
                 part.close()
             except Exception:
                 log.debug("error while closing %r", part, exc_info=True)
+
+
+def _final_breaks(text: str) -> tuple[str, int]:
+    """``text`` without the line breaks it ends with, and how many: a spoken "new line"
+    at the end of a dictation is pressed as Return, since ``Inserter.insert`` strips final
+    line breaks (the service's own). The pipeline never gives a terminal a line break."""
+    head = text.rstrip("\n")
+    return head, len(text) - len(head)
 
 
 def _window_of(target: Target | None) -> int | None:

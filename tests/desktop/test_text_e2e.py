@@ -78,13 +78,20 @@ def test_gtk3_dictations_join_scratch_that_and_continue_mid_sentence(
     gtk.send(op="text", text="I went to the", caret=13)
     talk.say("Store.")
     wait_for(lambda: gtk.content() == "I went to the store.", 5, "the continuation")
-    assert gtk.content() == "I went to the store."
+    talk.say("New paragraph.")  # at the end of a dictation: two Return presses
+    talk.say("Next.")
+    wait_for(lambda: gtk.content() == "I went to the store.\n\nNext.", 5, "the paragraph")
 
     history = daemon.cli("history")
     assert history.returncode == 0, history.stderr
     lines = history.stdout.splitlines()
     # newest first; a dictation taken back stays in the history (it can be typed again)
-    assert [ln.split("  ", 1)[1] for ln in lines] == ["store.", "How are you?", "Hello world."]
+    assert [ln.split("  ", 1)[1] for ln in lines] == [
+        "Next.",
+        "store.",
+        "How are you?",
+        "Hello world.",
+    ]
 
 
 def test_gtk3_password_field_is_not_read_kept_or_logged(

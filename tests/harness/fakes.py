@@ -59,8 +59,8 @@ class FakeInserter:
     def insert(self, text: str, target: object) -> None:
         self.typed.append(text)
 
-    def erase(self, count: int, target: object) -> None:
-        self.typed.append(f"<erase {count}>")
+    def press(self, key: str, count: int, target: object) -> None:
+        self.typed.append(f"<{key} x{count}>")
 
     def close(self) -> None:
         self.closed = True

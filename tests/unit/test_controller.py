@@ -24,7 +24,7 @@ from voicetype.controller import (
     State,
 )
 from voicetype.feedback import Feedback
-from voicetype.insertion import InsertionError, TargetGone
+from voicetype.insertion import InsertionError, Key, TargetGone
 from voicetype.notify import Urgency
 from voicetype.recognition import (
     AudioInput,
@@ -78,8 +78,8 @@ class FakeInserter:
             raise self.error
         self.typed.append((text, target))
 
-    def erase(self, count: int, target: object) -> None:
-        self.typed.append((f"<erase {count}>", target))
+    def press(self, key: Key, count: int, target: object) -> None:
+        self.typed.append((f"<{key} x{count}>", target))
 
     def close(self) -> None:
         pass

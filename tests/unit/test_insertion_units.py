@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, NothingPasted, TargetGone, TypingStopped
+from voicetype.insertion import InsertionError, Key, NothingPasted, TargetGone, TypingStopped
 from voicetype.insertion import macos as mac
 from voicetype.insertion import windows as win
 from voicetype.insertion.apps import (
@@ -225,8 +225,8 @@ class _Recorder:
     def close(self) -> None:
         self.calls.append((self.name, "closed"))
 
-    def erase(self, count: int, target: object) -> None:
-        self.calls.append((self.name, f"erase {count}"))
+    def press(self, key: Key, count: int, target: object) -> None:
+        self.calls.append((self.name, f"{key} x{count}"))
 
     def window_pid(self, window: int) -> int | None:
         return None

@@ -10,7 +10,7 @@ import pytest
 
 from voicetype.context.keywatch import NoKeyWatch
 from voicetype.dictation import judge_typing
-from voicetype.insertion import InsertionError
+from voicetype.insertion import InsertionError, Key
 from voicetype.insertion.apps import XTERM, AppProfile
 from voicetype.text import CaretContext, DictationMemory, History, Phrase, TextSettings
 from voicetype.typing_stage import TextStage
@@ -41,10 +41,16 @@ class FakeWindows:
         self.calls.append(f"insert {text!r}")
         self.text[_window(target)] += text
 
-    def erase(self, count: int, target: object) -> None:
-        self.calls.append(f"erase {count}")
+    def press(self, key: Key, count: int, target: object) -> None:
+        if not count:
+            return
+        self.calls.append(f"{key} x{count}")
         window = _window(target)
-        self.text[window] = self.text[window][:-count]
+        if key == "BackSpace":
+            self.text[window] = self.text[window][:-count]
+        else:
+            assert window != TERM, "Return pressed in a terminal"
+            self.text[window] += "\n" * count
 
     def close(self) -> None:
         pass
@@ -122,7 +128,7 @@ def test_scratch_that_removes_exactly_the_previous_dictation() -> None:
     say(stage, windows, "How are you?")
     inserted = say(stage, windows, "Scratch that.", "scratch that")
     assert windows.text[GTK] == "Hello world."
-    assert windows.calls[-1] == "erase 13"
+    assert windows.calls[-1] == "BackSpace x13"
     ending = judge_typing("Scratch that.", inserted)  # type: ignore[arg-type]
     assert ending.outcome == "typed (13 erased first)"
 
@@ -199,3 +205,12 @@ def test_the_window_pid_goes_to_the_reader() -> None:
     stage, windows = make(reader)
     say(stage, windows, "Hello.")
     assert reader.reads == [4242]
+
+
+def test_new_line_at_the_end_of_a_dictation_is_pressed_as_return() -> None:
+    stage, windows = make()
+    say(stage, windows, "Hello.")
+    say(stage, windows, "New line.", "new line")
+    say(stage, windows, "Next one.")
+    assert windows.text[GTK] == "Hello.\nNext one."
+    assert "Return x1" in windows.calls

@@ -29,7 +29,7 @@ import sys
 from typing import Protocol
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import Inserter, NothingPasted, Target, sanitize
+from voicetype.insertion import Inserter, Key, NothingPasted, Target, sanitize
 from voicetype.insertion.apps import (
     AppProfile,
     Choice,
@@ -107,9 +107,9 @@ class PerAppInserter:
             return
         self.last_note = choice.note or getattr(inserter, "last_note", None)
 
-    def erase(self, count: int, target: Target | None) -> None:
-        """Backspaces are always typed (XTEST), whatever the method."""
-        self.typer.erase(count, target)
+    def press(self, key: Key, count: int, target: Target | None) -> None:
+        """Keys are always pressed through the typer (XTEST), whatever the method."""
+        self.typer.press(key, count, target)
 
     def window_profile(self, window: int) -> AppProfile:
         return self.typer.window_profile(window)

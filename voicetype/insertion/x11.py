@@ -76,7 +76,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Target, TargetGone, TypingStopped, sanitize
+from voicetype.insertion import (
+    InsertionError,
+    Key,
+    Target,
+    TargetGone,
+    TypingStopped,
+    sanitize,
+)
 from voicetype.insertion.apps import AppProfile, profile_for, shape_text, toolkit_from_maps
 
 KEYSYM_RETURN = 0xFF0D
@@ -443,21 +450,25 @@ class X11Inserter:
         if text:
             self._type(text, window)
 
-    def erase(self, count: int, target: Target | None) -> None:
-        """Press BackSpace ``count`` times in ``target`` (None: whatever has focus), after
-        the same modifier wait and focus check as ``insert``. Returns once the server has
-        the keys (they reach the window in order, before any text typed next)."""
+    def press(self, key: Key, count: int, target: Target | None) -> None:
+        """Press ``key`` ``count`` times in ``target`` (None: whatever has focus), after
+        the same modifier wait and focus check as ``insert``; Return never into a terminal.
+        Returns once the server has the keys (they reach the window in order, before any
+        text typed next)."""
         if count <= 0:
             return
         window = self.prepare(_x11_target(target))
-        keycodes = [kc for kc, _ in self.display.keysym_to_keycodes(KEYSYM_BACKSPACE)]
+        if key == "Return" and self.window_profile(window).terminal:
+            raise InsertionError("a line break is never typed into a terminal; nothing typed")
+        keysym = KEYSYM_BACKSPACE if key == "BackSpace" else KEYSYM_RETURN
+        keycodes = [kc for kc, _ in self.display.keysym_to_keycodes(keysym)]
         if not keycodes:
-            raise InsertionError("the keymap has no BackSpace key; nothing was erased")
+            raise InsertionError(f"the keymap has no {key} key; nothing typed")
         for start in range(0, count, CHUNK):
             if not self.focus_is_in(window):
                 raise InsertionError(
-                    f"the focus left the window while erasing: {start} of {count} "
-                    "characters were erased",
+                    f"the focus left the window while pressing {key}: {start} of {count} "
+                    "were pressed",
                     fix="don't switch windows until the text has changed",
                 )
             for _ in range(min(CHUNK, count - start)):
