@@ -28,7 +28,7 @@ def test_user_keys_count_and_voicetypes_own_and_shortcuts_do_not(
     try:
         with watch.ours():
             xdotool(x_env, "a", "BackSpace", "shift+b")
-        xdotool(x_env, "ctrl+alt+space", "ctrl+z", "Shift_L", "Control_L")
+        xdotool(x_env, "ctrl+alt+space", "ctrl+z", "Shift_L", "Control_L", "F9")
         # Every event above has been read once the next (counted) key is.
         xdotool(x_env, "x")
         wait_for(lambda: watch.user_keys > 0, timeout=5, what="the user's key")

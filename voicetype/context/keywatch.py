@@ -13,8 +13,9 @@ Not the user's:
   text stage wraps its Backspaces, typing and paste keys in it). XTEST keys outside those
   spans (xdotool, another dictation tool, a remote-control app) did change the text, and
   count;
-- modifier keys alone, and keys pressed while Ctrl, Alt or Super is held: the dictation
-  hotkey and other shortcuts. (So Ctrl+V or Ctrl+Z by the user are missed; where the text
+- modifier keys alone, function keys (F1–F35), and keys pressed while Ctrl, Alt or Super
+  is held: the dictation hotkey (a bare function key or a combination with one of those)
+  and other shortcuts. (So Ctrl+V or Ctrl+Z by the user are missed; where the text
   can be read through AT-SPI the pipeline sees that change anyway.)
 
 Server times are turned into this process's monotonic clock by one measurement at start
@@ -48,6 +49,7 @@ MARGIN = 0.02
 _SPANS = 32  # spans kept (older ones are long over)
 _RAW_KEY_PRESS, _RAW_KEY_RELEASE = 13, 14  # XI_RawKeyPress, XI_RawKeyRelease
 _GENERIC_EVENT = 35
+_KEYSYM_F1, _KEYSYM_F35 = 0xFFBE, 0xFFE0
 #: Modifier map rows that make a key press a shortcut: Control, Mod1 (Alt), Mod4 (Super).
 _SHORTCUT_ROWS = (2, 3, 6)
 
@@ -161,6 +163,8 @@ class KeyWatch:
                     self._xtest.add(int(device.deviceid))
             rows = d.get_modifier_mapping()
             self._modifiers = {kc for row in rows for kc in row if kc}
+            for keysym in range(_KEYSYM_F1, _KEYSYM_F35 + 1):  # a bare F-key hotkey
+                self._modifiers.update(kc for kc, _ in d.keysym_to_keycodes(keysym))
             self._shortcut = {kc for i in _SHORTCUT_ROWS for kc in rows[i] if kc}
             root = d.screen().root
             self._calibrate(d, root, X, Xatom)
