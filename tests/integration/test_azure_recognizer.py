@@ -356,12 +356,10 @@ def test_detailed_forms_and_the_phrase_list_reach_voicetype_and_the_service(
     speech_service.always(Behaviour.say("Store it at Contoso, please."))
     config = dataclasses.replace(fake_azure, phrases=("Contoso", "scratch that"))
     result, _ = recognize(config, speech_wavs.phrase)
-    assert result == Recognized(
-        "Store it at Contoso, please.",
-        lexical="store it at contoso please",
-        itn="store it at contoso please",
-        masked_itn="store it at contoso please",
-    )
+    assert isinstance(result, Recognized), result
+    forms = (result.text, result.lexical, result.itn, result.masked_itn)
+    words = "store it at contoso please"
+    assert forms == ("Store it at Contoso, please.", words, words, words)
     (conn,) = speech_service.connections
     assert conn.query.get("format") == "detailed"
     context = json.dumps(conn.turns[0].context)

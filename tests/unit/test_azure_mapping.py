@@ -343,9 +343,10 @@ def test_detailed_answer_gives_every_form_and_the_language() -> None:
         ],
     }  # fmt: skip
     answer = SdkAnswer("RecognizedSpeech", text="Hallo Welt.", json=json.dumps(body))
-    assert map_answer(answer, ()) == Recognized(
-        "Hallo Welt.", "hallo welt", "hallo welt", "hallo welt", "de-DE"
-    )
+    result = map_answer(answer, ())
+    assert isinstance(result, Recognized)
+    forms = (result.text, result.lexical, result.itn, result.masked_itn, result.language)
+    assert forms == ("Hallo Welt.", "hallo welt", "hallo welt", "hallo welt", "de-DE")
     assert detailed_forms("not json", 100) == ("", "", "", "")
     assert detailed_forms(json.dumps({"NBest": [{"Lexical": "x" * 200}]}), 100)[0] == ""
     cut = SdkAnswer("RecognizedSpeech", text="Hallo", json=json.dumps(body))
