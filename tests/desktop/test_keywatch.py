@@ -4,6 +4,7 @@ modifiers alone do not."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 
@@ -42,3 +43,10 @@ def test_user_keys_count_and_voicetypes_own_and_shortcuts_do_not(
 
 def test_no_display_means_no_watch() -> None:
     assert isinstance(start_key_watch(lambda: None, {}), NoKeyWatch)
+
+
+def test_a_display_that_does_not_answer_means_no_watch_and_no_leak() -> None:
+    start_key_watch(lambda: None, {"DISPLAY": ":999"})  # imports, logging set up
+    before = len(os.listdir("/proc/self/fd"))
+    assert isinstance(start_key_watch(lambda: None, {"DISPLAY": ":999"}), NoKeyWatch)
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -23,7 +23,8 @@ Server times are turned into this process's monotonic clock by one measurement a
 
 Threading: one daemon thread ("keywatch") reads the events and calls ``on_user_key`` on
 it (which must not block); ``ours`` and ``close`` may be called from any thread.
-``close`` ends the thread within ~0.2 s and closes the connection.
+The thread sleeps in ``select`` until an event arrives (no polling); ``close`` wakes it
+through a pipe, ends it (bounded: 1 s) and closes the connection.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any, Protocol
 
 from voicetype.errors import BackendUnavailable
@@ -85,7 +86,8 @@ def start_key_watch(
     try:
         watch.start()
     except BackendUnavailable as exc:
-        log.warning("Keys typed between dictations are not noticed: %s", exc)
+        watch.close()
+        log.warning("Keys typed between dictations are not noticed: %s", str(exc))
         return NoKeyWatch()
     return watch
 
@@ -107,6 +109,7 @@ class KeyWatch:
         self._server_ref = 0  # a server time (ms) …
         self._mono_ref = 0.0  # … and the monotonic time it was
         self.user_keys = 0  # presses reported (for tests and the log)
+        self._wake_r, self._wake_w = os.pipe()  # ``close`` wakes the thread through it
 
     # -- any thread ------------------------------------------------------------------
 
@@ -124,6 +127,8 @@ class KeyWatch:
 
     def close(self) -> None:
         self._stop.set()
+        with suppress(OSError):
+            os.write(self._wake_w, b"x")  # wakes the thread out of its select
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(1.0)
@@ -133,6 +138,10 @@ class KeyWatch:
             except Exception:
                 log.debug("closing the key watch connection failed", exc_info=True)
             self._display = None
+        for fd in (self._wake_r, self._wake_w):
+            with suppress(OSError):
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
 
     # -- start -----------------------------------------------------------------------
 
@@ -214,7 +223,7 @@ class KeyWatch:
         try:
             while not self._stop.is_set():
                 if not d.pending_events():
-                    select.select([d.fileno()], [], [], 0.2)
+                    select.select([d.fileno(), self._wake_r], [], [])
                     continue
                 self.handle(d.next_event())
         except Exception:  # the connection broke (X server gone): watching ends, logged
