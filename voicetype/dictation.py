@@ -394,6 +394,12 @@ def judge_typing(text: str, inserted: Inserted | None) -> Ending:
             Message("Typing stopped", f"{error}; the rest was not typed."),
             Urgency.LOW,
         )
+    if inserted.private:  # a password field: nothing is kept, so nothing to retype
+        return Ending(
+            "typing failed (password field, not kept)",
+            Message("Could not type the text", f"{error} Say it again, or type it."),
+            error=str(error),
+        )
     if isinstance(error, TargetGone):
         message = Message(
             "The window closed before the text arrived", f"Nothing was typed. {KEPT_HINT}"
