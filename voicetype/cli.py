@@ -133,8 +133,21 @@ def _add_config(sub: Any, common: argparse.ArgumentParser, command: Command) -> 
     )
 
 
-#: How the CLI-local commands add their own arguments; the daemon's commands have none.
+def _add_history(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
+    history = sub.add_parser(
+        command.name,
+        parents=[common],
+        help=command.help,
+        description="Print the running daemon's last dictations, newest first, one per "
+        "line with the time (kept in memory only, never a password field's; how many: "
+        "[text] history_size).",
+    )
+    history.add_argument("-n", "--count", type=int, metavar="N", help="print only the newest N")
+
+
+#: How the commands with arguments of their own add them; the others have none.
 _SUBCOMMANDS = {
+    "history": _add_history,
     "run": _add_run,
     "once": _add_once,
     "doctor": _add_doctor,
@@ -198,7 +211,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "config":
         return _config_command(args.config_command, path)
     if args.command and BY_NAME[args.command].needs_daemon:
-        return _control(args.command)
+        return _control(args.command, getattr(args, "count", None))
     if args.command == "doctor":
         from voicetype.doctor import run_doctor
 
@@ -235,7 +248,7 @@ def _autostart(action: str) -> int:
     return EXIT_OK
 
 
-def _control(command: str) -> int:
+def _control(command: str, count: int | None = None) -> int:
     from voicetype.control import ControlUnavailable, send_command
 
     try:
@@ -252,7 +265,8 @@ def _control(command: str) -> int:
         for key, value in reply.get("status", {}).items():
             print(f"{key + ':':<14} {value}")
     elif command == "history":
-        _print_history(reply.get("history", []))
+        entries = reply.get("history", [])
+        _print_history(entries[: max(0, count)] if count is not None else entries)
     elif reply.get("message"):
         print(reply["message"])
     return EXIT_OK

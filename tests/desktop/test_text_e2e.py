@@ -82,6 +82,10 @@ def test_gtk3_dictations_join_scratch_that_and_continue_mid_sentence(
     talk.say("Next.")
     wait_for(lambda: gtk.content() == "I went to the store.\n\nNext.", 5, "the paragraph")
 
+    newest = daemon.cli("history", "-n", "1")
+    assert newest.returncode == 0, newest.stderr
+    assert newest.stdout.splitlines()[0].endswith("  Next.")
+    assert len(newest.stdout.splitlines()) == 1
     history = daemon.cli("history")
     assert history.returncode == 0, history.stderr
     lines = history.stdout.splitlines()
