@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from voicetype.autostart import Autostart
     from voicetype.context import CaretReader
     from voicetype.context.keywatch import KeyMarker
+    from voicetype.history_store import HistoryStore
     from voicetype.insertion import Inserter
     from voicetype.notify import Notifier
     from voicetype.recognition import Recognizer
@@ -115,6 +116,12 @@ def _key_watch(on_user_key: Callable[[], None]) -> KeyMarker:
     return start_key_watch(on_user_key)
 
 
+def _history_store() -> HistoryStore:
+    from voicetype.history_store import HistoryStore
+
+    return HistoryStore()
+
+
 def _menu_fix() -> str:
     from voicetype.tray import menu_fix_hint
 
@@ -143,6 +150,8 @@ class Makers:
     #: Watches the user's keys, calling its argument for each (resets joining); made once.
     #: Never raises: without a way to watch keys it marks nothing and calls nothing.
     key_watch: Callable[[Callable[[], None]], KeyMarker] = _key_watch
+    #: Where ``[history] keep`` saves the history (``remove`` when keep is off).
+    history_store: Callable[[], HistoryStore] = _history_store
     menu_fix: Callable[[], str] = _menu_fix
     #: Reads the configuration file for a reload (raises ``ConfigError``).
     load_config: Callable[[Path], Config] = _load_config
@@ -301,14 +310,21 @@ def _text_stage(config: Config, makers: Makers, previous: TextStage | None) -> T
     from voicetype.text import DictationMemory, History
     from voicetype.typing_stage import TextStage
 
+    store = makers.history_store()
+    if not config.history.keep:
+        store.remove()
+    kept = store if config.history.keep else None
     if previous is not None:
-        if previous.settings == config.text:
+        if previous.settings == config.text and (previous.store is None) == (kept is None):
             return previous
-        return previous.with_settings(config.text)
+        return previous.with_settings(config.text, kept)
     memory = DictationMemory()
+    history = History(config.text.history_size)
+    for entry in reversed(kept.load() if kept else []):
+        history.add(entry.text, entry.at, entry.language)
     reader = makers.caret_reader()
     keys = makers.key_watch(memory.user_typed)
-    return TextStage(config.text, reader, memory, History(config.text.history_size), keys)
+    return TextStage(config.text, reader, memory, history, keys, store=kept)
 
 
 def _exposed(config: Config) -> Message | None:

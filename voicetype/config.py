@@ -112,6 +112,11 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class HistoryConfig:
+    keep: bool = False  # also on disk (0600), across restarts; off: memory only
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     azure: AzureConfig = field(default_factory=AzureConfig)
@@ -122,6 +127,7 @@ class Config:
     text: TextSettings = field(default_factory=TextSettings)  # [text] [commands] [replacements]
     dictation: DictationConfig = field(default_factory=DictationConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     file_exists: bool = False
 
 
@@ -168,6 +174,7 @@ _SCHEMA: dict[str, dict[str, tuple[_Kind, str]]] = {
         **FEEDBACK_SCHEMA,
     },
     "log": {"include_text": (bool, "true or false")},
+    "history": {"keep": (bool, "true or false")},
     **MODES_SCHEMA,
 }
 
@@ -444,6 +451,7 @@ def load_config(
             notify_no_match=get("feedback", "notify_no_match", f.notify_no_match),
         ),
         log=LogConfig(include_text=get("log", "include_text", False)),
+        history=HistoryConfig(keep=get("history", "keep", False)),
         text=text_config,
         dictation=parse_dictation(get, origin),
         audio=parse_audio(get, origin),

@@ -28,6 +28,7 @@ from dataclasses import replace
 from voicetype.context import CaretReader
 from voicetype.context.keywatch import KeyMarker
 from voicetype.dictation import Inserted
+from voicetype.history_store import HistoryStore
 from voicetype.insertion import Inserter, InsertionError, Target
 from voicetype.recognition.messages import Message
 from voicetype.text import UNKNOWN, CaretContext, DictationMemory, History, Phrase, TextPipeline
@@ -51,20 +52,22 @@ class TextStage:
         history: History,
         keys: KeyMarker,
         wall: Callable[[], float] = time.time,
+        store: HistoryStore | None = None,
     ) -> None:
         self.settings, self.reader, self.memory = settings, reader, memory
         self.history, self.keys, self.wall = history, keys, wall
+        self.store = store  # [history] keep: the history is also saved there
         self.pipeline = TextPipeline(settings)
 
-    def with_settings(self, settings: TextSettings) -> TextStage:
-        """The stage for a reload: new settings (and history size), the same memory,
-        reader and key watcher; the history's entries are kept."""
+    def with_settings(self, settings: TextSettings, store: HistoryStore | None) -> TextStage:
+        """The stage for a reload: new settings (and history size) and store, the same
+        memory, reader and key watcher; the history's entries are kept."""
         history = self.history
         if settings.history_size != self.settings.history_size:
             history = History(settings.history_size)
             for entry in reversed(self.history.entries()):
                 history.add(entry.text, entry.at, entry.language)
-        return TextStage(settings, self.reader, self.memory, history, self.keys, self.wall)
+        return TextStage(settings, self.reader, self.memory, history, self.keys, self.wall, store)
 
     def deliver(
         self,
@@ -103,6 +106,8 @@ class TextStage:
             raise
         self.memory.commit(window, outcome, clock())
         self.history.add_outcome(outcome, self.wall())
+        if self.store is not None and not (outcome.private or outcome.scratch):
+            self.store.save(self.history.entries())
         if outcome.private:
             log.info("typed into a password field: not remembered, not in the history")
         note = getattr(inserter, "last_note", None)

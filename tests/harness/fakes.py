@@ -14,10 +14,12 @@ from voicetype.config import AzureConfig, Config, load_config
 from voicetype.context import NoCaretReader
 from voicetype.context.keywatch import NoKeyWatch
 from voicetype.errors import BackendUnavailable, VoicetypeError
+from voicetype.history_store import HistoryStore
 from voicetype.hotkeys import Hotkey, HotkeyTaken
 from voicetype.notify import Urgency
 from voicetype.recognition import AudioInput, Failed, RecognitionResult, Recognized
 from voicetype.state import State
+from voicetype.text.history import HistoryEntry
 
 
 class FakeRecognizer:
@@ -152,6 +154,25 @@ class FakeControl:
         self.stopped = True
 
 
+class FakeHistoryStore(HistoryStore):
+    """``[history] keep`` in memory: what was saved, and how often the file was removed."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent/history.json"))
+        self.saved: list[HistoryEntry] = []
+        self.removed = 0
+
+    def load(self) -> list[HistoryEntry]:
+        return list(self.saved)
+
+    def save(self, entries: tuple[HistoryEntry, ...]) -> None:
+        self.saved = list(entries)
+
+    def remove(self) -> None:
+        self.removed += 1
+        self.saved = []
+
+
 @dataclass
 class Lab:
     """Records every part the fake makers made, newest last."""
@@ -167,6 +188,7 @@ class Lab:
     microphone: Failed | None = None
     opened: list[Path] = field(default_factory=list)
     open_fails: bool = False
+    history_store: FakeHistoryStore = field(default_factory=FakeHistoryStore)
 
     def makers(self) -> Makers:
         def tray(actions: Any) -> FakeTray:
@@ -207,4 +229,5 @@ class Lab:
             open_file=open_file,
             caret_reader=NoCaretReader,
             key_watch=lambda _on_key: NoKeyWatch(),
+            history_store=lambda: self.history_store,
         )

@@ -3,16 +3,23 @@ reaches the window, what is remembered and kept in the history, and what is told
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 
 import pytest
+from harness.fakes import Lab
 
+from voicetype.compose import Relay, build
+from voicetype.config import Config, HistoryConfig
 from voicetype.context.keywatch import NoKeyWatch
 from voicetype.dictation import judge_typing
+from voicetype.history_store import HistoryStore
 from voicetype.insertion import InsertionError, Key
 from voicetype.insertion.apps import XTERM, AppProfile
 from voicetype.text import CaretContext, DictationMemory, History, Phrase, TextSettings
+from voicetype.text.history import HistoryEntry
 from voicetype.typing_stage import TextStage
 
 GTK, TERM = 0x100, 0x200
@@ -194,7 +201,7 @@ def test_a_failed_insert_forgets_the_memory() -> None:
 def test_a_reload_keeps_the_memory_and_the_history() -> None:
     stage, windows = make()
     say(stage, windows, "Hello world.")
-    again = stage.with_settings(TextSettings(history_size=3))
+    again = stage.with_settings(TextSettings(history_size=3), None)
     say(again, windows, "How are you?")
     assert windows.text[GTK] == "Hello world. How are you?"
     assert [e.text for e in again.history.entries()] == ["How are you?", "Hello world."]
@@ -214,3 +221,42 @@ def test_new_line_at_the_end_of_a_dictation_is_pressed_as_return() -> None:
     say(stage, windows, "Next one.")
     assert windows.text[GTK] == "Hello.\nNext one."
     assert "Return x1" in windows.calls
+
+
+def test_history_keep_saves_0600_and_loads_back_bounded(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "state" / "history.json")
+    stage, windows = make()
+    stage = stage.with_settings(TextSettings(history_size=2), store)
+    for text in ("One.", "Two.", "Three."):
+        say(stage, windows, text)
+    assert [e.text for e in store.load()] == ["Three.", "Two."]
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
+    store.path.write_text("{not json", encoding="utf-8")
+    assert store.load() == []  # damaged: empty, never an error
+    store.remove()
+    assert not store.path.exists()
+
+
+def test_history_keep_never_saves_a_password_field(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "history.json")
+    stage, windows = make(FakeReader(password=True))
+    stage = stage.with_settings(stage.settings, store)
+    say(stage, windows, "Hunter two.")
+    assert not store.path.exists()
+
+
+def test_the_daemon_loads_a_kept_history_and_deletes_it_when_keep_is_off(
+    tmp_path: Path,
+) -> None:
+    lab = Lab()
+    lab.history_store.saved = [HistoryEntry("Kept from last time.", 1.0)]
+    keep = Config(path=tmp_path / "config.toml", history=HistoryConfig(keep=True))
+    parts, _ = build(keep, lab.makers(), Relay())
+    assert parts.text is not None
+    assert [e.text for e in parts.text.history.entries()] == ["Kept from last time."]
+    assert lab.history_store.removed == 0
+    off = Config(path=tmp_path / "config.toml", history=HistoryConfig(keep=False))
+    reloaded, _ = build(off, lab.makers(), Relay(), previous=parts)
+    assert lab.history_store.removed == 1 and lab.history_store.saved == []
+    assert reloaded.text is not None and reloaded.text.store is None
