@@ -84,7 +84,12 @@ class TextStage:
         start = clock()
         window = _window_of(target)
         context = self._context(inserter, window)
-        outcome = self.pipeline.process(phrases, context, self.memory.previous(), window, start)
+        previous = self.memory.previous()
+        log.debug(
+            "memory: %s, keys typed since: %s",
+            "a dictation" if previous.typed else "nothing", previous.keys_since,
+        )  # fmt: skip
+        outcome = self.pipeline.process(phrases, context, previous, window, start)
         notice = None
         if outcome.notice is not None:
             notice = Message(outcome.notice.message, outcome.notice.fix)
