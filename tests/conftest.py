@@ -22,6 +22,7 @@ pytest_plugins = [
     "harness.sway",
     "harness.fake_portal",
     "harness.wl_desktop",
+    "harness.a11y",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -202,6 +202,8 @@ class Daemon:
             if part is not None and all(part is not c for c in closed):
                 closed.append(part)
                 _close(part)
+        if parts.text is not None:
+            parts.text.close()  # the caret reader's helper process, the key watcher
         _close(self._shell.notifier)
         _close(self._cancel_key)
 

@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,21 @@ def _add_config(sub: Any, common: argparse.ArgumentParser, command: Command) -> 
     )
 
 
-#: How the CLI-local commands add their own arguments; the daemon's commands have none.
+def _add_history(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
+    history = sub.add_parser(
+        command.name,
+        parents=[common],
+        help=command.help,
+        description="Print the running daemon's last dictations, newest first, one per "
+        "line with the time (kept in memory only, never a password field's; how many: "
+        "[text] history_size).",
+    )
+    history.add_argument("-n", "--count", type=int, metavar="N", help="print only the newest N")
+
+
+#: How the commands with arguments of their own add them; the others have none.
 _SUBCOMMANDS = {
+    "history": _add_history,
     "run": _add_run,
     "once": _add_once,
     "doctor": _add_doctor,
@@ -197,7 +211,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "config":
         return _config_command(args.config_command, path)
     if args.command and BY_NAME[args.command].needs_daemon:
-        return _control(args.command)
+        return _control(args.command, getattr(args, "count", None))
     if args.command == "doctor":
         from voicetype.doctor import run_doctor
 
@@ -262,7 +276,7 @@ def _autostart(action: str) -> int:
     return EXIT_OK
 
 
-def _control(command: str) -> int:
+def _control(command: str, count: int | None = None) -> int:
     from voicetype.control import ControlUnavailable, send_command
 
     try:
@@ -278,6 +292,9 @@ def _control(command: str) -> int:
     if command == "status":
         for key, value in reply.get("status", {}).items():
             print(f"{key + ':':<14} {value}")
+    elif command == "history":
+        entries = reply.get("history", [])
+        _print_history(entries[: max(0, count)] if count is not None else entries)
     elif reply.get("message"):
         print(reply["message"])
     return EXIT_OK
@@ -289,6 +306,17 @@ def _devices(chosen: str) -> int:
 
     print(format_devices(list_devices(), chosen))
     return EXIT_OK
+
+
+def _print_history(entries: list[dict[str, object]]) -> None:
+    """One line per dictation, newest first: local time, two spaces, the text (line
+    breaks shown as ⏎)."""
+    if not entries:
+        print("No dictations yet (the history is kept in memory until voicetype stops).")
+    for entry in entries:
+        at = entry.get("at")
+        when = time.strftime("%H:%M:%S", time.localtime(at)) if isinstance(at, float) else "?"
+        print(f"{when}  {str(entry.get('text', '')).replace(chr(10), '⏎')}")
 
 
 def _config_command(action: str, path: Path) -> int:

@@ -193,6 +193,13 @@ def reload(daemon: Daemon, request: Request) -> Reply:
     return {"ok": False, "error": message, "outcome": "not_reloaded"}
 
 
+def history(daemon: Daemon, request: Request) -> Reply:
+    """The last dictations, newest first (memory only; never a password field's)."""
+    stage = daemon.controller.parts.text
+    entries = stage.history.entries() if stage is not None else ()
+    return {"history": [{"at": e.at, "text": e.text, "language": e.language} for e in entries]}
+
+
 def type_last(daemon: Daemon, request: Request) -> Reply:
     daemon.controller.submit_type_last(request.source)
     return {}
@@ -277,6 +284,13 @@ COMMANDS: tuple[Command, ...] = (
         CLI,
         SOCKET,
         handler=reload,
+    ),
+    _cmd(
+        "history",
+        "print the running daemon's last dictations, newest first (kept in memory only)",
+        CLI,
+        SOCKET,
+        handler=history,
     ),
     _cmd("type-last", "type the kept text of the last dictation", MENU, handler=type_last),
     _cmd("open-config", "open the configuration file", MENU, handler=open_config),

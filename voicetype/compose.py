@@ -32,11 +32,15 @@ from voicetype.recognition.messages import Message, describe_failure
 
 if TYPE_CHECKING:
     from voicetype.autostart import Autostart
+    from voicetype.context import CaretReader
+    from voicetype.context.keywatch import KeyMarker
+    from voicetype.history_store import HistoryStore
     from voicetype.insertion import Inserter
     from voicetype.listening import Listener
     from voicetype.live import CancelKey
     from voicetype.notify import Notifier
     from voicetype.recognition import Recognizer
+    from voicetype.typing_stage import TextStage
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +136,24 @@ def _open_file(path: Path) -> None:
     open_with_default_app(path)
 
 
+def _caret_reader() -> CaretReader:
+    from voicetype.context import caret_reader
+
+    return caret_reader()
+
+
+def _key_watch(on_user_key: Callable[[], None]) -> KeyMarker:
+    from voicetype.context.keywatch import start_key_watch
+
+    return start_key_watch(on_user_key)
+
+
+def _history_store() -> HistoryStore:
+    from voicetype.history_store import HistoryStore
+
+    return HistoryStore()
+
+
 def _menu_fix() -> str:
     from voicetype.tray import menu_fix_hint
 
@@ -166,6 +188,13 @@ class Makers:
     listener: Callable[[Config], Listener | None] = _listener
     #: (on_press) -> Escape as the cancel key while listening.
     cancel_key: Callable[[Callable[[], None]], CancelKey] = _cancel_key
+    #: The text around the caret (AT-SPI); made once, with the daemon. Never raises.
+    caret_reader: Callable[[], CaretReader] = _caret_reader
+    #: Watches the user's keys, calling its argument for each (resets joining); made once.
+    #: Never raises: without a way to watch keys it marks nothing and calls nothing.
+    key_watch: Callable[[Callable[[], None]], KeyMarker] = _key_watch
+    #: Where ``[history] keep`` saves the history (``remove`` when keep is off).
+    history_store: Callable[[], HistoryStore] = _history_store
     menu_fix: Callable[[], str] = _menu_fix
     #: Reads the configuration file for a reload (raises ``ConfigError``).
     load_config: Callable[[Path], Config] = _load_config
@@ -201,6 +230,7 @@ class Parts:
     hotkeys: HotkeyListener | None
     hotkey_status: str  # what `status` says about the hotkey
     listener: Listener | None = None
+    text: TextStage | None = None  # the text pipeline's stage; lives as long as the daemon
 
     def dictation(self, shell: Shell) -> DictationParts:
         """What the controller uses, with the backends `status` shows (in its order)."""
@@ -228,6 +258,7 @@ class Parts:
             not_configured(config),
             backends,
             self.listener if self.recognizer is not None else None,
+            self.text,
         )
 
 
@@ -350,7 +381,31 @@ def build(
         problems += problem
     if previous is not None and exposed:
         problems.append(exposed)
-    return Parts(config, recognizer, inserter, hotkeys, hotkey_status, listener), problems
+    text = _text_stage(config, makers, previous.text if previous else None)
+    return Parts(config, recognizer, inserter, hotkeys, hotkey_status, listener, text), problems
+
+
+def _text_stage(config: Config, makers: Makers, previous: TextStage | None) -> TextStage:
+    """The text stage for ``config``: a reload keeps the memory, history, caret reader and
+    key watcher of ``previous``; the first build starts the reader and the key watcher."""
+    from voicetype.text import DictationMemory, History
+    from voicetype.typing_stage import TextStage
+
+    store = makers.history_store()
+    if not config.history.keep:
+        store.remove()
+    kept = store if config.history.keep else None
+    if previous is not None:
+        if previous.settings == config.text and (previous.store is None) == (kept is None):
+            return previous
+        return previous.with_settings(config.text, kept)
+    memory = DictationMemory()
+    history = History(config.text.history_size)
+    for entry in reversed(kept.load() if kept else []):
+        history.add(entry.text, entry.at, entry.language)
+    reader = makers.caret_reader()
+    keys = makers.key_watch(memory.user_typed)
+    return TextStage(config.text, reader, memory, history, keys, store=kept)
 
 
 def _exposed(config: Config) -> Message | None:

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ from voicetype.modes_config import SCHEMA as MODES_SCHEMA
 from voicetype.text.config import SECTIONS as TEXT_SECTIONS
 from voicetype.text.config import text_settings
 from voicetype.text.settings import TextSettings
+from voicetype.text.vocabulary import recognizer_phrases
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,6 +63,9 @@ class AzureConfig:
     language: str = "en-US"
     allow_insecure_host: bool = False
     timeout_seconds: float = 8.0  # the longest the service may stay quiet before we give up
+    #: The SDK's PhraseListGrammar: ``[text] vocabulary`` then the command words (≤ 500),
+    #: from ``voicetype.text.vocabulary.recognizer_phrases``; a change rebuilds the recognizer.
+    phrases: tuple[str, ...] = ()
     key_source: str = ""  # where the key came from: "environment", "file", "keyring" or ""
 
     def require_credentials(self, config_path: Path) -> None:
@@ -108,6 +112,11 @@ class LogConfig:
 
 
 @dataclass(frozen=True)
+class HistoryConfig:
+    keep: bool = False  # also on disk (0600), across restarts; off: memory only
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     azure: AzureConfig = field(default_factory=AzureConfig)
@@ -118,6 +127,7 @@ class Config:
     text: TextSettings = field(default_factory=TextSettings)  # [text] [commands] [replacements]
     dictation: DictationConfig = field(default_factory=DictationConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     file_exists: bool = False
 
 
@@ -164,6 +174,7 @@ _SCHEMA: dict[str, dict[str, tuple[_Kind, str]]] = {
         **FEEDBACK_SCHEMA,
     },
     "log": {"include_text": (bool, "true or false")},
+    "history": {"keep": (bool, "true or false")},
     **MODES_SCHEMA,
 }
 
@@ -426,6 +437,8 @@ def load_config(
             "use a whole number of characters from 1 to 1000000 (default 10000)",
         )
 
+    text_config = text_settings(data, path, locate.line, language=language)
+    azure = replace(azure, phrases=recognizer_phrases(text_config, (language,)))
     f = FeedbackConfig()
     return Config(
         path=path,
@@ -438,7 +451,8 @@ def load_config(
             notify_no_match=get("feedback", "notify_no_match", f.notify_no_match),
         ),
         log=LogConfig(include_text=get("log", "include_text", False)),
-        text=text_settings(data, path, locate.line, language=language),
+        history=HistoryConfig(keep=get("history", "keep", False)),
+        text=text_config,
         dictation=parse_dictation(get, origin),
         audio=parse_audio(get, origin),
         file_exists=exists,

@@ -12,9 +12,9 @@ import enum
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from voicetype.insertion import (
     Inserter,
@@ -39,6 +39,8 @@ from voicetype.recognition import (
 )
 from voicetype.recognition.messages import Message, describe_failure, describe_no_match
 from voicetype.state import State
+from voicetype.text.history import History
+from voicetype.text.model import Phrase
 
 if TYPE_CHECKING:
     from voicetype.listening import Listener
@@ -60,6 +62,24 @@ class ControllerSettings:
     max_chars: int = 10_000  # longer recognitions are refused whole: nothing typed or kept
 
 
+class TextStep(Protocol):
+    """The typing step with the text pipeline (``voicetype.typing_stage.TextStage``): reads
+    the caret context, shapes ``phrases`` into the exact edit, erases and inserts, and
+    remembers it. ``deliver`` on the worker thread only; ``history`` from any thread."""
+
+    @property
+    def history(self) -> History: ...
+
+    def deliver(
+        self,
+        inserter: Inserter,
+        phrases: Sequence[Phrase],
+        target: Target | None,
+        clock: Callable[[], float],
+        refocus: bool = False,
+    ) -> Inserted: ...
+
+
 @dataclass(frozen=True)
 class DictationParts:
     """What dictations use, built by the composition root and replaced whole by a reload
@@ -73,6 +93,7 @@ class DictationParts:
     #: Own microphone + continuous recognition: dictations follow the recording modes
     #: (``voicetype.live``). None: one ``recognizer.recognize_once`` per press.
     listener: Listener | None = None
+    text: TextStep | None = None  # None: the text is typed exactly as recognized
 
 
 class PressOutcome(enum.Enum):
@@ -232,6 +253,13 @@ class Inserted:
     error: InsertionError | None  # None: typed
     ms: float
     note: str | None = None  # how it went when not as asked ("pasted instead", "not confirmed")
+    # Set by the text stage (``voicetype.typing_stage``): the text it inserted (None: the
+    # text as given), the Backspaces it pressed first, what it refused to do (told to the
+    # user), and whether the window was a password field (nothing logged or kept).
+    typed: str | None = None
+    erased: int = 0
+    notice: Message | None = None
+    private: bool = False
 
 
 def insert(
@@ -253,6 +281,14 @@ def insert(
     # Only the X11 inserters keep a note (the others always insert as asked).
     note = getattr(inserter, "last_note", None)
     return Inserted(None, (clock() - start) * 1000, note if isinstance(note, str) else None)
+
+
+def phrases_of(result: RecognitionResult, text: str) -> tuple[Phrase, ...]:
+    """The text pipeline's phrases for ``text`` (the display form as ``judge`` gave it),
+    with the service's other forms and language when ``result`` has them."""
+    if isinstance(result, Recognized):
+        return (Phrase(text, result.lexical, result.itn, result.masked_itn, result.language),)
+    return (Phrase(text),)
 
 
 def release(recognizer: Recognizer | None) -> None:
@@ -359,12 +395,26 @@ def judge_typing(text: str, inserted: Inserted | None) -> Ending:
         return Ending("not typed (no typing backend)", message, keep=True, dictated=True)
     error = inserted.error
     if error is None:
-        return Ending(f"typed ({inserted.note})" if inserted.note else "typed")
+        said = [inserted.note] if inserted.note else []
+        if inserted.erased:
+            said.append(f"{inserted.erased} erased first")
+        outcome = f"typed ({'; '.join(said)})" if said else "typed"
+        if inserted.notice is None:
+            return Ending(outcome)
+        if not (inserted.typed or inserted.erased):
+            outcome = "refused (nothing changed)"
+        return Ending(outcome, inserted.notice, Urgency.LOW)
     if isinstance(error, TypingStopped):  # the user's own Escape: told, not an error
         return Ending(
             f"stopped by Escape ({error.typed} of {error.total} chars typed)",
             Message("Typing stopped", f"{error}; the rest was not typed."),
             Urgency.LOW,
+        )
+    if inserted.private:  # a password field: nothing is kept, so nothing to retype
+        return Ending(
+            "typing failed (password field, not kept)",
+            Message("Could not type the text", f"{error} Say it again, or type it."),
+            error=str(error),
         )
     if isinstance(error, TargetGone):
         message = Message(

@@ -20,6 +20,7 @@ from voicetype.notify import Urgency
 from voicetype.recognition import AudioInput, Failed
 from voicetype.recognition.messages import Message
 from voicetype.state import State
+from voicetype.text.model import Phrase
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class Sessions:
         session.record.recognize_ms = (heard.at - session.started) * 1000
         verdict = d.judge(heard.result, session.parts.settings)
         if isinstance(verdict, str):
-            self._type(session, verdict, heard.target)
+            self._type(session, verdict, heard.target, d.phrases_of(heard.result, verdict))
         else:
             self._end(session, None, verdict)
 
@@ -103,26 +104,37 @@ class Sessions:
         self._type(self.current, text, None, refocus=True)
 
     def _type(
-        self, session: Session, text: str, target: Target | None, refocus: bool = False
+        self,
+        session: Session,
+        text: str,
+        target: Target | None,
+        phrases: tuple[Phrase, ...] = (),
+        refocus: bool = False,
     ) -> None:
-        """Show "typing" and hand the text to the worker; ``typed`` follows."""
+        """Show "typing" and hand the text to the worker (through the text stage when
+        there is one); ``typed`` follows."""
         self._show(State.TYPING, "")
-        inserter, clock = session.parts.inserter, self._clock
+        inserter, clock, stage = session.parts.inserter, self._clock, session.parts.text
         if inserter is None:
             self.typed(session, text, None)
             return
-        self._worker.submit(
-            lambda: self._post(
-                ev.Inserted(session, text, d.insert(inserter, text, target, clock, refocus))
-            )
-        )
+        phrases = phrases or (Phrase(text),)
+
+        def step() -> d.Inserted:
+            if stage is None:
+                return d.insert(inserter, text, target, clock, refocus)
+            return stage.deliver(inserter, phrases, target, clock, refocus)
+
+        self._worker.submit(lambda: self._post(ev.Inserted(session, text, step())))
 
     def typed(self, session: Session, text: str, inserted: d.Inserted | None) -> None:
         ending = d.judge_typing(text, inserted)
         if inserted is not None and inserted.error is None:
-            session.record.insert_ms, session.record.chars = inserted.ms, len(text)
-        self.last_text = text if ending.keep else None
-        self._end(session, text, ending)
+            typed = text if inserted.typed is None else inserted.typed
+            session.record.insert_ms, session.record.chars = inserted.ms, len(typed)
+        private = inserted is not None and inserted.private  # a password field: keep nothing
+        self.last_text = text if ending.keep and not private else None
+        self._end(session, None if private else text, ending)
 
     def _end(self, session: Session, text: str | None, ending: Ending) -> None:
         """Tell how the session ended, record it, close it, then log it and show the final

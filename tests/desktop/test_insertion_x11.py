@@ -120,6 +120,18 @@ def test_ascii_unicode_multiline_and_shortcut_lookalikes_arrive_exactly(
     assert xkb_dump(x_display) == before
 
 
+def test_press_backspace_and_return_edit_the_window(
+    inserter: X11Inserter, text_window: TextWindow
+) -> None:
+    """``press`` (the text stage's "scratch that" and final "new line")."""
+    typed_into(inserter, text_window, "Hello world")
+    target = inserter.focused_target()
+    inserter.press("BackSpace", 5, target)
+    inserter.press("Return", 2, target)
+    inserter.insert("there", target)
+    assert text_window.wait_for_text("Hello \n\nthere") == "Hello \n\nthere"
+
+
 def test_5000_characters(inserter: X11Inserter, text_window: TextWindow, x_display: str) -> None:
     before = xkb_dump(x_display)
     text = long_text()

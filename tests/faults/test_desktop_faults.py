@@ -83,7 +83,10 @@ def test_window_closes_before_the_text_arrives_text_is_kept(
     assert callable(make)
     other: TextWindow = make(title="the other window")
     doomed: TextWindow = make(title="closes during the dictation")
-    daemon = faults.start(config="[feedback]\nstart_sound = false\n[log]\ninclude_text = false\n")
+    daemon = faults.start(
+        config="[feedback]\nstart_sound = false\n[log]\ninclude_text = false\n"
+        "[text]\njoin_seconds = 0\n"  # the window is cleared without a key (see TEST_CONFIG)
+    )
     words = "kept safe, typed later"
     faults.service.always(Behaviour.say(words, answer_after=1.5, progress_every=0.3))
     doomed.focus()

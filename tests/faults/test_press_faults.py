@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from harness.daemon import TEST_CONFIG
 from harness.fake_speech import Behaviour
 from harness.faults import FaultLab
 from harness.procs import wait_for
@@ -26,8 +27,9 @@ def test_a_hundred_dictates_sent_the_moment_status_says_idle_make_a_hundred_dict
 ) -> None:
     """Old code: idle was shown before the press window closed; 10 of 100 such presses
     were dropped while each reply still said "dictation started"."""
-    daemon = faults.start()
-    faults.service.always(first_audio_say("ok"))  # phrases are typed trimmed (issue 12)
+    # Joining on (issue 13): one window, one dictation after another: "ok ok … ok".
+    daemon = faults.start(config=TEST_CONFIG.replace("join_seconds = 0", "join_seconds = 120"))
+    faults.service.always(first_audio_say("ok"))
     text_window.focus()
     started = time.monotonic()
     waits: list[float] = []
@@ -41,7 +43,8 @@ def test_a_hundred_dictates_sent_the_moment_status_says_idle_make_a_hundred_dict
         assert daemon.state() != "idle", n
     daemon.wait_for_log("dictation #100 (command): typed", 20)
     took = time.monotonic() - started
-    assert text_window.wait_for_text("ok" * 100, timeout=20) == "ok" * 100
+    joined = " ".join(["ok"] * 100)
+    assert text_window.wait_for_text(joined, timeout=20) == joined
     assert daemon.count_log("(command): typed") == 100
     assert daemon.count_log("press during a dictation ignored") == 0
     assert faults.notifications.calls == []

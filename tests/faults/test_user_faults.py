@@ -148,8 +148,10 @@ def _resources(pid: int) -> tuple[int, int, int]:
 def test_two_hundred_dictations_do_not_grow_threads_fds_or_memory(
     faults: FaultLab, text_window: TextWindow
 ) -> None:
-    daemon = faults.start()
-    faults.service.always(replace_say("ok"))  # phrases are typed trimmed (issue 12)
+    # Joining on (issue 13): the dictations are typed one after another into one window,
+    # so the memory joins them with one space each: "ok ok … ok".
+    daemon = faults.start(config=TEST_CONFIG.replace("join_seconds = 0", "join_seconds = 120"))
+    faults.service.always(replace_say("ok"))
     text_window.focus()
     curve: dict[int, tuple[int, int, int]] = {}
     started = time.monotonic()
@@ -160,7 +162,7 @@ def test_two_hundred_dictations_do_not_grow_threads_fds_or_memory(
             wait_for(lambda: daemon.state() == "idle", 10, "idle", 0.01)
             curve[n] = _resources(daemon.proc.pid)
     took = time.monotonic() - started
-    assert text_window.wait_for_text("ok" * 200, timeout=20)
+    assert text_window.wait_for_text(" ".join(["ok"] * 200), timeout=20)
     RESOURCE_CURVE.append(
         f"200 dictations in {took:.0f} s ({took / 200 * 1000:.0f} ms each); "
         "RSS MiB / threads / fds:"

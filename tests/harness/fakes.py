@@ -11,12 +11,16 @@ from typing import Any
 
 from voicetype.compose import Makers
 from voicetype.config import AzureConfig, Config, load_config
+from voicetype.context import NoCaretReader
+from voicetype.context.keywatch import NoKeyWatch
 from voicetype.errors import BackendUnavailable, VoicetypeError
+from voicetype.history_store import HistoryStore
 from voicetype.hotkeys import Hotkey, HotkeyTaken
 from voicetype.live import NoCancelKey
 from voicetype.notify import Urgency
 from voicetype.recognition import AudioInput, Failed, RecognitionResult, Recognized
 from voicetype.state import State
+from voicetype.text.history import HistoryEntry
 
 
 class FakeRecognizer:
@@ -57,6 +61,9 @@ class FakeInserter:
 
     def insert(self, text: str, target: object) -> None:
         self.typed.append(text)
+
+    def press(self, key: str, count: int, target: object) -> None:
+        self.typed.append(f"<{key} x{count}>")
 
     def close(self) -> None:
         self.closed = True
@@ -148,6 +155,25 @@ class FakeControl:
         self.stopped = True
 
 
+class FakeHistoryStore(HistoryStore):
+    """``[history] keep`` in memory: what was saved, and how often the file was removed."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent/history.json"))
+        self.saved: list[HistoryEntry] = []
+        self.removed = 0
+
+    def load(self) -> list[HistoryEntry]:
+        return list(self.saved)
+
+    def save(self, entries: tuple[HistoryEntry, ...]) -> None:
+        self.saved = list(entries)
+
+    def remove(self) -> None:
+        self.removed += 1
+        self.saved = []
+
+
 @dataclass
 class Lab:
     """Records every part the fake makers made, newest last."""
@@ -163,6 +189,7 @@ class Lab:
     microphone: Failed | None = None
     opened: list[Path] = field(default_factory=list)
     open_fails: bool = False
+    history_store: FakeHistoryStore = field(default_factory=FakeHistoryStore)
 
     def makers(self) -> Makers:
         def tray(actions: Any) -> FakeTray:
@@ -206,4 +233,7 @@ class Lab:
             control=FakeControl,
             load_config=lambda path: load_config(path, {}),  # never the user's keyring
             open_file=open_file,
+            caret_reader=NoCaretReader,
+            key_watch=lambda _on_key: NoKeyWatch(),
+            history_store=lambda: self.history_store,
         )

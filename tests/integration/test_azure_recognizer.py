@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ def test_text_arrives_exactly_and_the_audio_reached_the_service(
 ) -> None:
     speech_service.always(Behaviour.say(text, hypotheses=[text[:3]]))
     result, elapsed = recognize(fake_azure, speech_wavs.phrase)
-    assert result == Recognized(text)
+    assert isinstance(result, Recognized), result
     assert result.text.encode() == text.encode()
     assert elapsed < 5
     (conn,) = speech_service.connections
@@ -345,3 +346,21 @@ def test_concurrent_recognize_once_is_refused(
         recognizer.close()
         worker.join(timeout=5)
     assert not worker.is_alive()
+
+
+def test_detailed_forms_and_the_phrase_list_reach_voicetype_and_the_service(
+    speech_service: FakeSpeechService, fake_azure: AzureConfig, speech_wavs: SpeechWavs
+) -> None:
+    """Issue 13: the detailed answer's Lexical/ITN/MaskedITN come back with the display
+    text, and the phrase list (vocabulary + command words) arrives in speech.context."""
+    speech_service.always(Behaviour.say("Store it at Contoso, please."))
+    config = dataclasses.replace(fake_azure, phrases=("Contoso", "scratch that"))
+    result, _ = recognize(config, speech_wavs.phrase)
+    assert isinstance(result, Recognized), result
+    forms = (result.text, result.lexical, result.itn, result.masked_itn)
+    words = "store it at contoso please"
+    assert forms == ("Store it at Contoso, please.", words, words, words)
+    (conn,) = speech_service.connections
+    assert conn.query.get("format") == "detailed"
+    context = json.dumps(conn.turns[0].context)
+    assert "Contoso" in context and "scratch that" in context

@@ -27,6 +27,7 @@ from voicetype.recognition.azure_results import (
     classify_cancellation,
     classify_exception,
     classify_no_match,
+    detailed_forms,
     http_status_in,
     map_answer,
     scrub,
@@ -328,3 +329,25 @@ def test_at_the_listening_cap_what_was_recognized_so_far_is_the_result() -> None
     assert so_far("", False, 20, 10_000) == NoMatch(
         NoMatchReason.NOT_RECOGNIZED, "nothing was recognized in 20 s of listening"
     )
+
+
+def test_detailed_answer_gives_every_form_and_the_language() -> None:
+    """Issue 13: the pipeline tells an utterance-initial capital from a name by the
+    lexical form; a detailed answer without DisplayText still gives the display text."""
+    body = {
+        "RecognitionStatus": "Success",
+        "PrimaryLanguage": {"Language": "de-DE"},
+        "NBest": [
+            {"Lexical": "hallo welt", "ITN": "hallo welt", "MaskedITN": "hallo welt",
+             "Display": "Hallo Welt."},
+        ],
+    }  # fmt: skip
+    answer = SdkAnswer("RecognizedSpeech", text="Hallo Welt.", json=json.dumps(body))
+    result = map_answer(answer, ())
+    assert isinstance(result, Recognized)
+    forms = (result.text, result.lexical, result.itn, result.masked_itn, result.language)
+    assert forms == ("Hallo Welt.", "hallo welt", "hallo welt", "hallo welt", "de-DE")
+    assert detailed_forms("not json", 100) == ("", "", "", "")
+    assert detailed_forms(json.dumps({"NBest": [{"Lexical": "x" * 200}]}), 100)[0] == ""
+    cut = SdkAnswer("RecognizedSpeech", text="Hallo", json=json.dumps(body))
+    assert map_answer(cut, ()).text == "Hallo Welt."  # type: ignore[union-attr]

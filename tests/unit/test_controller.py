@@ -23,8 +23,9 @@ from voicetype.controller import (
     PressOutcome,
     State,
 )
+from voicetype.dictation import Inserted
 from voicetype.feedback import Feedback
-from voicetype.insertion import InsertionError, TargetGone
+from voicetype.insertion import InsertionError, Key, TargetGone
 from voicetype.notify import Urgency
 from voicetype.recognition import (
     AudioInput,
@@ -35,6 +36,8 @@ from voicetype.recognition import (
     RecognitionResult,
     Recognized,
 )
+from voicetype.recognition.messages import Message
+from voicetype.text import History, Phrase
 
 
 class FakeRecognizer:
@@ -77,6 +80,9 @@ class FakeInserter:
         if self.error:
             raise self.error
         self.typed.append((text, target))
+
+    def press(self, key: Key, count: int, target: object) -> None:
+        self.typed.append((f"<{key} x{count}>", target))
 
     def close(self) -> None:
         pass
@@ -680,3 +686,63 @@ def test_only_the_controller_thread_changes_what_the_user_sees() -> None:
         State.IDLE,
     ]
     assert len(shown_from) == 1 and threading.get_ident() not in shown_from
+
+
+# -- the text stage (issue 13) ----------------------------------------------------------
+
+
+@dataclass
+class FakeTextStep:
+    """A text stage that answers with ``inserted`` and records the phrases it got."""
+
+    inserted: Inserted
+    phrases: list[tuple[Phrase, ...]] = field(default_factory=list)
+    history: History = field(default_factory=History)
+
+    def deliver(
+        self,
+        inserter: Any,
+        phrases: Any,
+        target: Any,
+        clock: Any,
+        refocus: bool = False,
+    ) -> Inserted:
+        self.phrases.append(tuple(phrases))
+        return self.inserted
+
+
+def with_stage(stage: FakeTextStep, result: RecognitionResult, **kw: Any) -> Controller:
+    settings = ControllerSettings(start_sound=False, include_text_in_log=True)
+    fake = Fakes(FakeRecognizer(result), Notes(), FakeUI())
+    parts = DictationParts(fake.recognizer, FakeInserter(), settings, text=stage)
+    controller = Controller(parts, Feedback(fake.notifier, include_text=True), fake.ui, **kw)
+    _fakes[id(controller)] = fake
+    return controller
+
+
+def test_the_text_stage_gets_every_form_and_a_refusal_is_told_once() -> None:
+    refusal = Message("Nothing was deleted: you typed since the last dictation", "Use Ctrl+Z.")
+    stage = FakeTextStep(Inserted(None, 1.0, typed="", notice=refusal))
+    recognized = Recognized("Scratch that.", lexical="scratch that", language="en-US")
+    controller = with_stage(stage, recognized)
+    controller.press("hotkey")
+    drain(controller)
+    assert stage.phrases == [
+        (Phrase("Scratch that.", "scratch that", "", "", "en-US"),),
+    ]
+    assert notes(controller) == [(refusal.summary, refusal.body, Urgency.LOW)]
+    assert controller.last.outcome == "refused (nothing changed)"
+
+
+def test_a_password_fields_dictation_is_neither_logged_nor_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stage = FakeTextStep(Inserted(InsertionError("typing failed"), 1.0, private=True))
+    controller = with_stage(stage, Recognized("open sesame"))
+    with caplog.at_level(logging.DEBUG):
+        controller.press("hotkey")
+        drain(controller)
+    assert "sesame" not in caplog.text  # include_text_in_log is on
+    assert controller.status.kept_text is False
+    assert controller.last.outcome == "typing failed (password field, not kept)"
+    assert "kept" not in notes(controller)[0][1]

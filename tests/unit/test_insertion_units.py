@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, NothingPasted, TargetGone, TypingStopped
+from voicetype.insertion import InsertionError, Key, NothingPasted, TargetGone, TypingStopped
 from voicetype.insertion import macos as mac
 from voicetype.insertion import windows as win
 from voicetype.insertion.apps import (
@@ -228,6 +228,12 @@ class _Recorder:
 
     def close(self) -> None:
         self.calls.append((self.name, "closed"))
+
+    def press(self, key: Key, count: int, target: object) -> None:
+        self.calls.append((self.name, f"{key} x{count}"))
+
+    def window_pid(self, window: int) -> int | None:
+        return None
 
     def window_profile(self, window: int) -> AppProfile:
         return {1: EDITOR, 2: TERM, 3: profile_for(("kwrite", "kwrite"), "qt")}[window]

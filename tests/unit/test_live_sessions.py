@@ -105,6 +105,9 @@ class Inserter:
     def insert(self, text: str, target: object) -> None:
         self.typed.append((text, target or self.window))
 
+    def press(self, key: str, count: int, target: object) -> None:
+        self.typed.append((f"<{key}×{count}>", target or self.window))
+
     def close(self) -> None:
         pass
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from voicetype.config import load_config
 from voicetype.errors import ConfigError
 from voicetype.text import History, Outcome, TextSettings
 from voicetype.text.config import text_settings
@@ -265,3 +266,13 @@ def test_the_example_file_gives_the_defaults() -> None:
 
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     assert load_config(example, {}).text == TextSettings()
+
+
+def test_the_phrase_list_is_the_vocabulary_then_the_command_words(tmp_path: Path) -> None:
+    """Issue 13: ``[text] vocabulary`` and the command words reach the recognizer's phrase
+    list through ``AzureConfig.phrases``, so a change to either rebuilds it on reload."""
+    path = tmp_path / "config.toml"
+    path.write_text('[text]\nvocabulary = ["Kubernetes", "Ana"]\n', encoding="utf-8")
+    phrases = load_config(path, {}).azure.phrases
+    assert phrases[:2] == ("Kubernetes", "Ana")
+    assert "scratch that" in phrases and "new line" in phrases

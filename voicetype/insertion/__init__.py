@@ -10,7 +10,7 @@ lazily, inside the backend module.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from voicetype.errors import VoicetypeError
 
@@ -41,6 +41,10 @@ class NothingPasted(InsertionError):
     inserted, so typing it instead cannot insert it twice."""
 
 
+#: The keys ``Inserter.press`` presses (X keysym names).
+Key = Literal["BackSpace", "Return"]
+
+
 class Target(Protocol):
     """An opaque handle on the window that had focus at the hotkey press."""
 
@@ -58,11 +62,18 @@ class Inserter(Protocol):
     keymap and the clipboard as they were. Raises ``TargetGone`` when ``target`` has
     disappeared, ``TypingStopped`` when the user pressed Escape while typing, and
     ``InsertionError`` for other failures; it never types into another window.
+    ``press`` presses ``key`` ``count`` times in ``target``, with the same waits, focus
+    check and errors as ``insert``: ``"BackSpace"`` (the text pipeline's "scratch that"
+    and the period it takes back) or ``"Return"`` (a spoken "new line" at the end of a
+    dictation, which ``insert`` would strip; refused in terminals). A backend that cannot
+    press keys raises ``InsertionError`` saying so, before pressing anything.
     """
 
     def focused_target(self) -> Target | None: ...
 
     def insert(self, text: str, target: Target | None) -> None: ...
+
+    def press(self, key: Key, count: int, target: Target | None) -> None: ...
 
     def close(self) -> None: ...
 

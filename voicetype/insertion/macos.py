@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Target, TargetGone, sanitize
+from voicetype.insertion import InsertionError, Key, Target, TargetGone, sanitize
 
 CHUNK_UNITS = 20
 VK_RETURN = 36
@@ -97,6 +97,15 @@ class MacInserter:
     def focused_target(self) -> MacTarget | None:
         pid = self.api.frontmost_pid()
         return MacTarget(pid) if pid else None
+
+    def press(self, key: Key, count: int, target: Target | None) -> None:
+        """Not implemented on macOS yet: refuses before pressing anything."""
+        if count > 0:
+            raise InsertionError(
+                f"pressing {key} (“scratch that”, “new line”) is not supported on macOS "
+                "yet; nothing was changed",
+                fix="edit the text by hand (Ctrl+Z undoes a dictation in most applications)",
+            )
 
     def insert(self, text: str, target: Target | None) -> None:
         text = "".join(ch for ch in sanitize(text) if not 0xD800 <= ord(ch) <= 0xDFFF)

@@ -32,7 +32,7 @@ import sys
 from typing import Protocol
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import Inserter, NothingPasted, Target, sanitize
+from voicetype.insertion import Inserter, Key, NothingPasted, Target, sanitize
 from voicetype.insertion.apps import (
     AppProfile,
     Choice,
@@ -50,6 +50,14 @@ log = logging.getLogger(__name__)
 class _Typer(Inserter, Protocol):
     def window_profile(self, window: int) -> AppProfile: ...
 
+    def window_pid(self, window: int) -> int | None: ...
+
+
+class _Paster(Protocol):
+    def insert(self, text: str, target: Target | None) -> None: ...
+
+    def close(self) -> None: ...
+
 
 class PerAppInserter:
     """Types or pastes each text, as the target window's profile and ``method`` decide
@@ -59,7 +67,7 @@ class PerAppInserter:
     Threading: like its parts, call from one thread at a time.
     """
 
-    def __init__(self, method: str, typer: _Typer, paster: Inserter) -> None:
+    def __init__(self, method: str, typer: _Typer, paster: _Paster) -> None:
         self.method = method
         self.typer = typer
         self.paster = paster
@@ -68,11 +76,11 @@ class PerAppInserter:
     def focused_target(self) -> Target | None:
         return self.typer.focused_target()
 
-    def choose(self, text: str, target: Target | None) -> tuple[Inserter, Choice]:
+    def choose(self, text: str, target: Target | None) -> tuple[_Paster, Choice]:
         inserter, choice, _profile = self._decide(text, target)
         return inserter, choice
 
-    def _decide(self, text: str, target: Target | None) -> tuple[Inserter, Choice, AppProfile]:
+    def _decide(self, text: str, target: Target | None) -> tuple[_Paster, Choice, AppProfile]:
         focus = target if target is not None else self.typer.focused_target()
         window = getattr(focus, "window", None)
         profile = self.typer.window_profile(window) if window else profile_for(None)
@@ -101,6 +109,16 @@ class PerAppInserter:
             self.last_note = f"{e.message}: typed instead"
             return
         self.last_note = choice.note or getattr(inserter, "last_note", None)
+
+    def press(self, key: Key, count: int, target: Target | None) -> None:
+        """Keys are always pressed through the typer (XTEST), whatever the method."""
+        self.typer.press(key, count, target)
+
+    def window_profile(self, window: int) -> AppProfile:
+        return self.typer.window_profile(window)
+
+    def window_pid(self, window: int) -> int | None:
+        return self.typer.window_pid(window)
 
     def close(self) -> None:
         self.paster.close()

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voicetype.insertion import InsertionError, Target, TargetGone, sanitize
+from voicetype.insertion import InsertionError, Key, Target, TargetGone, sanitize
 
 INPUT_KEYBOARD = 1
 KEYEVENTF_KEYUP = 0x0002
@@ -97,6 +97,15 @@ class WindowsInserter:
     def focused_target(self) -> WindowsTarget | None:
         hwnd = self.api.foreground_window()
         return WindowsTarget(hwnd) if hwnd else None
+
+    def press(self, key: Key, count: int, target: Target | None) -> None:
+        """Not implemented on Windows yet: refuses before pressing anything."""
+        if count > 0:
+            raise InsertionError(
+                f"pressing {key} (“scratch that”, “new line”) is not supported on Windows "
+                "yet; nothing was changed",
+                fix="edit the text by hand (Ctrl+Z undoes a dictation in most applications)",
+            )
 
     def insert(self, text: str, target: Target | None) -> None:
         text = "".join(ch for ch in sanitize(text) if not 0xD800 <= ord(ch) <= 0xDFFF)

@@ -76,7 +76,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Target, TargetGone, TypingStopped, sanitize
+from voicetype.insertion import (
+    InsertionError,
+    Key,
+    Target,
+    TargetGone,
+    TypingStopped,
+    sanitize,
+)
 from voicetype.insertion.apps import AppProfile, profile_for, shape_text, toolkit_from_maps
 from voicetype.xlib_errors import repair_core_errors
 
@@ -87,6 +94,7 @@ KEYSYM_CAPS_LOCK = 0xFFE5
 KEYSYM_NUM_LOCK = 0xFF7F
 KEYSYM_CONTROL_L = 0xFFE3
 KEYSYM_ESCAPE = 0xFF1B
+KEYSYM_BACKSPACE = 0xFF08
 _KEYPAD_KEYSYMS = range(0xFF80, 0xFFBE)
 
 #: Characters typed between two checks that the focus is still in the target window.
@@ -451,6 +459,33 @@ class X11Inserter:
         text = shape_text(text, self.window_profile(window))
         if text:
             self._type(text, window)
+
+    def press(self, key: Key, count: int, target: Target | None) -> None:
+        """Press ``key`` ``count`` times in ``target`` (None: whatever has focus), after
+        the same modifier wait and focus check as ``insert``; Return never into a terminal.
+        Returns once the server has the keys (they reach the window in order, before any
+        text typed next)."""
+        if count <= 0:
+            return
+        window = self.prepare(_x11_target(target))
+        if key == "Return" and self.window_profile(window).terminal:
+            raise InsertionError("a line break is never typed into a terminal; nothing typed")
+        keysym = KEYSYM_BACKSPACE if key == "BackSpace" else KEYSYM_RETURN
+        keycodes = [kc for kc, _ in self.display.keysym_to_keycodes(keysym)]
+        if not keycodes:
+            raise InsertionError(f"the keymap has no {key} key; nothing typed")
+        for start in range(0, count, CHUNK):
+            if not self.focus_is_in(window):
+                raise InsertionError(
+                    f"the focus left the window while pressing {key}: {start} of {count} "
+                    "were pressed",
+                    fix="don't switch windows until the text has changed",
+                )
+            for _ in range(min(CHUNK, count - start)):
+                self.key(keycodes[0], True)
+                self.key(keycodes[0], False)
+            self.display.flush()
+        self.display.sync()
 
     def close(self) -> None:
         try:

@@ -10,7 +10,7 @@ whether the default microphone opens (in a child process).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -41,7 +41,18 @@ class ErrorKind(enum.Enum):
 
 @dataclass(frozen=True)
 class Recognized:
+    """``text``: the display form (punctuation, capitals), the one to type. The other
+    forms come from the service's detailed answer (empty when it sent none): ``lexical``
+    the words as heard, ``itn``/``masked_itn`` with numbers normalized; ``language`` the
+    recognized language ("" when not told). The text pipeline reads them to tell an
+    utterance-initial capital from a name. Equality compares ``text`` only: two results
+    that type the same text are the same result."""
+
     text: str
+    lexical: str = field(default="", compare=False)
+    itn: str = field(default="", compare=False)
+    masked_itn: str = field(default="", compare=False)
+    language: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

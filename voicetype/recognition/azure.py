@@ -207,6 +207,7 @@ class AzureRecognizer:
             recognizer = speechsdk.SpeechRecognizer(
                 speech_config=self._speech_config, audio_config=audio_config
             )
+            apply_phrase_list(recognizer, self._config.phrases)
         except (RuntimeError, ValueError) as exc:
             failure = classify_exception(exc, audio, self._secrets)
             log.info("recognizer setup failed: %s", failure)
@@ -338,10 +339,23 @@ def build_speech_config(config: AzureConfig) -> Any:
         else:
             sc = speechsdk.SpeechConfig(subscription=config.key, region=config.region)
         sc.speech_recognition_language = config.language
+        # NBest with Lexical/ITN/MaskedITN/Display: the text pipeline's capitals need them
+        sc.output_format = speechsdk.OutputFormat.Detailed
         sc.set_property_by_name(STOP_TIMEOUT_PROPERTY, "0")
     except (RuntimeError, ValueError) as exc:
         return Failed(ErrorKind.NOT_CONFIGURED, scrub(str(exc), (config.key,)))
     return sc
+
+
+def apply_phrase_list(recognizer: Any, phrases: tuple[str, ...]) -> None:
+    """Give the SDK ``recognizer`` the phrase list (``AzureConfig.phrases``): the service
+    then hears product names and the command words as such. Sent in ``speech.context``
+    when the recognition starts. Raises what the SDK raises (``RuntimeError``)."""
+    if not phrases:
+        return
+    grammar = speechsdk.PhraseListGrammar.from_recognizer(recognizer)
+    for phrase in phrases:
+        grammar.addPhrase(phrase)
 
 
 def _hold_until_done(run: _Run, recognizer: Any) -> None:

@@ -229,7 +229,7 @@ def map_answer(
         if text is None:
             return Failed(ErrorKind.TEXT_TOO_LONG, too_long_detail(max_chars))
         if text:
-            return Recognized(text)
+            return Recognized(text, *detailed_forms(answer.json, max_chars))
         return NoMatch(NoMatchReason.NOT_RECOGNIZED, "the service recognized no words")
     if answer.reason == "NoMatch":
         return classify_no_match(answer.no_match_reason)
@@ -270,9 +270,41 @@ def whole_text(text: str, raw_json: str, field: str, max_chars: int) -> str | No
     if len(raw_json) > max_chars * _JSON_PER_CHAR + _JSON_OVERHEAD:
         return None
     try:
-        value = json.loads(raw_json or "{}").get(field)
-    except (ValueError, RecursionError, AttributeError):  # invalid, nested too deep, not {}
+        answer = json.loads(raw_json or "{}")
+        value = answer.get(field)
+        if value is None and field == "DisplayText":  # detailed answers may only have NBest
+            value = answer["NBest"][0]["Display"]
+    except (ValueError, RecursionError, AttributeError, LookupError, TypeError):
         value = None
     if isinstance(value, str) and len(value) >= len(text):
         text = value
     return text if len(text) <= max_chars else None
+
+
+def detailed_forms(raw_json: str, max_chars: int) -> tuple[str, str, str, str]:
+    """(lexical, itn, masked_itn, language) from the service's detailed answer (the
+    first of ``NBest``; ``PrimaryLanguage.Language`` when language identification ran);
+    empty strings for what it lacks, for invalid JSON, and for an answer too long for
+    ``max_chars`` (never parsed)."""
+    if not raw_json or len(raw_json) > max_chars * _JSON_PER_CHAR + _JSON_OVERHEAD:
+        return "", "", "", ""
+    try:
+        answer = json.loads(raw_json)
+    except (ValueError, RecursionError):
+        return "", "", "", ""
+    if not isinstance(answer, dict):
+        return "", "", "", ""
+    best = answer.get("NBest")
+    first = best[0] if isinstance(best, list) and best and isinstance(best[0], dict) else {}
+    primary = answer.get("PrimaryLanguage")
+    language = primary.get("Language") if isinstance(primary, dict) else None
+
+    def form(value: object) -> str:
+        return value if isinstance(value, str) and len(value) <= max_chars else ""
+
+    return (
+        form(first.get("Lexical")),
+        form(first.get("ITN")),
+        form(first.get("MaskedITN")),
+        form(language),
+    )

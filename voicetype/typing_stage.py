@@ -1,0 +1,171 @@
+"""The text stage of a dictation: from recognized phrases to keys in the target window.
+
+For one dictation (or a re-typed one) and its window, ``TextStage.deliver`` reads the
+text around the caret (``voicetype.context``: AT-SPI, bounded to ``CARET_TIMEOUT``; when
+nothing is read in time the pipeline falls back to voicetype's memory of what it typed
+there), runs the ``TextPipeline``, presses the Backspaces it asks for, inserts its text,
+then commits the dictation to the ``DictationMemory`` (forgets it after a failure) and adds
+it to the ``History``. What the user must be told (a refused "scratch that") comes back in
+``Inserted.notice``: this module tells no one itself.
+
+Password fields: the reader never reads one (``CaretContext.is_password``); what is typed
+there is never remembered, put in the history, returned for the log (``private``), or kept
+for "Type last dictation".
+
+Threading: ``deliver`` on the dictation worker only (it calls the inserter and the caret
+reader, both single-threaded); the memory and the history are thread-safe (the key watcher
+and the control socket use them from other threads). A reload makes a new stage with
+``with_settings``; it shares the memory, the history, the reader and the key watcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from voicetype.context import CaretReader
+from voicetype.context.keywatch import KeyMarker
+from voicetype.dictation import Inserted
+from voicetype.history_store import HistoryStore
+from voicetype.insertion import Inserter, InsertionError, Target
+from voicetype.recognition.messages import Message
+from voicetype.text import UNKNOWN, CaretContext, DictationMemory, History, Phrase, TextPipeline
+from voicetype.text.settings import TextSettings
+
+log = logging.getLogger(__name__)
+
+#: The longest the caret read may take (seconds); then the memory is used instead.
+CARET_TIMEOUT = 0.1
+
+
+class TextStage:
+    """The pipeline for one configuration plus the daemon-long memory, history, caret
+    reader and key watcher (``keys``). Immutable once made."""
+
+    def __init__(
+        self,
+        settings: TextSettings,
+        reader: CaretReader,
+        memory: DictationMemory,
+        history: History,
+        keys: KeyMarker,
+        wall: Callable[[], float] = time.time,
+        store: HistoryStore | None = None,
+    ) -> None:
+        self.settings, self.reader, self.memory = settings, reader, memory
+        self.history, self.keys, self.wall = history, keys, wall
+        self.store = store  # [history] keep: the history is also saved there
+        self.pipeline = TextPipeline(settings)
+
+    def with_settings(self, settings: TextSettings, store: HistoryStore | None) -> TextStage:
+        """The stage for a reload: new settings (and history size) and store, the same
+        memory, reader and key watcher; the history's entries are kept."""
+        history = self.history
+        if settings.history_size != self.settings.history_size:
+            history = History(settings.history_size)
+            for entry in reversed(self.history.entries()):
+                history.add(entry.text, entry.at, entry.language)
+        return TextStage(settings, self.reader, self.memory, history, self.keys, self.wall, store)
+
+    def deliver(
+        self,
+        inserter: Inserter,
+        phrases: Sequence[Phrase],
+        target: Target | None,
+        clock: Callable[[], float],
+        refocus: bool = False,
+    ) -> Inserted:
+        """Worker thread: the whole typing step (see the module doc). Errors other than
+        ``InsertionError`` propagate (the memory is forgotten first)."""
+        if refocus:
+            target = inserter.focused_target()
+        start = clock()
+        window = _window_of(target)
+        context = self._context(inserter, window)
+        previous = self.memory.previous()
+        log.debug(
+            "memory: %s, keys typed since: %s",
+            "a dictation" if previous.typed else "nothing", previous.keys_since,
+        )  # fmt: skip
+        outcome = self.pipeline.process(phrases, context, previous, window, start)
+        notice = None
+        if outcome.notice is not None:
+            notice = Message(outcome.notice.message, outcome.notice.fix)
+        try:
+            text, breaks = _final_breaks(outcome.text)
+            with self.keys.ours():
+                if outcome.backspaces:
+                    inserter.press("BackSpace", outcome.backspaces, target)
+                if text:
+                    inserter.insert(text, target)
+                if breaks:
+                    inserter.press("Return", breaks, target)
+        except InsertionError as exc:
+            self.memory.forget()
+            return Inserted(exc, (clock() - start) * 1000, typed=outcome.text,
+                            private=outcome.private)  # fmt: skip
+        except Exception:
+            self.memory.forget()
+            raise
+        self.memory.commit(window, outcome, clock())
+        self.history.add_outcome(outcome, self.wall())
+        if self.store is not None and not (outcome.private or outcome.scratch):
+            self.store.save(self.history.entries())
+        if outcome.private:
+            log.info("typed into a password field: not remembered, not in the history")
+        note = getattr(inserter, "last_note", None)
+        return Inserted(
+            None,
+            (clock() - start) * 1000,
+            note if isinstance(note, str) else None,
+            typed=outcome.text,
+            erased=outcome.backspaces,
+            notice=notice,
+            private=outcome.private,
+        )
+
+    def _context(self, inserter: Inserter, window: int | None) -> CaretContext:
+        """The caret context of ``window``: read through the reader (its process id
+        tells the reader which application's focus counts), else ``UNKNOWN``; whether the
+        window is a terminal comes from the inserter's per-window profile."""
+        terminal = False
+        pid: int | None = None
+        if window is not None:
+            profile = getattr(inserter, "window_profile", None)
+            if profile is not None:
+                try:
+                    terminal = bool(profile(window).terminal)
+                    pid = inserter.window_pid(window)  # type: ignore[attr-defined]
+                except Exception:
+                    log.debug("no profile for window %#x", window, exc_info=True)
+        before = time.monotonic()
+        context = self.reader.read(pid, CARET_TIMEOUT) if window is not None else None
+        ms = (time.monotonic() - before) * 1000
+        if context is None:
+            log.debug("caret context: not read (%.1f ms); memory decides", ms)
+            return replace(UNKNOWN, is_terminal=terminal)
+        log.debug("caret context read in %.1f ms (password: %s)", ms, context.is_password)
+        return replace(context, is_terminal=terminal or context.is_terminal)
+
+    def close(self) -> None:
+        """Stop the reader's helper process and the key watcher (daemon exit)."""
+        for part in (self.keys, self.reader):
+            try:
+                part.close()
+            except Exception:
+                log.debug("error while closing %r", part, exc_info=True)
+
+
+def _final_breaks(text: str) -> tuple[str, int]:
+    """``text`` without the line breaks it ends with, and how many: a spoken "new line"
+    at the end of a dictation is pressed as Return, since ``Inserter.insert`` strips final
+    line breaks (the service's own). The pipeline never gives a terminal a line break."""
+    head = text.rstrip("\n")
+    return head, len(text) - len(head)
+
+
+def _window_of(target: Target | None) -> int | None:
+    window = getattr(target, "window", None)
+    return window if isinstance(window, int) else None
