@@ -51,7 +51,7 @@ class Dictations:
 
     def say(self, text: str, outcome: str = "typed") -> str:
         self.count += 1
-        self.service.script(Behaviour.say(text, answer_after=0.6, progress_every=0.3))
+        self.service.always(Behaviour.say(text, answer_after=0.6, progress_every=0.3))
         assert self.daemon.command("dictate")["ok"]
         line = self.daemon.wait_for_log(f"dictation #{self.count} (", timeout=20)
         wait_for(lambda: self.daemon.state() == "idle", 10, "idle")
