@@ -21,8 +21,7 @@ from voicetype.insertion.apps import (
     shape_text,
     toolkit_from_maps,
 )
-from voicetype.insertion.select import PerAppInserter, select_inserter
-from voicetype.insertion.x11 import (
+from voicetype.insertion.keymap import (
     KEYSYM_RETURN,
     KEYSYM_TAB,
     Stroke,
@@ -32,6 +31,7 @@ from voicetype.insertion.x11 import (
     plan,
     spare_keycodes,
 )
+from voicetype.insertion.select import PerAppInserter, select_inserter
 
 # -- X11 helpers -----------------------------------------------------------------------
 
