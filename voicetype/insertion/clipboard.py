@@ -1,9 +1,10 @@
 """Paste insertion on X11 that gives the user's clipboard back.
 
 ``insert(text, target)``:
-1. does what typing does first (``X11Inserter.prepare``): waits until no modifier key is
-   held, raises ``TargetGone`` if the window is gone, gives the focus back if it moved;
-   then shapes the text for that window (``apps.shape_text``: no trailing line breaks; no
+1. runs the insertion template (``template.insert_with``) like typing does: sanitizes,
+   waits until no modifier key is held, raises ``TargetGone`` if the window is gone, gives
+   the focus back if it moved (the shared ``X11Session``); then shapes the text for that
+   window (``apps.shape_text``: no trailing line breaks; no
    line break at all in a terminal, so no "unsafe paste" dialog and no Return);
 2. saves the current CLIPBOARD: every target its owner offers (``TARGETS``) except the
    meta targets (``TARGETS``, ``MULTIPLE``, ``TIMESTAMP``, …), each converted into our own
@@ -40,9 +41,10 @@ instead). Selections over ``MAX_SAVE_BYTES`` per target are not saved. A clipboa
 manager sees the pasted text briefly and may keep it in its history.
 
 Threading: the clipboard must be served after ``insert`` returns, so a
-``ClipboardInserter`` runs one daemon thread with its own ``Display`` connection that
-answers every selection event; ``insert``/``focused_target`` are called from one thread
-at a time (the controller) and talk to that thread through a queue. ``close`` stops it
+``ClipboardInserter`` runs one daemon thread with its own ``X11Session`` (connection,
+atoms, server time, event wait) that answers every selection event;
+``insert``/``focused_target`` are called from one thread at a time (the controller) and
+talk to that thread through a queue. ``close`` stops it
 (any clipboard content we still hold is then lost, as when any X client exits).
 """
 
@@ -54,14 +56,16 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from voicetype.insertion import InsertionError, NothingPasted, Target, sanitize
+from voicetype.insertion import InsertionError, NothingPasted, Target
 from voicetype.insertion.apps import AppProfile, shape_text
-from voicetype.insertion.x11 import X11Inserter, X11Target, _x11_target, client_pid
-from voicetype.xlib_errors import repair_core_errors
+from voicetype.insertion.template import Chunk, insert_clean, insert_with
+from voicetype.insertion.x11_keys import X11Keyboard
+from voicetype.insertion.x11_session import X11Session, X11Target, client_pid
 
 T = TypeVar("T")
 
@@ -126,18 +130,17 @@ class _Owner(threading.Thread):
 
     def __init__(self, display_name: str | None) -> None:
         super().__init__(name="voicetype-clipboard", daemon=True)
-        from Xlib import X, Xatom, display, error
-
-        self.X: Any = X
-        self.Xatom: Any = Xatom
-        self.xerror: Any = error
-        self.d: Any = repair_core_errors(display.Display(display_name))
-        self.mask = int(self.d.display.info.resource_id_mask)
-        root = self.d.screen().root
-        self.win: Any = root.create_window(
-            -10, -10, 1, 1, 0, X.CopyFromParent, X.InputOnly, event_mask=X.PropertyChangeMask
-        )
-        self._atoms: dict[str, int] = {}
+        # Its own connection: it answers selection events while the inserting thread
+        # waits on the typing session, and after insert returned (see x11_session).
+        self.session = X11Session(display_name, need_xtest=False)
+        self.session.on_event = self.handle
+        self.X: Any = self.session.X
+        self.Xatom: Any = self.session.Xatom
+        self.xerror: Any = self.session.xerror
+        self.d: Any = self.session.display
+        self.mask = self.session.resource_mask
+        self.win: Any = self.session.helper_window()
+        self.atom = self.session.atom
         self.CLIPBOARD = self.atom("CLIPBOARD")
         self.store: dict[int, _Item] | None = None  # what we serve while we own CLIPBOARD
         self.owned_since = 0
@@ -146,11 +149,6 @@ class _Owner(threading.Thread):
         self.jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue[Any]]] = queue.Queue()
         self.wake_r, self.wake_w = os.pipe()
         self.stopping = False
-
-    def atom(self, name: str) -> int:
-        if name not in self._atoms:
-            self._atoms[name] = self.d.intern_atom(name)
-        return self._atoms[name]
 
     # -- thread plumbing ------------------------------------------------------------
 
@@ -170,7 +168,7 @@ class _Owner(threading.Thread):
     def run(self) -> None:
         fd = self.d.fileno()
         while not self.stopping:
-            self.dispatch_pending()
+            self.session.dispatch_pending()
             ready, _, _ = select.select([fd, self.wake_r], [], [], 1.0)
             if self.wake_r in ready:
                 os.read(self.wake_r, 4096)
@@ -180,8 +178,7 @@ class _Owner(threading.Thread):
                     box.put((True, fn()))
                 except Exception as e:  # handed to the caller, who raises it
                     box.put((False, e))
-        self.win.destroy()
-        self.d.close()
+        self.session.close()
         os.close(self.wake_r)
         os.close(self.wake_w)
 
@@ -192,25 +189,6 @@ class _Owner(threading.Thread):
         if self.is_alive():
             self.call(_stop)
             self.join(5)
-
-    def dispatch_pending(self) -> None:
-        while self.d.pending_events():
-            self.handle(self.d.next_event())
-
-    def wait(self, match: Callable[[Any], bool], timeout: float) -> Any:
-        """Handle events until one ``match``es (returned, not handled) or ``timeout``."""
-        deadline = time.monotonic() + timeout
-        fd = self.d.fileno()
-        while True:
-            while self.d.pending_events():
-                ev = self.d.next_event()
-                if match(ev):
-                    return ev
-                self.handle(ev)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            select.select([fd], [], [], left)
 
     # -- events -----------------------------------------------------------------------
 
@@ -312,22 +290,6 @@ class _Owner(threading.Thread):
 
     # -- jobs run on this thread ------------------------------------------------------
 
-    def server_time(self) -> int:
-        self.win.change_property(self.atom("_VOICETYPE_TIME"), self.Xatom.STRING, 8, b"",
-                                 mode=self.X.PropModeAppend)  # fmt: skip
-        self.d.flush()
-        ev = self.wait(
-            lambda e: (
-                e.type == self.X.PropertyNotify
-                and int(e.window.id) == int(self.win.id)
-                and e.atom == self.atom("_VOICETYPE_TIME")
-            ),
-            1.0,
-        )
-        if ev is None:
-            raise InsertionError("the X server did not answer (no PropertyNotify)")
-        return int(ev.time)
-
     def snapshot(self, timeout: float) -> dict[int, _Item] | None:
         """The current CLIPBOARD content, target by target; None when nobody owns it."""
         owner = self.d.get_selection_owner(self.CLIPBOARD)
@@ -337,7 +299,7 @@ class _Owner(threading.Thread):
         if owner_id == int(self.win.id) and self.store is not None:
             return dict(self.store)
         deadline = time.monotonic() + timeout
-        stamp = self.server_time()
+        stamp = self.session.server_time()
         targets = self.convert(self.atom("TARGETS"), stamp, deadline)
         names: list[int] = []
         if targets is not None and targets.format == 32:
@@ -361,7 +323,7 @@ class _Owner(threading.Thread):
         self.win.delete_property(prop)
         self.win.convert_selection(self.CLIPBOARD, target, prop, stamp)
         self.d.flush()
-        ev = self.wait(
+        ev = self.session.wait_event(
             lambda e: e.type == X.SelectionNotify and int(e.requestor.id) == int(self.win.id),
             max(0.0, deadline - time.monotonic()),
         )
@@ -377,7 +339,7 @@ class _Owner(threading.Thread):
         parts: list[Any] = []
         size, item_type, fmt = 0, 0, 8
         while True:
-            ev = self.wait(
+            ev = self.session.wait_event(
                 lambda e: (
                     e.type == X.PropertyNotify
                     and int(e.window.id) == int(self.win.id)
@@ -405,7 +367,7 @@ class _Owner(threading.Thread):
 
     def own(self, store: dict[int, _Item] | None) -> None:
         """Serve ``store`` as CLIPBOARD (None: give the ownership up)."""
-        stamp = self.server_time()
+        stamp = self.session.server_time()
         if store is None:
             if self.store is not None:
                 from Xlib.protocol import request
@@ -443,21 +405,40 @@ def text_store(owner: _Owner, text: str) -> dict[int, _Item]:
     return store
 
 
+@dataclass(frozen=True)
+class _Paste:
+    """The one chunk of a paste: the keys to press and the ticket that tells the outcome."""
+
+    ticket: _Ticket
+    profile: AppProfile
+    keys: list[int]
+
+
 class ClipboardInserter:
-    """Pastes text through CLIPBOARD and restores the clipboard; see the module docstring."""
+    """Pastes text through CLIPBOARD and restores the clipboard; see the module docstring.
+
+    It is a ``template.Port`` (one chunk: the paste keys, no Escape or modifier watch while
+    the target fetches). ``session`` is the ``X11Session`` shared with typing (one made
+    here is closed by ``close``); the owner thread has a connection of its own.
+    """
 
     def __init__(
         self,
-        typer: X11Inserter | None = None,
+        session: X11Session | None = None,
         display_name: str | None = None,
         paste_timeout: float = 2.0,
         save_timeout: float = 1.0,
+        modifier_timeout: float = 2.0,
+        focus_timeout: float = 1.0,
     ) -> None:
-        self.typer = typer if typer is not None else X11Inserter(display_name)
-        self._own_typer = typer is None
+        self._own_session = session is None
+        self.session = session if session is not None else X11Session(display_name)
+        self.keyboard = X11Keyboard(self.session)
         self._display_name = display_name
         self.paste_timeout = paste_timeout
         self.save_timeout = save_timeout
+        self.modifier_timeout = modifier_timeout
+        self.focus_timeout = focus_timeout
         self._owner: _Owner | None = None
         #: A sentence about the last ``insert`` that was not a plain success, else None.
         self.last_note: str | None = None
@@ -469,24 +450,51 @@ class ClipboardInserter:
         return self._owner
 
     def focused_target(self) -> X11Target | None:
-        return self.typer.focused_target()
+        window = self.session.focused_client()
+        return X11Target(window) if window else None
 
     def insert(self, text: str, target: Target | None) -> None:
         """Paste ``text`` (sanitized, shaped for the window) into ``target`` (None: the
         focused window); see the module docstring for the steps and outcomes."""
         self.last_note = None
-        text = sanitize(text)
-        if not text:
-            return
-        x = self.typer
-        window = x.prepare(_x11_target(target))
-        profile = x.window_profile(window)
-        text = shape_text(text, profile)
-        if not text:
-            return
+        insert_with(self, text, target)
+
+    def insert_clean(self, text: str, target: Target | None) -> None:
+        """``insert`` for a text that is sanitized already."""
+        self.last_note = None
+        insert_clean(self, text, target)
+
+    # -- the template's port -------------------------------------------------------------
+
+    def clean(self, text: str) -> str:
+        return text
+
+    def wait_modifiers_released(self) -> None:
+        self.keyboard.wait_modifiers_released(self.modifier_timeout)
+
+    def ensure_focus(self, target: Target | None) -> int:
+        return self.session.target_window(target, self.focus_timeout)
+
+    def shape(self, text: str, window: int) -> str:
+        return shape_text(text, self.session.window_profile(window))
+
+    def focus_is_in(self, window: int) -> bool:
+        return self.session.focus_is_in(window)
+
+    def focus_lost(self, typed: int, total: int) -> InsertionError:
+        return InsertionError("the focus left the window before the paste; nothing was pasted")
+
+    def between(self, typed: int, total: int) -> bool:
+        return False
+
+    @contextmanager
+    def delivery(self, text: str, window: int) -> Iterator[Iterator[Chunk[_Paste]]]:
+        """Takes the clipboard (saving the previous content) and switches Caps Lock off;
+        gives both back on the way out."""
+        profile = self.session.window_profile(window)
         keys = self._paste_keycodes(profile)
         owner = self._owner_thread()
-        ticket = _Ticket(client_base=window & ~owner.mask, pid=x.window_pid(window))
+        ticket = _Ticket(client_base=window & ~owner.mask, pid=self.session.window_pid(window))
 
         def take() -> dict[int, _Item] | None:
             previous = owner.snapshot(self.save_timeout)
@@ -497,20 +505,12 @@ class ClipboardInserter:
         previous = owner.call(take)
         caps = 0
         try:
-            caps = x._caps_lock_off()
-            with ticket.changed:
-                ticket.keys_pressed = True
-            for kc in keys:
-                x.key(kc, True)
-            for kc in reversed(keys):
-                x.key(kc, False)
-            x.display.sync()
-            self._await_fetches(ticket, profile)
+            caps = self.keyboard.caps_lock_off()
+            yield iter([Chunk(_Paste(ticket, profile, keys), len(text), check_focus=False)])
         finally:
             if caps:
-                x.key(caps, True)
-                x.key(caps, False)
-                x.display.sync()
+                self.keyboard.tap(caps)
+                self.session.display.sync()
 
             def restore() -> None:
                 owner.ticket = None
@@ -518,6 +518,17 @@ class ClipboardInserter:
                     owner.own(previous)
 
             owner.call(restore)
+
+    def send(self, payload: _Paste, typed: int, total: int) -> None:
+        """Press the paste keys and wait for the target's fetches (``_await_fetches``)."""
+        with payload.ticket.changed:
+            payload.ticket.keys_pressed = True
+        for kc in payload.keys:
+            self.keyboard.key(kc, True)
+        for kc in reversed(payload.keys):
+            self.keyboard.key(kc, False)
+        self.session.display.sync()
+        self._await_fetches(payload.ticket, payload.profile)
 
     def _paste_keycodes(self, profile: AppProfile) -> list[int]:
         from Xlib import XK
@@ -530,7 +541,7 @@ class ClipboardInserter:
             )
         keys = []
         for name in profile.paste_keys:
-            kcs = [kc for kc, _ in self.typer.display.keysym_to_keycodes(XK.string_to_keysym(name))]
+            kcs = self.keyboard.keycodes(XK.string_to_keysym(name))
             if not kcs:
                 raise InsertionError(f"the keymap has no {name} key to paste with")
             keys.append(kcs[0])
@@ -584,5 +595,5 @@ class ClipboardInserter:
         if self._owner is not None:
             self._owner.stop()
             self._owner = None
-        if self._own_typer:
-            self.typer.close()
+        if self._own_session:
+            self.session.close()

@@ -158,7 +158,7 @@ def select_inserter(
     from voicetype.insertion.x11 import X11Inserter
 
     typer = X11Inserter(display)
-    return PerAppInserter(method, typer, ClipboardInserter(typer, display))
+    return PerAppInserter(method, typer, ClipboardInserter(typer.session, display))
 
 
 def _no_paste(method: str, system: str) -> None:
