@@ -226,6 +226,9 @@ class _Recorder:
         return _Win(1)
 
     def insert(self, text: str, target: object) -> None:
+        raise AssertionError("PerAppInserter sanitizes once and calls insert_clean")
+
+    def insert_clean(self, text: str, target: object) -> None:
         self.calls.append((self.name, text))
 
     def close(self) -> None:
@@ -236,7 +239,7 @@ class _Recorder:
 
 
 class _Ignores(_Recorder):
-    def insert(self, text: str, target: object) -> None:
+    def insert_clean(self, text: str, target: object) -> None:
         self.calls.append((self.name, text))
         raise NothingPasted("mousepad did not ask for the pasted text within 2 s")
 
@@ -260,7 +263,7 @@ class _Win:
 def test_per_app_inserter_chooses_by_window_profile() -> None:
     calls: list[tuple[str, str]] = []
     typing = PerAppInserter("type", _Recorder("type", calls), _Recorder("paste", calls))
-    typing.insert("short", None)
+    typing.insert("sh\x1bort", None)  # sanitized once, here
     typing.insert("🇫🇷", _Win(3))
     assert typing.last_note and "above U+FFFF" in typing.last_note
     pasting = PerAppInserter("paste", _Recorder("type", calls), _Recorder("paste", calls))

@@ -86,9 +86,10 @@ def choose_inserter(config: Config) -> Inserter:
 
 
 def insert_text_once(config: Config, text: str) -> None:
-    """Type ``text`` into the currently focused window (for ``voicetype once``)."""
+    """Type ``text`` into the currently focused window (for ``voicetype once``); the
+    inserter sanitizes it."""
     inserter = choose_inserter(config)
     try:
-        inserter.insert(sanitize(text), inserter.focused_target())
+        inserter.insert(text, inserter.focused_target())
     finally:
         inserter.close()

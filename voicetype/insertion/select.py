@@ -47,7 +47,13 @@ METHODS = ("auto", "type", "paste")
 log = logging.getLogger(__name__)
 
 
-class _Typer(Inserter, Protocol):
+class _Part(Inserter, Protocol):
+    """A typing or pasting inserter that can take a text sanitized already."""
+
+    def insert_clean(self, text: str, target: Target | None) -> None: ...
+
+
+class _Typer(_Part, Protocol):
     def window_profile(self, window: int) -> AppProfile: ...
 
 
@@ -56,10 +62,12 @@ class PerAppInserter:
     (see the module docstring). ``last_note`` says why the last insert used another
     method than asked, or that a paste was sent but not confirmed; else None.
 
+    The text is sanitized once, here, and handed to the parts' ``insert_clean``.
+
     Threading: like its parts, call from one thread at a time.
     """
 
-    def __init__(self, method: str, typer: _Typer, paster: Inserter) -> None:
+    def __init__(self, method: str, typer: _Typer, paster: _Part) -> None:
         self.method = method
         self.typer = typer
         self.paster = paster
@@ -69,27 +77,28 @@ class PerAppInserter:
         return self.typer.focused_target()
 
     def choose(self, text: str, target: Target | None) -> tuple[Inserter, Choice]:
-        inserter, choice, _profile = self._decide(text, target)
+        inserter, choice, _profile = self._decide(sanitize(text), target)
         return inserter, choice
 
-    def _decide(self, text: str, target: Target | None) -> tuple[Inserter, Choice, AppProfile]:
+    def _decide(self, clean: str, target: Target | None) -> tuple[_Part, Choice, AppProfile]:
         focus = target if target is not None else self.typer.focused_target()
         window = getattr(focus, "window", None)
         profile = self.typer.window_profile(window) if window else profile_for(None)
-        choice = choose_method(self.method, shape_text(sanitize(text), profile), profile)
+        choice = choose_method(self.method, shape_text(clean, profile), profile)
         return (self.paster if choice.method == "paste" else self.typer), choice, profile
 
     def insert(self, text: str, target: Target | None) -> None:
         """Insert with the chosen method. A paste nobody fetched (``NothingPasted``: the
         window ignored its paste key) is typed instead when typing is exact there."""
         self.last_note = None
-        inserter, choice, profile = self._decide(text, target)
+        clean = sanitize(text)
+        inserter, choice, profile = self._decide(clean, target)
         if choice.note:
             log.info("%s", choice.note)
         try:
-            inserter.insert(text, target)
+            inserter.insert_clean(clean, target)
         except NothingPasted as e:
-            shaped = shape_text(sanitize(text), profile)
+            shaped = shape_text(clean, profile)
             if (
                 inserter is self.typer
                 or profile.autocorrects
@@ -97,7 +106,7 @@ class PerAppInserter:
             ):
                 raise
             log.warning("%s; typing it instead", e.message)
-            self.typer.insert(text, target)
+            self.typer.insert_clean(clean, target)
             self.last_note = f"{e.message}: typed instead"
             return
         self.last_note = choice.note or getattr(inserter, "last_note", None)
