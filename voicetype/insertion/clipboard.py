@@ -60,6 +60,7 @@ from voicetype.insertion import InsertionError, NothingPasted, Target
 from voicetype.insertion.apps import AppProfile, shape_text
 from voicetype.insertion.clipboard_owner import ClipboardOwner, Item, Ticket, text_store
 from voicetype.insertion.template import Chunk, insert_clean, insert_with
+from voicetype.insertion.x11_focus import X11Focus
 from voicetype.insertion.x11_keys import X11Keyboard
 from voicetype.insertion.x11_session import X11Session, X11Target
 
@@ -100,6 +101,7 @@ class ClipboardInserter:
         self._own_session = session is None
         self.session = session if session is not None else X11Session(display_name)
         self.keyboard = X11Keyboard(self.session)
+        self.focus = X11Focus(self.session)
         self._display_name = display_name
         self.paste_timeout = paste_timeout
         self.save_timeout = save_timeout
@@ -116,7 +118,7 @@ class ClipboardInserter:
         return self._owner
 
     def focused_target(self) -> X11Target | None:
-        window = self.session.focused_client()
+        window = self.focus.focused_client()
         return X11Target(window) if window else None
 
     def insert(self, text: str, target: Target | None) -> None:
@@ -139,13 +141,13 @@ class ClipboardInserter:
         self.keyboard.wait_modifiers_released(self.modifier_timeout)
 
     def ensure_focus(self, target: Target | None) -> int:
-        return self.session.target_window(target, self.focus_timeout)
+        return self.focus.target_window(target, self.focus_timeout)
 
     def shape(self, text: str, window: int) -> str:
         return shape_text(text, self.session.window_profile(window))
 
     def focus_is_in(self, window: int) -> bool:
-        return self.session.focus_is_in(window)
+        return self.focus.focus_is_in(window)
 
     def focus_lost(self, typed: int, total: int) -> InsertionError:
         return InsertionError("the focus left the window before the paste; nothing was pasted")

@@ -63,8 +63,8 @@ one (a user switched to a second layout gets that layout's symbols for the keys 
 the keymap).
 
 Structure: ``insert`` is ``template.insert_with`` with this class as the port; the
-connection, atoms, server time, event wait, window and focus queries are the
-``X11Session`` (shared with ``ClipboardInserter``), key presses and key state
+connection, atoms, server time, event wait and window queries are the ``X11Session``
+(shared with ``ClipboardInserter``), the focus ``X11Focus``, key presses and key state
 ``X11Keyboard``, the plan the pure ``keymap`` module; ``_TypingRun`` is one text being typed.
 
 Threading: an ``X11Inserter`` opens an ``X11Session`` in ``__init__`` unless given one and
@@ -92,6 +92,7 @@ from voicetype.insertion.keymap import (
     spare_keycodes,
 )
 from voicetype.insertion.template import Chunk, insert_clean, insert_with
+from voicetype.insertion.x11_focus import X11Focus
 from voicetype.insertion.x11_keys import X11Keyboard
 from voicetype.insertion.x11_session import X11Session, X11Target
 
@@ -129,6 +130,7 @@ class X11Inserter:
         self._own_session = session is None
         self.session = session if session is not None else X11Session(display_name)
         self.keyboard = X11Keyboard(self.session)
+        self.focus = X11Focus(self.session)
         self.modifier_timeout = modifier_timeout
         self.focus_timeout = focus_timeout
         self._ping_serial = 0
@@ -138,7 +140,7 @@ class X11Inserter:
 
     def focused_target(self) -> X11Target | None:
         """The focused top-level client window (``X11Session.focused_client``)."""
-        window = self.session.focused_client()
+        window = self.focus.focused_client()
         return X11Target(window) if window else None
 
     def insert(self, text: str, target: Target | None) -> None:
@@ -174,13 +176,13 @@ class X11Inserter:
         self.keyboard.wait_modifiers_released(self.modifier_timeout)
 
     def ensure_focus(self, target: Target | None) -> int:
-        return self.session.target_window(target, self.focus_timeout)
+        return self.focus.target_window(target, self.focus_timeout)
 
     def shape(self, text: str, window: int) -> str:
         return shape_text(text, self.session.window_profile(window))
 
     def focus_is_in(self, window: int) -> bool:
-        return self.session.focus_is_in(window)
+        return self.focus.focus_is_in(window)
 
     def focus_lost(self, typed: int, total: int) -> InsertionError:
         return InsertionError(

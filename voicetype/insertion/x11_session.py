@@ -1,7 +1,8 @@
 """One X11 connection with what typing and the clipboard both need from it: interned atoms,
 a current server timestamp, a bounded event wait, window queries (the focused client, its
-class, process id and ``WM_PROTOCOLS``), the focus, and the keyboard (XTEST keys, the
-modifier keys held, Caps Lock).
+class, process id, profile and ``WM_PROTOCOLS``). ``X11Focus`` (the focus) and
+``X11Keyboard`` (XTEST keys, the modifier keys held, Caps Lock, the Escape grab) work on a
+session.
 
 ``X11Inserter`` (typing) and ``ClipboardInserter`` (its pasting steps) share one
 ``X11Session``. The clipboard's owner thread opens a second ``X11Session`` of its own:
@@ -11,7 +12,7 @@ queue first, so two threads waiting for events on one connection would take each
 
 Threading: a session is used from one thread at a time; ``close`` closes the connection.
 Errors: ``BackendUnavailable`` when the display can't be opened (or lacks XTEST when
-``need_xtest``); ``InsertionError``/``TargetGone`` from the focus and modifier steps.
+``need_xtest``); ``InsertionError`` when the server doesn't answer ``server_time``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Target, TargetGone
+from voicetype.insertion import InsertionError, Target
 from voicetype.insertion.apps import AppProfile, profile_for, toolkit_from_maps
 from voicetype.xlib_errors import repair_core_errors
 
@@ -40,9 +41,6 @@ def as_x11_target(target: Target | None) -> X11Target | None:
     if target is None or isinstance(target, X11Target):
         return target
     raise TypeError(f"not an X11 target: {target!r}")
-
-
-_GONE = "the window that had focus when you pressed the hotkey was closed; nothing was typed"
 
 
 class X11Session:
@@ -142,72 +140,7 @@ class X11Session:
                 return None
             select.select([self.display.fileno()], [], [], left)
 
-    # -- windows ---------------------------------------------------------------------------
-
-    def active_window(self) -> int | None:
-        """``_NET_ACTIVE_WINDOW`` or None when the window manager doesn't maintain it."""
-        prop = self.root.get_full_property(self.atom("_NET_ACTIVE_WINDOW"), self.X.AnyPropertyType)
-        if prop is None or not len(prop.value):
-            return None
-        return int(prop.value[0]) or None
-
-    def wm_supports(self, name: str) -> bool:
-        prop = self.root.get_full_property(self.atom("_NET_SUPPORTED"), self.Xatom.ATOM)
-        return prop is not None and self.atom(name) in prop.value
-
-    def parent_chain(self, wid: int) -> list[int]:
-        """``wid`` and its ancestors up to (not including) the root."""
-        chain = []
-        root = self.root.id
-        while wid and wid != root:
-            chain.append(wid)
-            wid = int(self.window(wid).query_tree().parent.id)
-        return chain
-
-    def client_of(self, wid: int) -> int:
-        """The top-level client window containing ``wid`` (the one with WM_STATE)."""
-        chain = self.parent_chain(wid)
-        if not chain:
-            return wid
-        wm_state = self.atom("WM_STATE")
-        for w in chain:
-            if self.window(w).get_full_property(wm_state, self.X.AnyPropertyType):
-                return w
-        top = chain[-1]  # a frame without WM_STATE: look for the client inside it
-        stack = [top]
-        while stack:
-            w = stack.pop()
-            if self.window(w).get_full_property(wm_state, self.X.AnyPropertyType):
-                return w
-            stack.extend(int(c.id) for c in self.window(w).query_tree().children)
-        return top
-
-    def focus_window(self) -> int | None:
-        """Where key events go now: the focus window, or for PointerRoot the window under
-        the pointer. None when keys go nowhere."""
-        focus = self.display.get_input_focus().focus
-        fid = focus if isinstance(focus, int) else int(focus.id)
-        if fid == self.X.PointerRoot:
-            child = self.root.query_pointer().child
-            return int(child.id) if child else None
-        return fid or None
-
-    def focused_client(self) -> int | None:
-        """The focused top-level client window: ``_NET_ACTIVE_WINDOW`` (one round trip),
-        else the client containing the input focus. None when nothing has focus."""
-        active = self.active_window()
-        if active:
-            return active
-        focus = self.focus_window()
-        return self.client_of(focus) if focus else None
-
-    def focus_is_in(self, window: int) -> bool:
-        """Keys typed now go to ``window`` (and, with EWMH, the WM says it is active)."""
-        active = self.active_window()
-        if active is not None and active != window:
-            return False
-        focus = self.focus_window()
-        return focus is not None and window in self.parent_chain(focus)
+    # -- window properties -----------------------------------------------------------------
 
     def wm_class(self, window: int) -> tuple[str, str] | None:
         """``WM_CLASS`` (instance, class) of ``window``, or None when it has none or is gone."""
@@ -259,58 +192,6 @@ class X11Session:
         except self.xerror.XError:
             return []
         return [int(a) for a in prop.value] if prop is not None else []
-
-    def target_window(self, target: Target | None, timeout: float) -> int:
-        """The window to insert into: ``target``'s, given the focus back if it moved
-        (``ensure_focus``), or for None the focused client (``InsertionError`` if none)."""
-        x11 = as_x11_target(target)
-        if x11 is None:
-            focus = self.focused_client()
-            if focus is None:
-                raise InsertionError(
-                    "no window has the keyboard focus; nothing was typed",
-                    fix="click into the window you want to type into and dictate again",
-                )
-            return focus
-        self.ensure_focus(x11.window, timeout)
-        return x11.window
-
-    def ensure_focus(self, window: int, timeout: float) -> None:
-        """Give ``window`` the focus back if it moved (``_NET_ACTIVE_WINDOW`` through the
-        window manager, else SetInputFocus) and wait up to ``timeout`` until it has it.
-        Raises ``TargetGone`` when the window no longer exists, else ``InsertionError``."""
-        try:
-            _ = self.window(window).get_attributes().map_state
-            if self.focus_is_in(window):
-                return
-        except (self.xerror.BadWindow, self.xerror.BadDrawable) as e:
-            raise TargetGone(_GONE) from e
-        stamp = self.server_time()
-        try:
-            if self.wm_supports("_NET_ACTIVE_WINDOW"):
-                from Xlib.protocol import event
-
-                ev = event.ClientMessage(
-                    window=self.window(window),
-                    client_type=self.atom("_NET_ACTIVE_WINDOW"),
-                    data=(32, [2, stamp, self.active_window() or 0, 0, 0]),
-                )
-                mask = self.X.SubstructureRedirectMask | self.X.SubstructureNotifyMask
-                self.root.send_event(ev, event_mask=mask)
-            else:
-                self.window(window).set_input_focus(self.X.RevertToParent, stamp)
-            self.display.sync()
-            deadline = time.monotonic() + timeout
-            while not self.focus_is_in(window):
-                if time.monotonic() > deadline:
-                    raise InsertionError(
-                        "could not give the focus back to the window that had it when you"
-                        " pressed the hotkey; nothing was typed",
-                        fix="keep that window open and focused until the text appears",
-                    )
-                time.sleep(0.005)
-        except (self.xerror.BadWindow, self.xerror.BadMatch) as e:
-            raise TargetGone(_GONE) from e
 
     def close(self) -> None:
         try:
