@@ -68,7 +68,7 @@ def main() -> None:
         from voicetype.insertion.x11 import X11Inserter
 
         typer = X11Inserter(display)
-        paster = ClipboardInserter(typer, display)
+        paster = ClipboardInserter(typer.session, display)
         pyn = Controller()
         target = typer.focused_target()
         keymap_before = subprocess.run(

@@ -75,7 +75,7 @@ def main() -> None:
             rates.append(args.chars / elapsed)
             print(f"{args.chars} chars in the window after {elapsed:.3f} s: {rates[-1]:.0f}/s")
     finally:
-        name = typer.wm_class(target.window) if target else None
+        name = typer.session.wm_class(target.window) if target else None
         typer.close()
     print(f"{name}: median {statistics.median(rates):.0f} chars/s (min {min(rates):.0f})")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from harness.procs import require, wait_for
@@ -211,7 +211,7 @@ def test_focus_lost_while_typing_stops_and_says_how_much(
     inserter: X11Inserter, text_window: TextWindow, x_display: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = xkb_dump(x_display)
-    checks = iter([True, True, True])  # prepare's check, then two chunks
+    checks = iter([True, True])  # the first two chunks' checks
     real = inserter.focus_is_in
     monkeypatch.setattr(inserter, "focus_is_in", lambda w: next(checks, False) and real(w))
     text = "€" + "x" * 300
@@ -225,15 +225,15 @@ def test_waits_while_a_modifier_is_held(
     inserter: X11Inserter, text_window: TextWindow, x_env: dict[str, str]
 ) -> None:
     seen_held = threading.Event()
-    real = inserter.held_modifiers
+    real = inserter.keyboard.keys_down
 
-    def watched() -> list[int]:
-        held = real()
+    def watched(keycodes: Sequence[int]) -> list[int]:
+        held = real(keycodes)
         if held:
             seen_held.set()
         return held
 
-    inserter.held_modifiers = watched  # type: ignore[method-assign]
+    inserter.keyboard.keys_down = watched  # type: ignore[method-assign]
     inserter.modifier_timeout = 10
     target = inserter.focused_target()
     subprocess.run(["xdotool", "keydown", "ctrl"], env=x_env, check=True)

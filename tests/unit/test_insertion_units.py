@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,8 +22,7 @@ from voicetype.insertion.apps import (
     shape_text,
     toolkit_from_maps,
 )
-from voicetype.insertion.select import PerAppInserter, select_inserter
-from voicetype.insertion.x11 import (
+from voicetype.insertion.keymap import (
     KEYSYM_RETURN,
     KEYSYM_TAB,
     Stroke,
@@ -32,6 +32,8 @@ from voicetype.insertion.x11 import (
     plan,
     spare_keycodes,
 )
+from voicetype.insertion.select import PerAppInserter, select_inserter
+from voicetype.insertion.template import Chunk, insert_with
 
 # -- X11 helpers -----------------------------------------------------------------------
 
@@ -224,6 +226,9 @@ class _Recorder:
         return _Win(1)
 
     def insert(self, text: str, target: object) -> None:
+        raise AssertionError("PerAppInserter sanitizes once and calls insert_clean")
+
+    def insert_clean(self, text: str, target: object) -> None:
         self.calls.append((self.name, text))
 
     def close(self) -> None:
@@ -240,7 +245,7 @@ class _Recorder:
 
 
 class _Ignores(_Recorder):
-    def insert(self, text: str, target: object) -> None:
+    def insert_clean(self, text: str, target: object) -> None:
         self.calls.append((self.name, text))
         raise NothingPasted("mousepad did not ask for the pasted text within 2 s")
 
@@ -264,7 +269,7 @@ class _Win:
 def test_per_app_inserter_chooses_by_window_profile() -> None:
     calls: list[tuple[str, str]] = []
     typing = PerAppInserter("type", _Recorder("type", calls), _Recorder("paste", calls))
-    typing.insert("short", None)
+    typing.insert("sh\x1bort", None)  # sanitized once, here
     typing.insert("🇫🇷", _Win(3))
     assert typing.last_note and "above U+FFFF" in typing.last_note
     pasting = PerAppInserter("paste", _Recorder("type", calls), _Recorder("paste", calls))
@@ -432,3 +437,89 @@ def test_mac_insert_refocuses_and_posts_everything() -> None:
     assert got == "Grüße 👩‍👩‍👧 ctrl+c\n"
     with pytest.raises(TargetGone):
         m.insert("x", mac.MacTarget(300))
+
+
+# -- the insertion template ----------------------------------------------------------------
+
+
+class FakePort:
+    """A port that records what the template asks, in order; ``focus_until`` chunks keep
+    the focus, ``pause_at`` typed counts pause (a modifier held)."""
+
+    def __init__(self, focus_until: int = 99, pause_at: tuple[int, ...] = ()) -> None:
+        self.calls: list[str] = []
+        self.sent: list[str] = []
+        self.focus_until = focus_until
+        self.pause_at = pause_at
+
+    def clean(self, text: str) -> str:
+        self.calls.append(f"clean {text!r}")
+        return text
+
+    def wait_modifiers_released(self) -> None:
+        self.calls.append("modifiers")
+
+    def ensure_focus(self, target: object) -> int:
+        self.calls.append("focus")
+        return 7
+
+    def shape(self, text: str, window: int) -> str:
+        self.calls.append("shape")
+        return text.rstrip("\n")
+
+    @contextmanager
+    def delivery(self, text: str, window: int) -> Iterator[Iterator[Chunk[str]]]:
+        self.calls.append("prepare")
+        try:
+            parts = [text[i : i + 2] for i in range(0, len(text), 2)]
+            yield iter([Chunk(p, len(p), check_focus=i == 0) for i, p in enumerate(parts)])
+        finally:
+            self.calls.append("restore")
+
+    def between(self, typed: int, total: int) -> bool:
+        return typed in self.pause_at
+
+    def focus_is_in(self, window: int) -> bool:
+        self.calls.append("check")
+        return len(self.sent) < self.focus_until
+
+    def focus_lost(self, typed: int, total: int) -> InsertionError:
+        return InsertionError(f"focus left: {typed} of {total}")
+
+    def send(self, payload: str, typed: int, total: int) -> None:
+        self.sent.append(payload)
+
+
+def test_template_runs_the_steps_in_order_sanitized_once_and_restores() -> None:
+    port = FakePort()
+    insert_with(port, "ab\x1bcde\n", None)
+    assert port.sent == ["ab", "cd", "e"]
+    assert port.calls == ["clean 'abcde\\n'", "modifiers", "focus", "shape", "prepare",
+                          "check", "restore"]  # fmt: skip
+
+
+def test_template_does_nothing_for_an_empty_text() -> None:
+    port = FakePort()
+    insert_with(port, "\x07\x1b", None)
+    assert port.calls == ["clean ''"]
+    insert_with(port, "\n\n", None)  # shaped away: no delivery
+    assert "prepare" not in port.calls and port.sent == []
+
+
+def test_template_checks_the_focus_after_a_pause_and_says_how_much_arrived() -> None:
+    port = FakePort(focus_until=1, pause_at=(2,))
+    with pytest.raises(InsertionError, match="focus left: 2 of 5"):
+        insert_with(port, "abcde", None)
+    assert port.sent == ["ab"]
+    assert port.calls[-3:] == ["check", "check", "restore"]
+
+
+def test_windows_focus_lost_midway_says_how_much() -> None:
+    class Fickle(FakeWin):
+        def send_input(self, inputs: Sequence[win.KeyInput]) -> int:
+            self.foreground = 9
+            return super().send_input(inputs)
+
+    api = Fickle()
+    with pytest.raises(InsertionError, match=f"{win.CHUNK} of {win.CHUNK + 5}"):
+        win.WindowsInserter(api).insert("x" * (win.CHUNK + 5), win.WindowsTarget(7))

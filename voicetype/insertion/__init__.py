@@ -2,10 +2,18 @@
 that chooses a backend for this platform and ``[typing] method``.
 
 Backends: ``x11`` (XTEST typing with temporary keysym mappings, restored afterwards),
-``clipboard`` (paste, restoring the user's clipboard), ``apps`` (the pure per-application
-table: terminal?, paste keys, non-BMP typing, typing rate), ``windows`` (SendInput with
-KEYEVENTF_UNICODE), ``macos`` (Quartz via pynput). Each imports its platform packages
+``clipboard`` (paste, restoring the user's clipboard; its owner thread in
+``clipboard_owner``), ``windows`` (SendInput with KEYEVENTF_UNICODE), ``macos`` (Quartz via
+pynput), and the Wayland ones (``wayland_select``). Each imports its platform packages
 lazily, inside the backend module.
+
+Shared pieces: ``template`` (the ``Inserter.insert`` contract written once: sanitize → wait
+for modifiers → ensure focus → shape → deliver in chunks with focus checks → restore; the
+X11, clipboard, Windows and macOS inserters are its ports), ``x11_session`` (one X
+connection: atoms, server time, event wait, window and focus queries) with ``x11_keys``
+(XTEST keys, held modifiers, Caps Lock, the Escape grab), ``keymap`` (pure planning of
+keys and temporary bindings), ``apps`` (the pure per-application table: terminal?, paste
+keys, non-BMP typing, typing rate).
 """
 
 from __future__ import annotations
@@ -97,9 +105,10 @@ def choose_inserter(config: Config) -> Inserter:
 
 
 def insert_text_once(config: Config, text: str) -> None:
-    """Type ``text`` into the currently focused window (for ``voicetype once``)."""
+    """Type ``text`` into the currently focused window (for ``voicetype once``); the
+    inserter sanitizes it."""
     inserter = choose_inserter(config)
     try:
-        inserter.insert(sanitize(text), inserter.focused_target())
+        inserter.insert(text, inserter.focused_target())
     finally:
         inserter.close()

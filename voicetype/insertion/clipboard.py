@@ -1,9 +1,10 @@
 """Paste insertion on X11 that gives the user's clipboard back.
 
 ``insert(text, target)``:
-1. does what typing does first (``X11Inserter.prepare``): waits until no modifier key is
-   held, raises ``TargetGone`` if the window is gone, gives the focus back if it moved;
-   then shapes the text for that window (``apps.shape_text``: no trailing line breaks; no
+1. runs the insertion template (``template.insert_with``) like typing does: sanitizes,
+   waits until no modifier key is held, raises ``TargetGone`` if the window is gone, gives
+   the focus back if it moved (the shared ``X11Session``); then shapes the text for that
+   window (``apps.shape_text``: no trailing line breaks; no
    line break at all in a terminal, so no "unsafe paste" dialog and no Return);
 2. saves the current CLIPBOARD: every target its owner offers (``TARGETS``) except the
    meta targets (``TARGETS``, ``MULTIPLE``, ``TIMESTAMP``, …), each converted into our own
@@ -40,39 +41,29 @@ instead). Selections over ``MAX_SAVE_BYTES`` per target are not saved. A clipboa
 manager sees the pasted text briefly and may keep it in its history.
 
 Threading: the clipboard must be served after ``insert`` returns, so a
-``ClipboardInserter`` runs one daemon thread with its own ``Display`` connection that
-answers every selection event; ``insert``/``focused_target`` are called from one thread
-at a time (the controller) and talk to that thread through a queue. ``close`` stops it
+``ClipboardInserter`` runs one daemon thread with its own ``X11Session`` (connection,
+atoms, server time, event wait) that answers every selection event;
+``insert``/``focused_target`` are called from one thread at a time (the controller) and
+talk to that thread through a queue. ``close`` stops it
 (any clipboard content we still hold is then lost, as when any X client exits).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import queue
-import select
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-from voicetype.insertion import InsertionError, NothingPasted, Target, sanitize
+from voicetype.insertion import InsertionError, NothingPasted, Target
 from voicetype.insertion.apps import AppProfile, shape_text
-from voicetype.insertion.x11 import X11Inserter, X11Target, _x11_target, client_pid
-from voicetype.xlib_errors import repair_core_errors
+from voicetype.insertion.clipboard_owner import ClipboardOwner, Item, Ticket, text_store
+from voicetype.insertion.template import Chunk, insert_clean, insert_with
+from voicetype.insertion.x11_focus import X11Focus
+from voicetype.insertion.x11_keys import X11Keyboard
+from voicetype.insertion.x11_session import X11Session, X11Target
 
-T = TypeVar("T")
-
-_META_TARGETS = (
-    "TARGETS", "MULTIPLE", "TIMESTAMP", "SAVE_TARGETS", "DELETE", "INSERT_SELECTION",
-    "INSERT_PROPERTY", "_VOICETYPE_SEL",
-)  # fmt: skip
-_TEXT_TARGETS = ("UTF8_STRING", "TEXT", "text/plain;charset=utf-8", "text/plain", "STRING")
-MAX_SAVE_BYTES = 32 * 1024 * 1024
-#: Property writes above this go out in INCR chunks of this size.
-INCR_CHUNK = 64 * 1024
 #: The target counts as done with the clipboard after this long without a request from it.
 QUIET = 0.3
 #: ...but the text is served at most this long after the target's first fetch.
@@ -81,414 +72,99 @@ LINGER = 3.0
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class _Item:
-    type: int
-    format: int
-    value: Any  # bytes for format 8, a sequence of ints for 16/32
+@dataclass(frozen=True)
+class _Paste:
+    """The one chunk of a paste: the keys to press and the ticket that tells the outcome."""
 
-    def size(self) -> int:
-        return len(self.value) * max(1, self.format // 8)
-
-
-@dataclass
-class _Ticket:
-    """One paste in flight, written by the owner thread, read by the inserting thread
-    under ``changed``: what was fetched, by whom, when (``time.monotonic``)."""
-
-    client_base: int
-    pid: int | None
-    changed: threading.Condition = field(default_factory=threading.Condition)
-    target_fetched: int = 0  # text fetches by the target's process
-    other_fetched: int = 0  # text fetches by requestors not tied to the target
-    first_fetch: float | None = None
-    last_target_request: float | None = None  # any request (TARGETS too) by the target
-    last_request: float | None = None  # any request by anyone
-    lost: bool = False  # another program took the clipboard
-    # Set just before the paste keys go out: fetches before it (LibreOffice reads the new
-    # clipboard as soon as the owner changes) don't show that the paste happened.
-    keys_pressed: bool = False
-    pids: dict[int, int | None] = field(default_factory=dict)  # requestor window -> pid
-
-
-@dataclass
-class _Outgoing:
-    """An INCR transfer to one requestor property."""
-
-    window: Any
-    prop: int
-    item: _Item
-    offset: int = 0
-
-
-class _Owner(threading.Thread):
-    """Owns CLIPBOARD on its own connection and answers selection events until stopped."""
-
-    def __init__(self, display_name: str | None) -> None:
-        super().__init__(name="voicetype-clipboard", daemon=True)
-        from Xlib import X, Xatom, display, error
-
-        self.X: Any = X
-        self.Xatom: Any = Xatom
-        self.xerror: Any = error
-        self.d: Any = repair_core_errors(display.Display(display_name))
-        self.mask = int(self.d.display.info.resource_id_mask)
-        root = self.d.screen().root
-        self.win: Any = root.create_window(
-            -10, -10, 1, 1, 0, X.CopyFromParent, X.InputOnly, event_mask=X.PropertyChangeMask
-        )
-        self._atoms: dict[str, int] = {}
-        self.CLIPBOARD = self.atom("CLIPBOARD")
-        self.store: dict[int, _Item] | None = None  # what we serve while we own CLIPBOARD
-        self.owned_since = 0
-        self.ticket: _Ticket | None = None
-        self.outgoing: list[_Outgoing] = []
-        self.jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue[Any]]] = queue.Queue()
-        self.wake_r, self.wake_w = os.pipe()
-        self.stopping = False
-
-    def atom(self, name: str) -> int:
-        if name not in self._atoms:
-            self._atoms[name] = self.d.intern_atom(name)
-        return self._atoms[name]
-
-    # -- thread plumbing ------------------------------------------------------------
-
-    def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
-        """Run ``fn`` on the owner thread; re-raise what it raised."""
-        box: queue.Queue[Any] = queue.Queue()
-        self.jobs.put((fn, box))
-        os.write(self.wake_w, b"x")
-        try:
-            ok, value = box.get(timeout=timeout)
-        except queue.Empty:
-            raise InsertionError("the clipboard thread did not answer") from None
-        if not ok:
-            raise value
-        return value
-
-    def run(self) -> None:
-        fd = self.d.fileno()
-        while not self.stopping:
-            self.dispatch_pending()
-            ready, _, _ = select.select([fd, self.wake_r], [], [], 1.0)
-            if self.wake_r in ready:
-                os.read(self.wake_r, 4096)
-            while not self.jobs.empty():
-                fn, box = self.jobs.get()
-                try:
-                    box.put((True, fn()))
-                except Exception as e:  # handed to the caller, who raises it
-                    box.put((False, e))
-        self.win.destroy()
-        self.d.close()
-        os.close(self.wake_r)
-        os.close(self.wake_w)
-
-    def stop(self) -> None:
-        def _stop() -> None:
-            self.stopping = True
-
-        if self.is_alive():
-            self.call(_stop)
-            self.join(5)
-
-    def dispatch_pending(self) -> None:
-        while self.d.pending_events():
-            self.handle(self.d.next_event())
-
-    def wait(self, match: Callable[[Any], bool], timeout: float) -> Any:
-        """Handle events until one ``match``es (returned, not handled) or ``timeout``."""
-        deadline = time.monotonic() + timeout
-        fd = self.d.fileno()
-        while True:
-            while self.d.pending_events():
-                ev = self.d.next_event()
-                if match(ev):
-                    return ev
-                self.handle(ev)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            select.select([fd], [], [], left)
-
-    # -- events -----------------------------------------------------------------------
-
-    def handle(self, ev: Any) -> None:
-        X = self.X
-        if ev.type == X.SelectionRequest:
-            self.serve(ev)
-        elif ev.type == X.SelectionClear and ev.atom == self.CLIPBOARD:
-            if ev.time >= self.owned_since or ev.time == X.CurrentTime:
-                self.store = None
-                ticket = self.ticket
-                if ticket is not None:
-                    with ticket.changed:
-                        ticket.lost = True
-                        ticket.changed.notify_all()
-        elif ev.type == X.PropertyNotify and ev.state == X.PropertyDelete:
-            self.continue_incr(ev)
-
-    def serve(self, ev: Any) -> None:
-        from Xlib.protocol import event
-
-        X = self.X
-        prop = ev.property or ev.target  # obsolete clients pass None
-        item = None
-        if self.store is not None and ev.selection == self.CLIPBOARD:
-            item = self.item_for(ev.target)
-        ok = False
-        if item is not None:
-            try:
-                if item.size() > INCR_CHUNK:
-                    ev.requestor.change_attributes(event_mask=X.PropertyChangeMask)
-                    ev.requestor.change_property(prop, self.atom("INCR"), 32, [item.size()])
-                    self.outgoing.append(_Outgoing(ev.requestor, prop, item))
-                else:
-                    ev.requestor.change_property(prop, item.type, item.format, item.value)
-                ok = True
-            except self.xerror.XError:
-                ok = False
-        reply = event.SelectionNotify(
-            time=ev.time,
-            requestor=ev.requestor,
-            selection=ev.selection,
-            target=ev.target,
-            property=prop if ok else X.NONE,
-        )
-        ev.requestor.send_event(reply, event_mask=0)
-        self.d.flush()
-        ticket = self.ticket
-        if ticket is not None and self.store is not None:
-            self.record(ticket, int(ev.requestor.id), ok and self.d.get_atom_name(ev.target)
-                        in _TEXT_TARGETS, self.d.get_atom_name(ev.target))  # fmt: skip
-
-    def record(self, ticket: _Ticket, requestor: int, text: bool, target_name: str) -> None:
-        """Note one answered request in ``ticket`` and wake the inserting thread."""
-        if requestor not in ticket.pids:
-            ticket.pids[requestor] = client_pid(self.d, requestor)
-        pid = ticket.pids[requestor]
-        if ticket.pid is not None and pid is not None:
-            ours = pid == ticket.pid
-        else:
-            ours = requestor & ~self.mask == ticket.client_base
-        now = time.monotonic()
-        log.debug("clipboard request %s by 0x%x (pid %s, %s)", target_name, requestor, pid,
-                  "the target" if ours else "another client")  # fmt: skip
-        with ticket.changed:
-            if not ticket.keys_pressed:
-                return
-            ticket.last_request = now
-            if ours:
-                ticket.last_target_request = now
-            if text and ours:
-                ticket.target_fetched += 1
-                if ticket.first_fetch is None:
-                    ticket.first_fetch = now
-            elif text:
-                ticket.other_fetched += 1
-            ticket.changed.notify_all()
-
-    def item_for(self, target: int) -> _Item | None:
-        assert self.store is not None
-        if target == self.atom("TARGETS"):
-            atoms = [self.atom("TARGETS"), self.atom("TIMESTAMP"), *self.store]
-            return _Item(self.Xatom.ATOM, 32, atoms)
-        if target == self.atom("TIMESTAMP"):
-            return _Item(self.Xatom.INTEGER, 32, [self.owned_since])
-        return self.store.get(target)
-
-    def continue_incr(self, ev: Any) -> None:
-        for out in list(self.outgoing):
-            if int(out.window.id) == int(ev.window.id) and out.prop == ev.atom:
-                unit = max(1, out.item.format // 8)
-                step = INCR_CHUNK // unit
-                chunk = out.item.value[out.offset : out.offset + step]
-                out.window.change_property(out.prop, out.item.type, out.item.format, chunk)
-                out.offset += step
-                if not len(chunk):
-                    self.outgoing.remove(out)
-                self.d.flush()
-
-    # -- jobs run on this thread ------------------------------------------------------
-
-    def server_time(self) -> int:
-        self.win.change_property(self.atom("_VOICETYPE_TIME"), self.Xatom.STRING, 8, b"",
-                                 mode=self.X.PropModeAppend)  # fmt: skip
-        self.d.flush()
-        ev = self.wait(
-            lambda e: (
-                e.type == self.X.PropertyNotify
-                and int(e.window.id) == int(self.win.id)
-                and e.atom == self.atom("_VOICETYPE_TIME")
-            ),
-            1.0,
-        )
-        if ev is None:
-            raise InsertionError("the X server did not answer (no PropertyNotify)")
-        return int(ev.time)
-
-    def snapshot(self, timeout: float) -> dict[int, _Item] | None:
-        """The current CLIPBOARD content, target by target; None when nobody owns it."""
-        owner = self.d.get_selection_owner(self.CLIPBOARD)
-        owner_id = owner if isinstance(owner, int) else int(owner.id)
-        if owner_id == self.X.NONE:
-            return None
-        if owner_id == int(self.win.id) and self.store is not None:
-            return dict(self.store)
-        deadline = time.monotonic() + timeout
-        stamp = self.server_time()
-        targets = self.convert(self.atom("TARGETS"), stamp, deadline)
-        names: list[int] = []
-        if targets is not None and targets.format == 32:
-            names = [int(a) for a in targets.value]
-        else:  # an owner that can't list its targets: try plain text
-            names = [self.atom("UTF8_STRING"), self.Xatom.STRING]
-        saved: dict[int, _Item] = {}
-        for target in names:
-            if target in saved or self.d.get_atom_name(target) in _META_TARGETS:
-                continue
-            if time.monotonic() > deadline:
-                break
-            item = self.convert(target, stamp, deadline)
-            if item is not None:
-                saved[target] = item
-        return saved
-
-    def convert(self, target: int, stamp: int, deadline: float) -> _Item | None:
-        X = self.X
-        prop = self.atom("_VOICETYPE_SEL")
-        self.win.delete_property(prop)
-        self.win.convert_selection(self.CLIPBOARD, target, prop, stamp)
-        self.d.flush()
-        ev = self.wait(
-            lambda e: e.type == X.SelectionNotify and int(e.requestor.id) == int(self.win.id),
-            max(0.0, deadline - time.monotonic()),
-        )
-        if ev is None or ev.property == X.NONE:
-            return None
-        got = self.win.get_full_property(prop, X.AnyPropertyType)
-        self.win.delete_property(prop)
-        self.d.flush()
-        if got is None:
-            return None
-        if got.property_type != self.atom("INCR"):
-            return _Item(got.property_type, got.format, got.value)
-        parts: list[Any] = []
-        size, item_type, fmt = 0, 0, 8
-        while True:
-            ev = self.wait(
-                lambda e: (
-                    e.type == X.PropertyNotify
-                    and int(e.window.id) == int(self.win.id)
-                    and e.atom == prop
-                    and e.state == X.PropertyNewValue
-                ),
-                max(0.0, deadline - time.monotonic()),
-            )
-            if ev is None:
-                return None
-            got = self.win.get_full_property(prop, X.AnyPropertyType)
-            self.win.delete_property(prop)
-            self.d.flush()
-            if got is None or not len(got.value):
-                break
-            item_type, fmt = got.property_type, got.format
-            parts.append(got.value)
-            size += len(got.value) * max(1, fmt // 8)
-            if size > MAX_SAVE_BYTES:
-                return None
-        if not parts:
-            return None
-        value: Any = b"".join(parts) if fmt == 8 else [v for p in parts for v in p]
-        return _Item(item_type, fmt, value)
-
-    def own(self, store: dict[int, _Item] | None) -> None:
-        """Serve ``store`` as CLIPBOARD (None: give the ownership up)."""
-        stamp = self.server_time()
-        if store is None:
-            if self.store is not None:
-                from Xlib.protocol import request
-
-                request.SetSelectionOwner(
-                    display=self.d.display, window=self.X.NONE, selection=self.CLIPBOARD, time=stamp
-                )
-            self.store = None
-            self.d.flush()
-            return
-        self.win.set_selection_owner(self.CLIPBOARD, stamp)
-        owner = self.d.get_selection_owner(self.CLIPBOARD)
-        if owner is None or isinstance(owner, int) or int(owner.id) != int(self.win.id):
-            raise InsertionError("could not take the clipboard; nothing was pasted")
-        self.store = store
-        self.owned_since = stamp
-
-
-def text_store(owner: _Owner, text: str) -> dict[int, _Item]:
-    """The targets under which ``text`` is offered."""
-    utf8 = text.encode("utf-8")
-    store = {
-        owner.atom("UTF8_STRING"): _Item(owner.atom("UTF8_STRING"), 8, utf8),
-        owner.atom("TEXT"): _Item(owner.atom("UTF8_STRING"), 8, utf8),
-        owner.atom("text/plain;charset=utf-8"): _Item(
-            owner.atom("text/plain;charset=utf-8"), 8, utf8
-        ),
-    }
-    try:
-        latin1 = text.encode("latin-1")
-    except UnicodeEncodeError:
-        return store
-    store[owner.atom("STRING")] = _Item(owner.Xatom.STRING, 8, latin1)
-    store[owner.atom("text/plain")] = _Item(owner.atom("text/plain"), 8, latin1)
-    return store
+    ticket: Ticket
+    profile: AppProfile
+    keys: list[int]
 
 
 class ClipboardInserter:
-    """Pastes text through CLIPBOARD and restores the clipboard; see the module docstring."""
+    """Pastes text through CLIPBOARD and restores the clipboard; see the module docstring.
+
+    It is a ``template.Port`` (one chunk: the paste keys, no Escape or modifier watch while
+    the target fetches). ``session`` is the ``X11Session`` shared with typing (one made
+    here is closed by ``close``); the owner thread has a connection of its own.
+    """
 
     def __init__(
         self,
-        typer: X11Inserter | None = None,
+        session: X11Session | None = None,
         display_name: str | None = None,
         paste_timeout: float = 2.0,
         save_timeout: float = 1.0,
+        modifier_timeout: float = 2.0,
+        focus_timeout: float = 1.0,
     ) -> None:
-        self.typer = typer if typer is not None else X11Inserter(display_name)
-        self._own_typer = typer is None
+        self._own_session = session is None
+        self.session = session if session is not None else X11Session(display_name)
+        self.keyboard = X11Keyboard(self.session)
+        self.focus = X11Focus(self.session)
         self._display_name = display_name
         self.paste_timeout = paste_timeout
         self.save_timeout = save_timeout
-        self._owner: _Owner | None = None
+        self.modifier_timeout = modifier_timeout
+        self.focus_timeout = focus_timeout
+        self._owner: ClipboardOwner | None = None
         #: A sentence about the last ``insert`` that was not a plain success, else None.
         self.last_note: str | None = None
 
-    def _owner_thread(self) -> _Owner:
+    def _owner_thread(self) -> ClipboardOwner:
         if self._owner is None:
-            self._owner = _Owner(self._display_name)
+            self._owner = ClipboardOwner(self._display_name)
             self._owner.start()
         return self._owner
 
     def focused_target(self) -> X11Target | None:
-        return self.typer.focused_target()
+        window = self.focus.focused_client()
+        return X11Target(window) if window else None
 
     def insert(self, text: str, target: Target | None) -> None:
         """Paste ``text`` (sanitized, shaped for the window) into ``target`` (None: the
         focused window); see the module docstring for the steps and outcomes."""
         self.last_note = None
-        text = sanitize(text)
-        if not text:
-            return
-        x = self.typer
-        window = x.prepare(_x11_target(target))
-        profile = x.window_profile(window)
-        text = shape_text(text, profile)
-        if not text:
-            return
+        insert_with(self, text, target)
+
+    def insert_clean(self, text: str, target: Target | None) -> None:
+        """``insert`` for a text that is sanitized already."""
+        self.last_note = None
+        insert_clean(self, text, target)
+
+    # -- the template's port -------------------------------------------------------------
+
+    def clean(self, text: str) -> str:
+        return text
+
+    def wait_modifiers_released(self) -> None:
+        self.keyboard.wait_modifiers_released(self.modifier_timeout)
+
+    def ensure_focus(self, target: Target | None) -> int:
+        return self.focus.target_window(target, self.focus_timeout)
+
+    def shape(self, text: str, window: int) -> str:
+        return shape_text(text, self.session.window_profile(window))
+
+    def focus_is_in(self, window: int) -> bool:
+        return self.focus.focus_is_in(window)
+
+    def focus_lost(self, typed: int, total: int) -> InsertionError:
+        return InsertionError("the focus left the window before the paste; nothing was pasted")
+
+    def between(self, typed: int, total: int) -> bool:
+        return False
+
+    @contextmanager
+    def delivery(self, text: str, window: int) -> Iterator[Iterator[Chunk[_Paste]]]:
+        """Takes the clipboard (saving the previous content) and switches Caps Lock off;
+        gives both back on the way out."""
+        profile = self.session.window_profile(window)
         keys = self._paste_keycodes(profile)
         owner = self._owner_thread()
-        ticket = _Ticket(client_base=window & ~owner.mask, pid=x.window_pid(window))
+        ticket = Ticket(client_base=window & ~owner.mask, pid=self.session.window_pid(window))
 
-        def take() -> dict[int, _Item] | None:
+        def take() -> dict[int, Item] | None:
             previous = owner.snapshot(self.save_timeout)
             owner.own(text_store(owner, text))
             owner.ticket = ticket
@@ -497,20 +173,12 @@ class ClipboardInserter:
         previous = owner.call(take)
         caps = 0
         try:
-            caps = x._caps_lock_off()
-            with ticket.changed:
-                ticket.keys_pressed = True
-            for kc in keys:
-                x.key(kc, True)
-            for kc in reversed(keys):
-                x.key(kc, False)
-            x.display.sync()
-            self._await_fetches(ticket, profile)
+            caps = self.keyboard.caps_lock_off()
+            yield iter([Chunk(_Paste(ticket, profile, keys), len(text), check_focus=False)])
         finally:
             if caps:
-                x.key(caps, True)
-                x.key(caps, False)
-                x.display.sync()
+                self.keyboard.tap(caps)
+                self.session.display.sync()
 
             def restore() -> None:
                 owner.ticket = None
@@ -518,6 +186,17 @@ class ClipboardInserter:
                     owner.own(previous)
 
             owner.call(restore)
+
+    def send(self, payload: _Paste, typed: int, total: int) -> None:
+        """Press the paste keys and wait for the target's fetches (``_await_fetches``)."""
+        with payload.ticket.changed:
+            payload.ticket.keys_pressed = True
+        for kc in payload.keys:
+            self.keyboard.key(kc, True)
+        for kc in reversed(payload.keys):
+            self.keyboard.key(kc, False)
+        self.session.display.sync()
+        self._await_fetches(payload.ticket, payload.profile)
 
     def _paste_keycodes(self, profile: AppProfile) -> list[int]:
         from Xlib import XK
@@ -530,13 +209,13 @@ class ClipboardInserter:
             )
         keys = []
         for name in profile.paste_keys:
-            kcs = [kc for kc, _ in self.typer.display.keysym_to_keycodes(XK.string_to_keysym(name))]
+            kcs = self.keyboard.keycodes(XK.string_to_keysym(name))
             if not kcs:
                 raise InsertionError(f"the keymap has no {name} key to paste with")
             keys.append(kcs[0])
         return keys
 
-    def _await_fetches(self, ticket: _Ticket, profile: AppProfile) -> None:
+    def _await_fetches(self, ticket: Ticket, profile: AppProfile) -> None:
         """Block until the target fetched the text and went quiet (success), or decide
         "sent, not confirmed" / "nothing pasted"; see the module docstring."""
         start = time.monotonic()
@@ -584,5 +263,5 @@ class ClipboardInserter:
         if self._owner is not None:
             self._owner.stop()
             self._owner = None
-        if self._own_typer:
-            self.typer.close()
+        if self._own_session:
+            self.session.close()

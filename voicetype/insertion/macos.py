@@ -12,7 +12,8 @@ Accessibility) for the app running voicetype; without it macOS drops the events 
 app quit, re-activates it if another app is frontmost (raising if that fails), then posts
 the chunks, checking the frontmost app between chunks.
 
-Quartz/AppKit calls go through a ``MacApi`` object (pyobjc, imported lazily in
+``MacInserter`` is the ``template.Port`` of macOS (``template.insert_with`` runs those
+steps). Quartz/AppKit calls go through a ``MacApi`` object (pyobjc, imported lazily in
 ``QuartzApi``, which comes with pynput on macOS); tests inject a fake. Threading: call from
 one thread at a time.
 """
@@ -20,11 +21,14 @@ one thread at a time.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, Target, TargetGone, sanitize
+from voicetype.insertion import InsertionError, Key, Target, TargetGone
+from voicetype.insertion.template import Chunk, insert_with
 
 CHUNK_UNITS = 20
 VK_RETURN = 36
@@ -87,6 +91,8 @@ def events_for_text(text: str) -> list[MacKey]:
 
 
 class MacInserter:
+    """Quartz typing; the ``template.Port`` of macOS (see the module docstring)."""
+
     def __init__(
         self, api: MacApi | None = None, modifier_timeout: float = 2.0, focus_timeout: float = 1.0
     ) -> None:
@@ -108,11 +114,17 @@ class MacInserter:
             )
 
     def insert(self, text: str, target: Target | None) -> None:
-        text = "".join(ch for ch in sanitize(text) if not 0xD800 <= ord(ch) <= 0xDFFF)
-        if not text:
-            return
-        if target is not None and not isinstance(target, MacTarget):
-            raise TypeError(f"not a macOS target: {target!r}")
+        insert_with(self, text, target)
+
+    def close(self) -> None:
+        pass
+
+    # -- the template's port -------------------------------------------------------------
+
+    def clean(self, text: str) -> str:
+        return "".join(ch for ch in text if not 0xD800 <= ord(ch) <= 0xDFFF)
+
+    def wait_modifiers_released(self) -> None:
         deadline = time.monotonic() + self.modifier_timeout
         while self.api.modifiers_down():
             if time.monotonic() > deadline:
@@ -121,6 +133,10 @@ class MacInserter:
                     fix="release all keys after pressing the hotkey",
                 )
             time.sleep(0.01)
+
+    def ensure_focus(self, target: Target | None) -> int:
+        if target is not None and not isinstance(target, MacTarget):
+            raise TypeError(f"not a macOS target: {target!r}")
         pid = target.pid if target else self.api.frontmost_pid()
         if not self.api.app_running(pid):
             raise TargetGone("the app that had focus was closed; nothing was typed")
@@ -133,21 +149,32 @@ class MacInserter:
                         "could not bring back the app that had focus; nothing was typed"
                     )
                 time.sleep(0.01)
-        typed = 0
-        for ev in events_for_text(text):
-            if ev.down:
-                if self.api.frontmost_pid() != pid:
-                    raise InsertionError(
-                        f"the focus left the app while typing: {typed} of {len(text)}"
-                        " characters were typed"
-                    )
-                self.api.post(ev)
-            else:
-                self.api.post(ev)
-                typed += len(ev.text) if ev.text else 1
+        return pid
 
-    def close(self) -> None:
-        pass
+    def shape(self, text: str, window: int) -> str:
+        return text
+
+    @contextmanager
+    def delivery(self, text: str, window: int) -> Iterator[Iterator[Chunk[tuple[MacKey, MacKey]]]]:
+        """One chunk per key-down/key-up pair, the frontmost app checked before each."""
+        events = events_for_text(text)
+        pairs = zip(events[::2], events[1::2], strict=True)
+        yield iter([Chunk((down, up), len(down.text) if down.text else 1) for down, up in pairs])
+
+    def between(self, typed: int, total: int) -> bool:
+        return False
+
+    def focus_is_in(self, window: int) -> bool:
+        return self.api.frontmost_pid() == window
+
+    def focus_lost(self, typed: int, total: int) -> InsertionError:
+        return InsertionError(
+            f"the focus left the app while typing: {typed} of {total} characters were typed"
+        )
+
+    def send(self, payload: tuple[MacKey, MacKey], typed: int, total: int) -> None:
+        for event in payload:
+            self.api.post(event)
 
 
 class QuartzApi:

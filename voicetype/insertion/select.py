@@ -47,16 +47,26 @@ METHODS = ("auto", "type", "paste")
 log = logging.getLogger(__name__)
 
 
-class _Typer(Inserter, Protocol):
+class _Part(Protocol):
+    """A typing or pasting inserter that can take a text sanitized already."""
+
+    def focused_target(self) -> Target | None: ...
+
+    def insert(self, text: str, target: Target | None) -> None: ...
+
+    def insert_clean(self, text: str, target: Target | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Typer(_Part, Protocol):
+    """The typing part also presses keys and knows each window's profile."""
+
+    def press(self, key: Key, count: int, target: Target | None) -> None: ...
+
     def window_profile(self, window: int) -> AppProfile: ...
 
     def window_pid(self, window: int) -> int | None: ...
-
-
-class _Paster(Protocol):
-    def insert(self, text: str, target: Target | None) -> None: ...
-
-    def close(self) -> None: ...
 
 
 class PerAppInserter:
@@ -64,10 +74,12 @@ class PerAppInserter:
     (see the module docstring). ``last_note`` says why the last insert used another
     method than asked, or that a paste was sent but not confirmed; else None.
 
+    The text is sanitized once, here, and handed to the parts' ``insert_clean``.
+
     Threading: like its parts, call from one thread at a time.
     """
 
-    def __init__(self, method: str, typer: _Typer, paster: _Paster) -> None:
+    def __init__(self, method: str, typer: _Typer, paster: _Part) -> None:
         self.method = method
         self.typer = typer
         self.paster = paster
@@ -76,28 +88,29 @@ class PerAppInserter:
     def focused_target(self) -> Target | None:
         return self.typer.focused_target()
 
-    def choose(self, text: str, target: Target | None) -> tuple[_Paster, Choice]:
-        inserter, choice, _profile = self._decide(text, target)
+    def choose(self, text: str, target: Target | None) -> tuple[_Part, Choice]:
+        inserter, choice, _profile = self._decide(sanitize(text), target)
         return inserter, choice
 
-    def _decide(self, text: str, target: Target | None) -> tuple[_Paster, Choice, AppProfile]:
+    def _decide(self, clean: str, target: Target | None) -> tuple[_Part, Choice, AppProfile]:
         focus = target if target is not None else self.typer.focused_target()
         window = getattr(focus, "window", None)
         profile = self.typer.window_profile(window) if window else profile_for(None)
-        choice = choose_method(self.method, shape_text(sanitize(text), profile), profile)
+        choice = choose_method(self.method, shape_text(clean, profile), profile)
         return (self.paster if choice.method == "paste" else self.typer), choice, profile
 
     def insert(self, text: str, target: Target | None) -> None:
         """Insert with the chosen method. A paste nobody fetched (``NothingPasted``: the
         window ignored its paste key) is typed instead when typing is exact there."""
         self.last_note = None
-        inserter, choice, profile = self._decide(text, target)
+        clean = sanitize(text)
+        inserter, choice, profile = self._decide(clean, target)
         if choice.note:
             log.info("%s", choice.note)
         try:
-            inserter.insert(text, target)
+            inserter.insert_clean(clean, target)
         except NothingPasted as e:
-            shaped = shape_text(sanitize(text), profile)
+            shaped = shape_text(clean, profile)
             if (
                 inserter is self.typer
                 or profile.autocorrects
@@ -105,7 +118,7 @@ class PerAppInserter:
             ):
                 raise
             log.warning("%s; typing it instead", e.message)
-            self.typer.insert(text, target)
+            self.typer.insert_clean(clean, target)
             self.last_note = f"{e.message}: typed instead"
             return
         self.last_note = choice.note or getattr(inserter, "last_note", None)
@@ -176,7 +189,7 @@ def select_inserter(
     from voicetype.insertion.x11 import X11Inserter
 
     typer = X11Inserter(display)
-    return PerAppInserter(method, typer, ClipboardInserter(typer, display))
+    return PerAppInserter(method, typer, ClipboardInserter(typer.session, display))
 
 
 def _no_paste(method: str, system: str) -> None:

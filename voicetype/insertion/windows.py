@@ -15,18 +15,21 @@ the inputs in chunks of ``CHUNK`` characters, checking between chunks that the t
 still in the foreground. ``SendInput`` inserting fewer events than given (blocked by UIPI,
 e.g. an elevated target) raises ``InsertionError`` with the count typed.
 
-The Win32 calls go through a ``WindowsApi`` object (ctypes, imported lazily in
+``WindowsInserter`` is the ``template.Port`` of Windows (``template.insert_with`` runs
+those steps). The Win32 calls go through a ``WindowsApi`` object (ctypes, imported lazily in
 ``Win32Api``); tests inject a fake. Threading: call from one thread at a time.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voicetype.insertion import InsertionError, Key, Target, TargetGone, sanitize
+from voicetype.insertion import InsertionError, Key, Target, TargetGone
+from voicetype.insertion.template import Chunk, insert_with
 
 INPUT_KEYBOARD = 1
 KEYEVENTF_KEYUP = 0x0002
@@ -84,6 +87,8 @@ def inputs_for_text(text: str) -> list[KeyInput]:
 
 
 class WindowsInserter:
+    """SendInput typing; the ``template.Port`` of Windows (see the module docstring)."""
+
     def __init__(
         self,
         api: WindowsApi | None = None,
@@ -108,12 +113,30 @@ class WindowsInserter:
             )
 
     def insert(self, text: str, target: Target | None) -> None:
-        text = "".join(ch for ch in sanitize(text) if not 0xD800 <= ord(ch) <= 0xDFFF)
-        if not text:
-            return
+        insert_with(self, text, target)
+
+    def close(self) -> None:
+        pass
+
+    # -- the template's port -------------------------------------------------------------
+
+    def clean(self, text: str) -> str:
+        return "".join(ch for ch in text if not 0xD800 <= ord(ch) <= 0xDFFF)
+
+    def wait_modifiers_released(self) -> None:
+        deadline = time.monotonic() + self.modifier_timeout
+        while any(self.api.key_is_down(vk) for vk in MODIFIER_VKS):
+            if time.monotonic() > deadline:
+                raise InsertionError(
+                    "a modifier key is still held; nothing was typed, so that the text"
+                    " could not arrive as shortcuts",
+                    fix="release all keys after pressing the hotkey",
+                )
+            time.sleep(0.01)
+
+    def ensure_focus(self, target: Target | None) -> int:
         if target is not None and not isinstance(target, WindowsTarget):
             raise TypeError(f"not a Windows target: {target!r}")
-        self._wait_modifiers()
         hwnd = target.hwnd if target else self.api.foreground_window()
         if not self.api.is_window(hwnd):
             raise TargetGone(
@@ -130,37 +153,40 @@ class WindowsInserter:
                         " the hotkey; nothing was typed"
                     )
                 time.sleep(0.01)
-        typed = 0
-        for start in range(0, len(text), CHUNK):
-            chunk = text[start : start + CHUNK]
-            if self.api.foreground_window() != hwnd:
-                raise InsertionError(
-                    f"the focus left the window while typing: {typed} of {len(text)}"
-                    " characters were typed"
-                )
-            inputs = inputs_for_text(chunk)
-            sent = self.api.send_input(inputs)
-            if sent != len(inputs):
-                raise InsertionError(
-                    f"Windows accepted only part of the typed text ({typed} of {len(text)}"
-                    " characters and part of a chunk were typed)",
-                    fix="the target may run as administrator; run voicetype the same way",
-                )
-            typed += len(chunk)
+        return hwnd
 
-    def _wait_modifiers(self) -> None:
-        deadline = time.monotonic() + self.modifier_timeout
-        while any(self.api.key_is_down(vk) for vk in MODIFIER_VKS):
-            if time.monotonic() > deadline:
-                raise InsertionError(
-                    "a modifier key is still held; nothing was typed, so that the text"
-                    " could not arrive as shortcuts",
-                    fix="release all keys after pressing the hotkey",
-                )
-            time.sleep(0.01)
+    def shape(self, text: str, window: int) -> str:
+        return text
 
-    def close(self) -> None:
-        pass
+    @contextmanager
+    def delivery(self, text: str, window: int) -> Iterator[Iterator[Chunk[str]]]:
+        yield iter(
+            [
+                Chunk(text[i : i + CHUNK], len(text[i : i + CHUNK]))
+                for i in range(0, len(text), CHUNK)
+            ]
+        )
+
+    def between(self, typed: int, total: int) -> bool:
+        return False
+
+    def focus_is_in(self, window: int) -> bool:
+        return self.api.foreground_window() == window
+
+    def focus_lost(self, typed: int, total: int) -> InsertionError:
+        return InsertionError(
+            f"the focus left the window while typing: {typed} of {total} characters were typed"
+        )
+
+    def send(self, payload: str, typed: int, total: int) -> None:
+        inputs = inputs_for_text(payload)
+        sent = self.api.send_input(inputs)
+        if sent != len(inputs):
+            raise InsertionError(
+                f"Windows accepted only part of the typed text ({typed} of {total}"
+                " characters and part of a chunk were typed)",
+                fix="the target may run as administrator; run voicetype the same way",
+            )
 
 
 class Win32Api:
