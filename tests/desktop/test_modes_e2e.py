@@ -285,7 +285,9 @@ def test_fifty_taps_in_a_second_make_one_session_and_no_backlog(
     text_window.focus()
     began = time.monotonic()
     xdotool(x_display, "key", "--delay", "4", "--repeat", "50", "--repeat-delay", "4", HOTKEY)
-    assert time.monotonic() - began < 1.5
+    # a burst: ~0.4 s when the machine is idle, up to ~2.2 s seen on a loaded one (each
+    # start/stop grabs and frees Escape); the guard needs gaps < 0.5 s, not a total
+    assert time.monotonic() - began < 3.0
     daemon.wait_for_log("dictation #1 (hotkey):")
     time.sleep(1.0)
     assert daemon.count_log("(hotkey):") == 1, daemon.log()
