@@ -1,6 +1,5 @@
-"""The exactness corpus shared by the typing tests (the same texts as
-tests/desktop/test_insertion_x11.py; kept here so tests in other folders can import it
-without importing a test module)."""
+"""The exactness corpus shared by the typing tests on X11 and Wayland (accents, €, CJK,
+emoji with ZWJ and skin tones, flags, RTL, combining marks, tabs, line breaks)."""
 
 from __future__ import annotations
 

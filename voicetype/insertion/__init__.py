@@ -86,6 +86,17 @@ class Inserter(Protocol):
     def close(self) -> None: ...
 
 
+def refuse_press(key: Key, count: int, where: str) -> None:
+    """``Inserter.press`` of a backend that cannot press keys yet (``where``: "on Windows"):
+    raises ``InsertionError`` before pressing anything; a count of 0 asks nothing."""
+    if count > 0:
+        raise InsertionError(
+            f"pressing {key} (“scratch that”, “new line”) is not supported {where} yet;"
+            " nothing was changed",
+            fix="edit the text by hand (Ctrl+Z undoes a dictation in most applications)",
+        )
+
+
 def sanitize(text: str) -> str:
     """Drop control characters other than newline and tab (they could act as keys)."""
     return "".join(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, Target, TargetGone
+from voicetype.insertion import InsertionError, Key, Target, TargetGone, refuse_press
 from voicetype.insertion.template import Chunk, insert_with
 
 CHUNK_UNITS = 20
@@ -106,12 +106,7 @@ class MacInserter:
 
     def press(self, key: Key, count: int, target: Target | None) -> None:
         """Not implemented on macOS yet: refuses before pressing anything."""
-        if count > 0:
-            raise InsertionError(
-                f"pressing {key} (“scratch that”, “new line”) is not supported on macOS "
-                "yet; nothing was changed",
-                fix="edit the text by hand (Ctrl+Z undoes a dictation in most applications)",
-            )
+        refuse_press(key, count, "on macOS")
 
     def insert(self, text: str, target: Target | None) -> None:
         insert_with(self, text, target)

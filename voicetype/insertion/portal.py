@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, Target, sanitize
+from voicetype.insertion import InsertionError, Key, Target, refuse_press, sanitize
 
 BUS_NAME = "org.freedesktop.portal.Desktop"
 OBJECT_PATH = "/org/freedesktop/portal/desktop"
@@ -342,14 +342,8 @@ class PortalInserter:
         return None
 
     def press(self, key: Key, count: int, target: Target | None) -> None:
-        """Not implemented on the RemoteDesktop portal yet: refuses before pressing anything."""
-        if count > 0:
-            raise InsertionError(
-                f"pressing {key} (“scratch that”, “new line”) is not supported through the"
-                " RemoteDesktop portal"
-                " yet; nothing was changed",
-                fix="edit the text by hand (Ctrl+Z undoes a dictation in most applications)",
-            )
+        """Not implemented through the portal yet: refuses before pressing anything."""
+        refuse_press(key, count, "through the RemoteDesktop portal")
 
     def insert(self, text: str, target: Target | None) -> None:
         terminal = self.is_terminal() if self.is_terminal else None

@@ -60,7 +60,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, Target, TargetGone, sanitize
+from voicetype.insertion import InsertionError, Key, Target, TargetGone, refuse_press, sanitize
 from voicetype.insertion.sway_ipc import SwayIpc, SwayWindow
 from voicetype.insertion.wayland_wire import Connection, WaylandError, message, socket_path, uints
 
@@ -196,14 +196,8 @@ class VirtualKeyboardInserter:
             return None
 
     def press(self, key: Key, count: int, target: Target | None) -> None:
-        """Not implemented on Wayland virtual keyboards yet: refuses before pressing anything."""
-        if count > 0:
-            raise InsertionError(
-                f"pressing {key} (“scratch that”, “new line”) is not supported on the Wayland"
-                " virtual keyboard"
-                " yet; nothing was changed",
-                fix="edit the text by hand (Ctrl+Z undoes a dictation in most applications)",
-            )
+        """Not implemented on the Wayland virtual keyboard yet: refuses before pressing anything."""
+        refuse_press(key, count, "on the Wayland virtual keyboard")
 
     def insert(self, text: str, target: Target | None) -> None:
         window = target.window if isinstance(target, WaylandTarget) else None

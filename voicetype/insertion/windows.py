@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from voicetype.insertion import InsertionError, Key, Target, TargetGone
+from voicetype.insertion import InsertionError, Key, Target, TargetGone, refuse_press
 from voicetype.insertion.template import Chunk, insert_with
 
 INPUT_KEYBOARD = 1
@@ -105,12 +105,7 @@ class WindowsInserter:
 
     def press(self, key: Key, count: int, target: Target | None) -> None:
         """Not implemented on Windows yet: refuses before pressing anything."""
-        if count > 0:
-            raise InsertionError(
-                f"pressing {key} (“scratch that”, “new line”) is not supported on Windows "
-                "yet; nothing was changed",
-                fix="edit the text by hand (Ctrl+Z undoes a dictation in most applications)",
-            )
+        refuse_press(key, count, "on Windows")
 
     def insert(self, text: str, target: Target | None) -> None:
         insert_with(self, text, target)
