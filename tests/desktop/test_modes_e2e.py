@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.corpus import FIVE, SPOKEN
 from harness.daemon import TEST_CONFIG, RunningDaemon
 from harness.fake_speech import Behaviour, FakeSpeechService
 from harness.procs import wait_for
@@ -32,20 +33,6 @@ from voicetype.tray.menu import CANCEL, LISTENING_ROWS, STOP
 pytestmark = pytest.mark.desktop
 
 HOTKEY = "ctrl+alt+space"
-FIVE = (
-    "Hello world.",
-    "How are you today?",
-    "The weather is fine.",
-    "Let us write some code.",
-    "Goodbye for now.",
-)
-SPOKEN = (
-    "hello world",
-    "how are you today",
-    "the weather is fine",
-    "let us write some code",
-    "goodbye for now",
-)
 
 
 def xdotool(x_display: str, *args: str) -> None:

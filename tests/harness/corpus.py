@@ -66,3 +66,21 @@ def long_text(n: int = 5000) -> str:
         out += words[i % len(words)] + " "
         i += 1
     return out[:n]
+
+
+#: Five sentences for the recording-mode tests: what the service answers, and what is
+#: spoken into the microphone (the WAV) with pauses between them.
+FIVE = (
+    "Hello world.",
+    "How are you today?",
+    "The weather is fine.",
+    "Let us write some code.",
+    "Goodbye for now.",
+)
+SPOKEN = (
+    "hello world",
+    "how are you today",
+    "the weather is fine",
+    "let us write some code",
+    "goodbye for now",
+)

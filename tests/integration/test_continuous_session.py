@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from harness.audio_feed import WavFeed, read_pcm
+from harness.corpus import FIVE, SPOKEN
 from harness.fake_speech import Behaviour, FakeSpeechService
 from harness.procs import wait_for
 from harness.pulse import PulseAudio
@@ -28,21 +29,6 @@ from voicetype.recognition.events import (
     SessionStopped,
 )
 from voicetype.recognition.session import ContinuousRecognizer
-
-FIVE = (
-    "Hello world.",
-    "How are you today?",
-    "The weather is fine.",
-    "Let us write some code.",
-    "Goodbye for now.",
-)
-SPOKEN = (
-    "hello world",
-    "how are you today",
-    "the weather is fine",
-    "let us write some code",
-    "goodbye for now",
-)
 
 
 @pytest.fixture(scope="module")
