@@ -26,6 +26,7 @@ wait on the SDK (bounded by the SDK itself); nothing waits for that thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -295,19 +296,26 @@ class ContinuousSession:
             self.released.set()
 
 
-def _trim_heap() -> None:
-    """Give the C heap's free pages back to the system (glibc ``malloc_trim``) once a
-    session's SDK objects are gone. The SDK assembles each answer in buffers on its own
-    threads' malloc arenas, which glibc keeps after they are freed: a 50 MB answer left the
-    daemon ~60 MB larger at idle without this, ~23 MB with it. No-op without glibc."""
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, looked up once (``find_library`` runs ``ldconfig``); None
+    without glibc (musl, macOS, Windows)."""
     import ctypes
     import ctypes.util
 
     name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
-        trim = None
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``) once a
+    session's SDK objects are gone. The SDK assembles each answer in buffers on its own
+    threads' malloc arenas, which glibc keeps after they are freed: a 50 MB answer left the
+    daemon ~60 MB larger at idle without this, ~23 MB with it. No-op without glibc."""
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
 
