@@ -364,3 +364,25 @@ def test_detailed_forms_and_the_phrase_list_reach_voicetype_and_the_service(
     assert conn.query.get("format") == "detailed"
     context = json.dumps(conn.turns[0].context)
     assert "Contoso" in context and "scratch that" in context
+
+
+def test_the_sdk_is_released_only_after_its_session_stopped(
+    speech_service: FakeSpeechService,
+    fake_azure: AzureConfig,
+    speech_wavs: SpeechWavs,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The answer comes a little before session_stopped; dropping the recognizer in between
+    # let the SDK destroy it on its own thread, which aborted the whole process once in CI.
+    speech_service.always(Behaviour.say("in order", hypotheses=["in"]))
+    caplog.set_level("DEBUG", logger="voicetype.recognition.azure")
+    for _ in range(3):
+        caplog.clear()
+        result, _ = recognize(fake_azure, speech_wavs.phrase)
+        assert result == Recognized("in order")
+        events = [
+            r.getMessage().split(" at t=")[0]
+            for r in caplog.records
+            if r.getMessage().startswith(("SDK session stopped", "SDK recognizer released"))
+        ]
+        assert events[:2] == ["SDK session stopped", "SDK recognizer released"], events

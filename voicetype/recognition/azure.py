@@ -78,12 +78,24 @@ class _Run:
     error: BaseException | None = None
     done: bool = False
     cancelled: bool = False
+    started: bool = False  # the SDK reported session_started
+    stopped: bool = False  # ... and session_stopped: its own threads are done
     hypothesis: str = ""  # the last hypothesis within the text cap
     hypothesis_too_long: bool = False
 
     def touch(self, _evt: object = None) -> None:
         with self.cond:
             self.last_activity = time.monotonic()
+            self.cond.notify_all()
+
+    def start(self, _evt: object = None) -> None:
+        with self.cond:
+            self.started = True
+
+    def stop(self, _evt: object = None) -> None:
+        log.debug("SDK session stopped at t=%.6f", time.monotonic())
+        with self.cond:
+            self.stopped = True
             self.cond.notify_all()
 
     def hypothesize(self, text: str | None) -> None:
@@ -194,7 +206,7 @@ class AzureRecognizer:
             recognizer, connection, run = pending.pop()
             self._release(recognizer, connection, run)
             del recognizer, connection  # the SDK tears down here
-        log.debug("SDK recognizer released at t=%.6f", time.monotonic())
+            log.debug("SDK recognizer released at t=%.6f", time.monotonic())
 
     # -------------------------------------------------------------- internals
 
@@ -226,6 +238,8 @@ class AzureRecognizer:
                 whole_text(str(evt.result.text or ""), _json_of(evt.result), "Text", cap)
             )
         )
+        recognizer.session_started.connect(run.start)
+        recognizer.session_stopped.connect(run.stop)
         if self._on_speech_end is not None:
             hook = self._on_speech_end
             recognizer.speech_end_detected.connect(lambda _evt: hook())
@@ -308,7 +322,16 @@ class AzureRecognizer:
         return map_answer(sdk_answer(run.result), self._secrets, self._max_chars)
 
     def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
-        """Drop the SDK objects; if the SDK is still busy, let its result thread do it."""
+        """Drop the SDK objects once the SDK's own threads are done with them.
+
+        The result arrives a little before ``session_stopped``; dropping the last reference
+        in between lets an SDK worker thread end up destroying the recognizer, and the SDK
+        aborts the process when that happens (seen once in CI: ``Fatal Python error:
+        Aborted`` in ``_Handle.__del__``). So this waits up to ``_STOP_GRACE_SECONDS`` for
+        ``session_stopped`` (when a session started); if the SDK is still busy then, a
+        helper thread keeps the recognizer until it stops."""
+        with run.cond:
+            stopped = run.cond.wait_for(lambda: run.stopped or not run.started, _STOP_GRACE_SECONDS)
         for signal in (
             recognizer.session_started,
             recognizer.speech_start_detected,
@@ -317,12 +340,15 @@ class AzureRecognizer:
             connection.connected,
         ):
             signal.disconnect_all()
-        with run.cond:
-            finished = run.done
-        if not finished:
+        if stopped:
+            recognizer.session_stopped.disconnect_all()
+        else:
             log.warning("the Speech SDK did not stop in time; releasing it in the background")
             holder = threading.Thread(
-                target=_hold_until_done, args=(run, recognizer), name="azure-release", daemon=True
+                target=_hold_until_stopped,
+                args=(run, recognizer),
+                name="azure-release",
+                daemon=True,
             )
             holder.start()
 
@@ -358,9 +384,10 @@ def apply_phrase_list(recognizer: Any, phrases: tuple[str, ...]) -> None:
         grammar.addPhrase(phrase)
 
 
-def _hold_until_done(run: _Run, recognizer: Any) -> None:
+def _hold_until_stopped(run: _Run, recognizer: Any) -> None:
     with run.cond:
-        run.cond.wait_for(lambda: run.done, 120)
+        run.cond.wait_for(lambda: run.stopped, 120)
+    recognizer.session_stopped.disconnect_all()
     del recognizer
 
 
