@@ -24,6 +24,7 @@ import platformdirs
 
 from voicetype.errors import ConfigError
 from voicetype.hotkeys import Hotkey, HotkeyError, parse_hotkey
+from voicetype.modes import Mode
 from voicetype.modes_config import (
     FEEDBACK_SCHEMA,
     AudioConfig,
@@ -54,13 +55,27 @@ TYPING_METHODS = ("auto", "type", "paste")
 _REGION_RE = re.compile(r"^[a-z][a-z0-9]{2,40}$")
 _LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 
+#: Candidate languages the service identifies among: at the start of each dictation (at
+#: most 4), or continuously in hands-free ("toggle") dictation (at most 10).
+MAX_LANGUAGES_AT_START = 4
+MAX_LANGUAGES_CONTINUOUS = 10
+#: ``[azure] profanity``: the SDK's ``ProfanityOption`` (the service masks by default).
+PROFANITY = ("masked", "removed", "raw")
+
 
 @dataclass(frozen=True)
 class AzureConfig:
     key: str = field(default="", repr=False)
     region: str = ""
     host: str = ""
-    language: str = "en-US"
+    #: ``[azure] language``: one code, or the candidates the service identifies among
+    #: (the first is the text pipeline's language and the one used without identification).
+    languages: tuple[str, ...] = ("en-US",)
+    #: How the service identifies among several ``languages``: "at-start" (once per
+    #: dictation) or "continuous" (phrase by phrase: hands-free dictation, ``[dictation]
+    #: mode = "toggle"``). Derived from the mode; meaningless with one language.
+    language_id: str = "at-start"
+    profanity: str = "masked"  # one of PROFANITY
     allow_insecure_host: bool = False
     timeout_seconds: float = 8.0  # the longest the service may stay quiet before we give up
     #: The SDK's PhraseListGrammar: ``[text] vocabulary`` then the command words (≤ 500),
@@ -86,6 +101,11 @@ class AzureConfig:
     @property
     def has_credentials(self) -> bool:
         return bool(self.key and (self.region or self.host))
+
+    @property
+    def language(self) -> str:
+        """The first configured language (the only one without identification)."""
+        return self.languages[0]
 
 
 @dataclass(frozen=True)
@@ -159,7 +179,11 @@ _SCHEMA: dict[str, dict[str, tuple[_Kind, str]]] = {
         "key": (str, "a string (your Speech resource key)"),
         "region": (str, 'a string such as "westeurope"'),
         "host": (str, 'a string such as "ws://localhost:5000" or "wss://…"'),
-        "language": (str, 'a language code such as "en-US"'),
+        "language": (
+            (str, list),
+            'a language code such as "en-US", or a list such as ["en-US", "de-DE"]',
+        ),
+        "profanity": (str, 'one of "masked", "removed", "raw"'),
         "allow_insecure_host": (bool, "true or false"),
         "timeout_seconds": ((int, float), "a number of seconds from 2 to 60"),
     },
@@ -309,6 +333,54 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def check_languages(value: object, continuous: bool, origin: str) -> tuple[str, ...]:
+    """``[azure] language`` (a code or a list of codes) as a tuple, validated: codes that
+    look like BCP-47, no repeats, no two of one language (identification tells languages,
+    not regions: "en-US" and "en-GB" are one candidate), at most 4 (10 when
+    ``continuous``: hands-free dictation identifies phrase by phrase). ``ConfigError``
+    otherwise, naming ``origin`` (file and line)."""
+    codes = [value] if isinstance(value, str) else value
+    if not isinstance(codes, list) or not codes:
+        raise ConfigError(
+            f"{origin}: `language` is {_shown(value)}; it needs at least one language code",
+            'write language = "en-US", or a list such as language = ["en-US", "de-DE"]',
+        )
+    result: list[str] = []
+    for code in codes:
+        if not isinstance(code, str) or not _LANGUAGE_RE.match(code.strip()):
+            raise ConfigError(
+                f"{origin}: `language` has {_shown(code)}, which is not a language code",
+                'use codes such as "en-US", "de-DE" or "zh-CN"',
+            )
+        code = code.strip()
+        base = code.split("-")[0].lower()
+        twin = next((c for c in result if c.split("-")[0].lower() == base), None)
+        if twin is not None:
+            what = "twice" if twin.lower() == code.lower() else f"after {twin}"
+            raise ConfigError(
+                f"{origin}: `language` lists {code} {what}; language identification tells "
+                "languages apart, not regions",
+                f"keep one of them (e.g. {twin})",
+            )
+        result.append(code)
+    limit = MAX_LANGUAGES_CONTINUOUS if continuous else MAX_LANGUAGES_AT_START
+    if len(result) > limit:
+        fix = (
+            f"list at most {MAX_LANGUAGES_CONTINUOUS}"
+            if continuous
+            else f"list at most {MAX_LANGUAGES_AT_START}, or use hands-free dictation "
+            f'([dictation] mode = "toggle"), which identifies phrase by phrase among up '
+            f"to {MAX_LANGUAGES_CONTINUOUS}"
+        )
+        how = "phrase by phrase" if continuous else "at the start of each dictation"
+        raise ConfigError(
+            f"{origin}: `language` lists {len(result)} languages; the speech service "
+            f"identifies {how} among at most {limit}",
+            fix,
+        )
+    return tuple(result)
+
+
 def load_config(
     path: Path,
     env: Mapping[str, str] | None = None,
@@ -391,11 +463,18 @@ def load_config(
     host_from_env = bool(env.get(ENV_HOST))
     host = (env.get(ENV_HOST) or get("azure", "host", a.host)).strip()
     host = _check_host(host, allow_insecure, ENV_HOST if host_from_env else origin("azure", "host"))
-    language = get("azure", "language", a.language).strip()
-    if not _LANGUAGE_RE.match(language):
+    dictation = parse_dictation(get, origin)
+    continuous = dictation.mode is Mode.TOGGLE
+    languages = check_languages(
+        get("azure", "language", a.language), continuous, origin("azure", "language")
+    )
+    language = languages[0]
+    profanity = get("azure", "profanity", a.profanity)
+    if profanity not in PROFANITY:
         raise ConfigError(
-            f"{origin('azure', 'language')}: `language` is {_shown(language)}, not a language code",
-            'use a code such as "en-US", "de-DE" or "zh-CN"',
+            f"{origin('azure', 'profanity')}: [azure] profanity = {_shown(profanity)} is not "
+            "allowed" + _did_you_mean(str(profanity), list(PROFANITY)),
+            'use "masked" (the default: profane words as ***), "removed" or "raw"',
         )
     timeout = _as_float(get("azure", "timeout_seconds", a.timeout_seconds))
     if not 2 <= timeout <= 60:
@@ -408,7 +487,9 @@ def load_config(
         key_source=key_source,
         region=region,
         host=host,
-        language=language,
+        languages=languages,
+        language_id="continuous" if continuous and len(languages) > 1 else "at-start",
+        profanity=profanity,
         allow_insecure_host=allow_insecure,
         timeout_seconds=timeout,
     )
@@ -438,7 +519,7 @@ def load_config(
         )
 
     text_config = text_settings(data, path, locate.line, language=language)
-    azure = replace(azure, phrases=recognizer_phrases(text_config, (language,)))
+    azure = replace(azure, phrases=recognizer_phrases(text_config, languages))
     f = FeedbackConfig()
     return Config(
         path=path,
@@ -453,7 +534,7 @@ def load_config(
         log=LogConfig(include_text=get("log", "include_text", False)),
         history=HistoryConfig(keep=get("history", "keep", False)),
         text=text_config,
-        dictation=parse_dictation(get, origin),
+        dictation=dictation,
         audio=parse_audio(get, origin),
         file_exists=exists,
     )

@@ -104,6 +104,11 @@ class Behaviour:
     phrases: tuple[str, ...] = ()  # ``continuous``: the text of each phrase, in order
     silence: float = 0.4  # ``continuous``: a pause this long ends a phrase
     energy: int = 300  # ``continuous``: RMS (16-bit) from which a 10 ms frame is speech
+    #: Language identification: the language to answer with when the client asked the
+    #: service to identify (a ``languageId`` section in speech.context); ``continuous``:
+    #: one per phrase (the last one repeats). Empty, or not among the client's candidates:
+    #: the first candidate (the real service always answers one of them).
+    languages: tuple[str, ...] = ()
 
     @classmethod
     def say(
@@ -123,6 +128,10 @@ class Behaviour:
             answer_after=answer_after,
             progress_every=progress_every,
         )
+
+    def identifying(self, *languages: str) -> Behaviour:
+        """This behaviour, answering ``languages`` when asked to identify (see the field)."""
+        return replace(self, languages=languages)
 
     @classmethod
     def status(cls, name: str, *, delay: float = 0.0, **extra: Any) -> Behaviour:
@@ -207,6 +216,31 @@ class Turn:
     hypotheses_sent: list[str] = field(default_factory=list)  # ``Behaviour.endless``
     phrases_sent: list[tuple[str, float]] = field(default_factory=list)  # ``continuous``
     context: dict[str, Any] = field(default_factory=dict)  # the speech.context JSON
+    languages_answered: list[str] = field(default_factory=list)  # PrimaryLanguage, in order
+
+    @property
+    def phrase_list(self) -> list[str]:
+        """The phrase list the SDK sent in speech.context (``dgi`` groups)."""
+        groups = self.context.get("dgi", {}).get("Groups", [])
+        return [i.get("Text", "") for g in groups for i in g.get("Items", [])]
+
+    @property
+    def candidate_languages(self) -> list[str]:
+        """The languages the client asked the service to identify among (speech.context
+        ``languageId.languages``); empty without identification."""
+        return list(self.context.get("languageId", {}).get("languages", []))
+
+    @property
+    def language_id_mode(self) -> str:
+        """speech.context ``languageId.mode``: "DetectAtAudioStart", "DetectContinuous"."""
+        return str(self.context.get("languageId", {}).get("mode", ""))
+
+    @property
+    def profanity(self) -> str:
+        """What the client asked for profane words (speech.context
+        ``phraseDetection.enrichment.profanity``): "masked", "removed", "raw" or ""."""
+        enrichment = self.context.get("phraseDetection", {}).get("enrichment", {})
+        return str(enrichment.get("profanity", ""))
 
     @property
     def audio_bytes(self) -> int:
@@ -485,18 +519,43 @@ class _Session:
         self.answered_ids: set[str] = set()
         self.context: dict[str, Any] = {}
 
-    def recognized(self, text: str) -> dict[str, Any]:
+    def recognized(self, text: str, turn: Turn | None = None, index: int = 0) -> dict[str, Any]:
         """The fields of a recognized phrase: ``DisplayText``, plus ``NBest`` (Lexical, ITN,
         MaskedITN, Display) when the SDK asked for the detailed format (``format=detailed``
-        in the URL), with Lexical/ITN lower case and unpunctuated like Azure's."""
-        fields: dict[str, Any] = {"DisplayText": text}
+        in the URL), with Lexical/ITN lower case and unpunctuated like Azure's.
+
+        Profanity as the client asked (speech.context, else the URL's ``profanity=``;
+        Azure's default is masked): the words of ``PROFANE_WORDS`` get their letters
+        replaced by ``*`` ("masked"), are left out ("removed") or kept ("raw");
+        ``MaskedITN`` is always masked. With language identification asked for (``turn``
+        given), ``PrimaryLanguage`` names one of the candidates (``Behaviour.languages``,
+        phrase ``index``)."""
+        mode = (turn.profanity if turn else "") or self.record.query.get("profanity", "masked")
+        shown = _profanity(text, mode)
+        fields: dict[str, Any] = {"DisplayText": shown}
         # A huge text (the bound tests: 50 MB) goes as DisplayText only, one copy, so
         # those tests measure the text, not four more copies of it.
         if self.record.query.get("format", "").lower() == "detailed" and len(text) <= 100_000:
-            words = " ".join(_LEXICAL_DROP.sub(" ", text).lower().split())
-            best = {"Confidence": 0.9, "Lexical": words, "ITN": words, "MaskedITN": words}
-            fields["NBest"] = [{**best, "Display": text}]
+            words = " ".join(_LEXICAL_DROP.sub(" ", shown).lower().split())
+            masked = " ".join(_LEXICAL_DROP.sub(" ", _profanity(text, "masked")).lower().split())
+            best = {"Confidence": 0.9, "Lexical": words, "ITN": words, "MaskedITN": masked}
+            fields["NBest"] = [{**best, "Display": shown}]
+        if turn is not None:
+            fields.update(self.identified(turn, index))
         return fields
+
+    def identified(self, turn: Turn, index: int = 0) -> dict[str, Any]:
+        """``PrimaryLanguage`` for phrase ``index`` when the client asked to identify the
+        language (recorded in ``Turn.languages_answered``); nothing otherwise."""
+        candidates = turn.candidate_languages
+        if not candidates:
+            return {}
+        scripted = turn.behaviour.languages
+        wanted = scripted[min(index, len(scripted) - 1)] if scripted else ""
+        language = wanted if wanted in candidates else candidates[0]
+        with self.service._cond:
+            turn.languages_answered.append(language)
+        return {"PrimaryLanguage": {"Language": language, "Confidence": "High"}}
 
     async def cancel_answer(self) -> None:
         if self.answer is not None and not self.answer.done():
@@ -598,7 +657,7 @@ class _Session:
             "Duration": duration,
         }
         if b.recognition_status == "Success":
-            phrase.update(self.recognized(b.text))
+            phrase.update(self.recognized(b.text, turn))
         phrase.update(b.extra)
         await self.send(turn, "speech.phrase", phrase)
         if b.send_turn_end:
@@ -630,19 +689,22 @@ class _Session:
         frame = BYTES_PER_SECOND // 100  # 10 ms
         silence_frames = max(1, round(b.silence * 100))
         texts = deque(b.phrases)
+        finals = 0  # phrases finalized so far (their index picks the scripted language)
         pos = 0  # bytes of PCM examined
         start: int | None = None  # byte offset where the open phrase began
         quiet = 0  # silent frames since the last speech frame
         next_hypothesis = 0
 
         async def final(begin: int, end: int) -> None:
+            nonlocal finals
             if b.delay:
                 await asyncio.sleep(b.delay)
             offset, duration = int(begin * _HNS_PER_BYTE), int((end - begin) * _HNS_PER_BYTE)
             body: dict[str, Any] = {"Offset": offset, "Duration": max(1, duration)}
             if texts:
                 text = texts.popleft()
-                body.update(RecognitionStatus="Success", **self.recognized(text))
+                body.update(RecognitionStatus="Success", **self.recognized(text, turn, finals))
+                finals += 1
             else:
                 text = ""
                 body.update(RecognitionStatus="NoMatch")
@@ -733,8 +795,22 @@ class _Session:
         await self.conn.send(text)
 
 
-#: What Azure's lexical form leaves out of the display text (punctuation, not apostrophes).
-_LEXICAL_DROP = re.compile(r"[^\w\s']+")
+#: What Azure's lexical form leaves out of the display text (punctuation, not apostrophes,
+#: not the asterisks of a masked word).
+_LEXICAL_DROP = re.compile(r"[^\w\s'*]+")
+
+#: The words the fake treats as profane (whole words, any case).
+PROFANE_WORDS = ("damn", "crap")
+_PROFANE = re.compile(r"\b(?:" + "|".join(PROFANE_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _profanity(text: str, mode: str) -> str:
+    """``text`` with its profane words masked (``*`` per letter), removed, or kept."""
+    if mode == "raw":
+        return text
+    if mode == "removed":
+        return " ".join(_PROFANE.sub("", text).split())
+    return _PROFANE.sub(lambda m: "*" * len(m.group(0)), text)
 
 
 def _rms16(block: bytes) -> float:
@@ -784,6 +860,7 @@ def _copy_turn(turn: Turn) -> Turn:
         audio=bytearray(turn.audio),
         hypotheses_sent=list(turn.hypotheses_sent),
         phrases_sent=list(turn.phrases_sent),
+        languages_answered=list(turn.languages_answered),
     )
 
 

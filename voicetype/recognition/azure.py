@@ -28,6 +28,7 @@ with a 50 MB answer its native memory peaked at ~560 MB before voicetype saw the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -37,7 +38,7 @@ from typing import Any
 
 from azure.cognitiveservices import speech as speechsdk
 
-from voicetype.config import AzureConfig
+from voicetype.config import MAX_LANGUAGES_AT_START, AzureConfig
 from voicetype.recognition import (
     AudioInput,
     ErrorKind,
@@ -64,6 +65,9 @@ STOP_TIMEOUT_PROPERTY = "SPEECH-StopRecognitionTimeoutInSeconds"
 _STOP_GRACE_SECONDS = 2.0
 # The longest one recognition may listen, whatever the service does.
 MAX_LISTEN_SECONDS = 20.0
+# A single utterance identifies its language at its start, among at most this many (the
+# service's limit; the configuration allows 10 for hands-free dictation only).
+MAX_AT_START = MAX_LANGUAGES_AT_START
 
 # ------------------------------------------------------------------ the recognizer
 
@@ -155,7 +159,16 @@ class AzureRecognizer:
         self._closed = False
         self._speech_config: Any = None
         self._setup_failure: Failed | None = None
-        built = build_speech_config(config)
+        # one utterance: identification at its start only, among the first 4 languages
+        self._languages = config.languages[:MAX_AT_START]
+        if len(config.languages) > MAX_AT_START:
+            log.warning(
+                "a single utterance identifies among at most %d languages: using %s",
+                MAX_AT_START,
+                ", ".join(self._languages),
+            )
+        at_start = dataclasses.replace(config, language_id="at-start")
+        built = build_speech_config(at_start, self._languages)
         if isinstance(built, Failed):
             self._setup_failure = built
             return
@@ -216,9 +229,7 @@ class AzureRecognizer:
                 audio_config = speechsdk.audio.AudioConfig(use_default_microphone=True)
             else:
                 audio_config = speechsdk.audio.AudioConfig(filename=str(audio.path))
-            recognizer = speechsdk.SpeechRecognizer(
-                speech_config=self._speech_config, audio_config=audio_config
-            )
+            recognizer = new_recognizer(self._speech_config, audio_config, self._languages)
             apply_phrase_list(recognizer, self._config.phrases)
         except (RuntimeError, ValueError) as exc:
             failure = classify_exception(exc, audio, self._secrets)
@@ -353,24 +364,60 @@ class AzureRecognizer:
             holder.start()
 
 
-def build_speech_config(config: AzureConfig) -> Any:
+_PROFANITY = {
+    "masked": speechsdk.ProfanityOption.Masked,
+    "removed": speechsdk.ProfanityOption.Removed,
+    "raw": speechsdk.ProfanityOption.Raw,
+}
+
+
+def build_speech_config(config: AzureConfig, languages: tuple[str, ...] = ()) -> Any:
     """The SDK's ``SpeechConfig`` for ``config`` (cloud key + region, or ``host``), with
-    immediate stops; or ``Failed(NOT_CONFIGURED)`` (key removed) when it cannot be built."""
+    immediate stops, the detailed output format and ``config.profanity``; or
+    ``Failed(NOT_CONFIGURED)`` (key removed) when it cannot be built.
+
+    ``languages`` (default ``config.languages``): one language is set as the recognition
+    language; with several, the recognizer needs ``auto_detect(languages)`` too, and
+    ``config.language_id == "continuous"`` sets the SDK's ``LanguageIdMode`` to
+    "Continuous" (the service then identifies phrase by phrase; at-start otherwise).
+    On the wire (SDK 1.53): ``format=detailed``, ``profanity=…`` and, with several
+    languages, ``lidEnabled=…`` in the URL; speech.context carries ``phraseDetection
+    .enrichment.profanity`` and a ``languageId`` section (``languages``, ``mode``
+    "DetectAtAudioStart"/"DetectContinuous")."""
     if not config.has_credentials:
         missing = "key" if not config.key else "region or host"
         return Failed(ErrorKind.NOT_CONFIGURED, f"no Azure Speech {missing}")
+    languages = languages or config.languages
     try:
         if config.host:
             sc = speechsdk.SpeechConfig(host=config.host, subscription=config.key)
         else:
             sc = speechsdk.SpeechConfig(subscription=config.key, region=config.region)
-        sc.speech_recognition_language = config.language
+        if len(languages) == 1:
+            sc.speech_recognition_language = languages[0]
+        elif config.language_id == "continuous":
+            mode = speechsdk.PropertyId.SpeechServiceConnection_LanguageIdMode
+            sc.set_property(mode, "Continuous")
         # NBest with Lexical/ITN/MaskedITN/Display: the text pipeline's capitals need them
         sc.output_format = speechsdk.OutputFormat.Detailed
+        sc.set_profanity(_PROFANITY[config.profanity])
         sc.set_property_by_name(STOP_TIMEOUT_PROPERTY, "0")
     except (RuntimeError, ValueError) as exc:
         return Failed(ErrorKind.NOT_CONFIGURED, scrub(str(exc), (config.key,)))
     return sc
+
+
+def new_recognizer(speech_config: Any, audio_config: Any, languages: tuple[str, ...]) -> Any:
+    """An SDK ``SpeechRecognizer``; with several ``languages``, identifying among them
+    (``AutoDetectSourceLanguageConfig``). Raises what the SDK raises."""
+    if len(languages) > 1:
+        auto = speechsdk.languageconfig.AutoDetectSourceLanguageConfig(languages=list(languages))
+        return speechsdk.SpeechRecognizer(
+            speech_config=speech_config,
+            audio_config=audio_config,
+            auto_detect_source_language_config=auto,
+        )
+    return speechsdk.SpeechRecognizer(speech_config=speech_config, audio_config=audio_config)
 
 
 def apply_phrase_list(recognizer: Any, phrases: tuple[str, ...]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voicetype.recognition import Failed, NoMatch
+from voicetype.recognition import Failed, NoMatch, Recognized
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,23 @@ class Hypothesis:
 
 @dataclass(frozen=True)
 class PhraseRecognized:
-    """A final phrase, exactly as the service sent it."""
+    """A final phrase, exactly as the service sent it: ``text`` the display form (the one
+    to type); ``lexical``, ``itn``, ``masked_itn`` the other forms of the service's
+    detailed answer ("" when it sent none); ``language`` the language it was recognized
+    in: the one the service identified (``PrimaryLanguage``) when it identified among
+    several, else the session's one language ("" when unknown)."""
 
     t: float
     text: str
+    lexical: str = ""
+    itn: str = ""
+    masked_itn: str = ""
+    language: str = ""
+
+    @property
+    def recognized(self) -> Recognized:
+        """The phrase as the ``Recognized`` result the text pipeline reads."""
+        return Recognized(self.text, self.lexical, self.itn, self.masked_itn, self.language)
 
 
 @dataclass(frozen=True)

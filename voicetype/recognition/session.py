@@ -38,7 +38,13 @@ from azure.cognitiveservices import speech as speechsdk
 from voicetype.audio import SAMPLE_RATE, AudioFeed
 from voicetype.config import AzureConfig
 from voicetype.recognition import ErrorKind, Failed, NoMatch, Recognized
-from voicetype.recognition.azure import _json_of, build_speech_config, sdk_answer
+from voicetype.recognition.azure import (
+    _json_of,
+    apply_phrase_list,
+    build_speech_config,
+    new_recognizer,
+    sdk_answer,
+)
 from voicetype.recognition.azure_results import DEFAULT_MAX_CHARS, map_answer, whole_text
 from voicetype.recognition.events import (
     Hypothesis,
@@ -50,6 +56,7 @@ from voicetype.recognition.events import (
     SpeechEnded,
     SpeechStarted,
 )
+from voicetype.recognition.language import LanguageSwitch
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +64,15 @@ OnEvent = Callable[[SessionEvent], None]
 
 
 class ContinuousRecognizer:
-    """Builds the SDK's ``SpeechConfig`` once; ``start`` opens one session per dictation.
+    """Builds the SDK's ``SpeechConfig`` (once per set of candidate languages); ``start``
+    opens one session per dictation, with the same request as a single utterance: the
+    phrase list (``config.phrases``, in speech.context), the detailed output format (the
+    phrase events carry Lexical/ITN/MaskedITN), ``config.profanity``, and with several
+    candidate languages the service's language identification (at-start, or continuous
+    when ``config.language_id`` says so).
 
+    ``language``: the run-time choice (``LanguageSwitch``), read at each ``start``: a
+    pinned language is recognized alone; None uses ``config.languages``.
     ``segmentation_silence_ms``: the service's ``Speech_SegmentationSilenceTimeoutMs`` (how
     long a pause ends a phrase); None keeps the service's default.
     Threading: ``start`` from one thread at a time (the controller's), ~10–30 ms.
@@ -71,28 +85,49 @@ class ContinuousRecognizer:
         max_chars: int = DEFAULT_MAX_CHARS,
         stop_timeout: float | None = None,
         segmentation_silence_ms: int | None = None,
+        language: LanguageSwitch | None = None,
     ) -> None:
         self._config = config
         self._max_chars = max_chars
         self._stop_timeout = config.timeout_seconds if stop_timeout is None else stop_timeout
-        built = build_speech_config(config)
+        self._segmentation_ms = segmentation_silence_ms
+        self.language = language or LanguageSwitch(config.languages)
+        self._speech_configs: dict[tuple[str, ...], Any] = {}
+        built = self._speech_config(config.languages)
         self._setup_failure: Failed | None = built if isinstance(built, Failed) else None
-        self._speech_config: Any = None if isinstance(built, Failed) else built
-        if self._speech_config is not None and segmentation_silence_ms is not None:
-            self._speech_config.set_property(
-                speechsdk.PropertyId.Speech_SegmentationSilenceTimeoutMs,
-                str(segmentation_silence_ms),
-            )
+
+    def _speech_config(self, languages: tuple[str, ...]) -> Any:
+        """The ``SpeechConfig`` for these candidate languages (made once, then kept), or
+        the ``Failed`` that kept it from being made."""
+        built = self._speech_configs.get(languages)
+        if built is None:
+            built = build_speech_config(self._config, languages)
+            if not isinstance(built, Failed) and self._segmentation_ms is not None:
+                built.set_property(
+                    speechsdk.PropertyId.Speech_SegmentationSilenceTimeoutMs,
+                    str(self._segmentation_ms),
+                )
+            self._speech_configs[languages] = built
+        return built
 
     def start(self, feed: AudioFeed, on_event: OnEvent) -> ContinuousSession:
         """Start recognizing what ``feed`` delivers (it is attached here). Never raises for
         what the service or the SDK does: a session that cannot start delivers
         ``SessionFailed`` and ``SessionStopped("failed")`` (and closes ``feed``)."""
-        session = ContinuousSession(feed, on_event, self._max_chars, self._stop_timeout)
-        if self._setup_failure is not None:
-            session._fail(self._setup_failure)
+        languages = self.language.candidates()
+        session = ContinuousSession(
+            feed, on_event, self._max_chars, self._stop_timeout, languages, self.language
+        )
+        built = self._setup_failure or self._speech_config(languages)
+        if isinstance(built, Failed):
+            session._fail(built)
             return session
-        session._start(self._speech_config, self._config.key)
+        if len(languages) > 1:
+            how = "phrase by phrase" if self._config.language_id == "continuous" else "at start"
+            log.info("language: identified %s among %s", how, ", ".join(languages))
+        else:
+            log.info("language: %s", languages[0])
+        session._start(built, self._config.key, self._config.phrases)
         return session
 
 
@@ -104,7 +139,18 @@ class ContinuousSession:
     thread has destroyed the SDK objects (tests and benches wait on it).
     """
 
-    def __init__(self, feed: AudioFeed, on_event: OnEvent, max_chars: int, stop_timeout: float):
+    def __init__(
+        self,
+        feed: AudioFeed,
+        on_event: OnEvent,
+        max_chars: int,
+        stop_timeout: float,
+        languages: tuple[str, ...] = ("en-US",),
+        switch: LanguageSwitch | None = None,
+    ):
+        self._languages = languages
+        self._switch = switch
+        self._identified = ""  # the last language the service identified (SDK threads)
         self._feed = feed
         self._on_event = on_event
         self._max_chars = max_chars
@@ -152,16 +198,15 @@ class ContinuousSession:
 
     # -------------------------------------------------------------- setup
 
-    def _start(self, speech_config: Any, key: str) -> None:
+    def _start(self, speech_config: Any, key: str, phrases: tuple[str, ...] = ()) -> None:
         try:
             fmt = speechsdk.audio.AudioStreamFormat(
                 samples_per_second=SAMPLE_RATE, bits_per_sample=16, channels=1
             )
             self._push = speechsdk.audio.PushAudioInputStream(stream_format=fmt)
             audio_config = speechsdk.audio.AudioConfig(stream=self._push)
-            recognizer = speechsdk.SpeechRecognizer(
-                speech_config=speech_config, audio_config=audio_config
-            )
+            recognizer = new_recognizer(speech_config, audio_config, self._languages)
+            apply_phrase_list(recognizer, phrases)
         except (RuntimeError, ValueError) as exc:
             text = str(exc).replace(key, "***") if key else str(exc)
             self._fail(Failed(ErrorKind.INTERNAL, text))
@@ -202,11 +247,35 @@ class ContinuousSession:
     def _recognized(self, result: Any, key: str) -> None:
         outcome = map_answer(sdk_answer(result), (key,), self._max_chars)
         if isinstance(outcome, Recognized):
-            self._emit(PhraseRecognized(_now(), outcome.text))
+            language = self._language_of(outcome.language)
+            self._emit(
+                PhraseRecognized(
+                    _now(),
+                    outcome.text,
+                    outcome.lexical,
+                    outcome.itn,
+                    outcome.masked_itn,
+                    language,
+                )
+            )
         elif isinstance(outcome, NoMatch):
             self._emit(PhraseNoMatch(_now(), outcome))
         else:  # the text cap: nothing of it is kept, and the session cannot go on
             self._fail(outcome)
+
+    def _language_of(self, identified: str) -> str:
+        """The phrase's language: the one identified (logged when it changes, told to the
+        switch), or the session's only language."""
+        if len(self._languages) == 1:
+            return self._languages[0]
+        if not identified:
+            return ""
+        if identified != self._identified:
+            self._identified = identified
+            log.info("language identified: %s", identified)
+        if self._switch is not None:
+            self._switch.heard(identified)
+        return identified
 
     def _canceled(self, result: Any, key: str) -> None:
         answer = sdk_answer(result)
