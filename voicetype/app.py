@@ -36,6 +36,7 @@ from voicetype.controller import Controller
 from voicetype.errors import ConfigError, VoicetypeError
 from voicetype.feedback import Feedback
 from voicetype.notify import Urgency
+from voicetype.recognition.language import LanguageSwitch
 from voicetype.recognition.messages import Message
 from voicetype.state import State
 
@@ -45,13 +46,26 @@ _Done = Callable[[bool, str], None]
 
 
 class _TrayUI:
-    """The controller's UI: the tray's icon and tooltip."""
+    """The controller's UI: the tray's icon and tooltip. With several languages
+    configured, the tooltip also names the language (``language()``: chosen or last
+    identified). Controller thread only (``refresh`` too: run it through the controller)."""
 
-    def __init__(self, tray: Any) -> None:
+    def __init__(self, tray: Any, language: Callable[[], str] = lambda: "") -> None:
         self._tray = tray
+        self._language = language
+        self._shown: tuple[State, str] = (State.IDLE, "")
 
     def show(self, state: State, detail: str = "") -> None:
+        self._shown = (state, detail)
+        language = self._language()
+        if language:
+            words = f"Language: {language}"
+            detail = f"{detail}\n{words}" if detail else words
         self._tray.set_state(state, detail)
+
+    def refresh(self) -> None:
+        """Show the last state again (the language changed)."""
+        self.show(*self._shown)
 
 
 class Daemon:
@@ -71,10 +85,11 @@ class Daemon:
         self._shell, self._parts, self._makers, self._relay = shell, parts, makers, relay
         self.log_path = log_path
         self._cancel_key = makers.cancel_key(relay.cancel_pressed)
+        self._ui = _TrayUI(shell.tray, self._tooltip_language)
         self.controller = Controller(
             parts.dictation(shell),
             Feedback(shell.notifier),
-            _TrayUI(shell.tray),
+            self._ui,
             cue=makers.cue(),  # plays only while settings.start_sound (reload can flip it)
             stop_cue=makers.stop_cue(),  # only while settings.stop_sound
             cancel_key=self._cancel_key,
@@ -102,6 +117,31 @@ class Daemon:
             "config": f"{config.path}{absent}",
             "log": str(self.log_path) if self.log_path else "terminal only",
         }
+
+    def _switch(self) -> LanguageSwitch:
+        switch = self._parts.language
+        return switch if switch is not None else LanguageSwitch(self._parts.config.azure.languages)
+
+    def languages(self) -> tuple[tuple[str, ...], str]:
+        """The tray's Language menu: (choices, current); ``AUTOMATIC`` ("auto") first when
+        several languages are configured. Any thread, at once."""
+        return self._switch().languages()
+
+    def choose_language(self, code: str) -> None:
+        """Pin ``code`` (or ``AUTOMATIC``) for the next dictations; raises
+        ``UnknownLanguage`` (message and fix) for one not configured. Any thread (the
+        tray's loop, a control worker): it only sets the value the recognizer reads when
+        the next session starts, and asks the controller to show it in the tooltip."""
+        self._switch().choose_language(code)
+        log.info("language: %s", self._switch().describe())
+        self.controller.submit_call(self._ui.refresh)
+
+    def language_detail(self) -> str:
+        return self._switch().describe()
+
+    def _tooltip_language(self) -> str:
+        switch = self._switch()
+        return switch.describe() if len(switch.configured) > 1 else ""
 
     def reload(self, done: _Done | None = None) -> None:
         self._reloads.put(done or (lambda reloaded, message: None))
@@ -143,9 +183,11 @@ class Daemon:
 
         self.controller.submit_call(apply)
 
-    def command(self, name: str, deadline: float | None, source: str = "command") -> commands.Reply:
+    def command(
+        self, name: str, deadline: float | None, source: str = "command", argument: str = ""
+    ) -> commands.Reply:
         """Carry out a command of the table (control worker threads, the tray loop)."""
-        return commands.run(self, name, commands.Request(source, deadline))
+        return commands.run(self, name, commands.Request(source, deadline, argument))
 
     # ------------------------------------------------------------ running
 
@@ -156,7 +198,9 @@ class Daemon:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        control = self._makers.control(lambda command, deadline: self.command(command, deadline))
+        control = self._makers.control(
+            lambda command, deadline, argument: self.command(command, deadline, argument=argument)
+        )
         try:
             control.start()
         except ControlUnavailable as exc:

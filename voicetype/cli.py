@@ -145,8 +145,22 @@ def _add_history(sub: Any, common: argparse.ArgumentParser, command: Command) ->
     history.add_argument("-n", "--count", type=int, metavar="N", help="print only the newest N")
 
 
+def _add_language(sub: Any, common: argparse.ArgumentParser, command: Command) -> None:
+    language = sub.add_parser(
+        command.name,
+        parents=[common],
+        help=command.help,
+        description="Without CODE: print the languages configured under [azure] language "
+        "and the one in use. With CODE (one of them, or auto): the running daemon's next "
+        "dictations use it, without a restart and without changing config.toml; auto "
+        "lets the service identify the language again.",
+    )
+    language.add_argument("code", nargs="?", default="", help="e.g. de-DE, or auto")
+
+
 #: How the commands with arguments of their own add them; the others have none.
 _SUBCOMMANDS = {
+    "language": _add_language,
     "history": _add_history,
     "run": _add_run,
     "once": _add_once,
@@ -211,7 +225,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "config":
         return _config_command(args.config_command, path)
     if args.command and BY_NAME[args.command].needs_daemon:
-        return _control(args.command, getattr(args, "count", None))
+        return _control(args.command, getattr(args, "count", None), getattr(args, "code", ""))
     if args.command == "doctor":
         from voicetype.doctor import run_doctor
 
@@ -276,11 +290,11 @@ def _autostart(action: str) -> int:
     return EXIT_OK
 
 
-def _control(command: str, count: int | None = None) -> int:
+def _control(command: str, count: int | None = None, argument: str = "") -> int:
     from voicetype.control import ControlUnavailable, send_command
 
     try:
-        reply = send_command(command)
+        reply = send_command(command, argument=argument)
     except ControlUnavailable as exc:
         print(f"voicetype: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -295,6 +309,10 @@ def _control(command: str, count: int | None = None) -> int:
     elif command == "history":
         entries = reply.get("history", [])
         _print_history(entries[: max(0, count)] if count is not None else entries)
+    elif command == "language" and not argument:
+        current = reply.get("current")
+        for code in reply.get("languages", []):
+            print(f"{'*' if code == current else ' '} {code}")
     elif reply.get("message"):
         print(reply["message"])
     return EXIT_OK

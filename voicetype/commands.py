@@ -53,11 +53,25 @@ class Daemon(Protocol):
 
     def open_config(self) -> None: ...
 
+    def languages(self) -> tuple[tuple[str, ...], str]:
+        """(choices, current) of the run-time language switch (``LanguageSwitch``)."""
+        ...
+
+    def choose_language(self, code: str) -> None:
+        """Switch the next dictations to ``code`` (or back to automatic); raises
+        ``UnknownLanguage`` for a language that is not configured."""
+        ...
+
+    def language_detail(self) -> str:
+        """The language in words (chosen or identified), for ``status`` and the tooltip."""
+        ...
+
 
 @dataclass(frozen=True)
 class Request:
     source: str  # "command" (control socket), "menu" (tray)
     deadline: float | None = None  # answer by then; None: answer at once, wait for nothing
+    argument: str = ""  # the command's argument ("" when none)
 
 
 Reply = dict[str, object]
@@ -135,6 +149,7 @@ def status(daemon: Daemon, request: Request) -> Reply:
             "pid": facts["pid"],
             "version": facts["version"],
             **dict(now.backends),
+            "language": daemon.language_detail(),
             "config": facts["config"],
             "log": facts["log"],
             "last dictation": now.last_outcome or "none yet",
@@ -198,6 +213,24 @@ def history(daemon: Daemon, request: Request) -> Reply:
     stage = daemon.controller.parts.text
     entries = stage.history.entries() if stage is not None else ()
     return {"history": [{"at": e.at, "text": e.text, "language": e.language} for e in entries]}
+
+
+def language(daemon: Daemon, request: Request) -> Reply:
+    """Without an argument: the configured languages and the current choice. With one:
+    the next dictations use that language (one of the configured ones, or "auto"); no
+    restart, nothing written to the configuration file."""
+    from voicetype.recognition.language import UnknownLanguage
+
+    if request.argument:
+        try:
+            daemon.choose_language(request.argument)
+        except UnknownLanguage as exc:
+            return {"ok": False, "error": f"{exc.message}. Fix: {exc.fix}", "outcome": "unknown"}
+    choices, current = daemon.languages()
+    reply: Reply = {"languages": list(choices), "current": current}
+    if request.argument:
+        reply["message"] = f"the next dictation uses {current}"
+    return reply
 
 
 def type_last(daemon: Daemon, request: Request) -> Reply:
@@ -291,6 +324,13 @@ COMMANDS: tuple[Command, ...] = (
         CLI,
         SOCKET,
         handler=history,
+    ),
+    _cmd(
+        "language",
+        "show the configured languages, or switch the next dictations to one (or auto)",
+        CLI,
+        SOCKET,
+        handler=language,
     ),
     _cmd("type-last", "type the kept text of the last dictation", MENU, handler=type_last),
     _cmd("open-config", "open the configuration file", MENU, handler=open_config),

@@ -28,6 +28,7 @@ from voicetype.dictation import ControllerSettings, DictationParts
 from voicetype.errors import BackendUnavailable, ConfigError
 from voicetype.hotkeys import Hotkey, HotkeyListener, HotkeyTaken, choose_listener
 from voicetype.recognition import ErrorKind, Failed
+from voicetype.recognition.language import LanguageSwitch
 from voicetype.recognition.messages import Message, describe_failure
 
 if TYPE_CHECKING:
@@ -71,11 +72,13 @@ def _recognizer(
     return AzureRecognizer(azure, on_speech_end=on_speech_end, max_chars=max_chars)
 
 
-def _listener(config: Config) -> Listener:
+def _listener(config: Config, language: LanguageSwitch) -> Listener:
     from voicetype.listening import MicListener
     from voicetype.recognition.session import ContinuousRecognizer
 
-    recognizer = ContinuousRecognizer(config.azure, max_chars=config.typing.max_chars)
+    recognizer = ContinuousRecognizer(
+        config.azure, max_chars=config.typing.max_chars, language=language
+    )
     return MicListener(recognizer, config.audio.device)
 
 
@@ -118,7 +121,7 @@ def _cue() -> Callable[[], None]:
     return make_player()
 
 
-def _control(handler: Callable[[str, float], dict[str, Any]]) -> Any:
+def _control(handler: Callable[[str, float, str], dict[str, Any]]) -> Any:
     from voicetype.control import ControlServer
 
     return ControlServer(handler)
@@ -183,9 +186,10 @@ class Makers:
     cue: Callable[[], Callable[[], None]] = _cue
     #: The sound when listening ends ([feedback] stop_sound).
     stop_cue: Callable[[], Callable[[], None]] = _stop_cue
-    #: Own microphone + continuous recognition for the recording modes; a maker returning
-    #: None keeps one ``recognize_once`` per press (no modes).
-    listener: Callable[[Config], Listener | None] = _listener
+    #: Own microphone + continuous recognition for the recording modes, in the language
+    #: the ``LanguageSwitch`` says at each start; a maker returning None keeps one
+    #: ``recognize_once`` per press (no modes).
+    listener: Callable[[Config, LanguageSwitch], Listener | None] = _listener
     #: (on_press) -> Escape as the cancel key while listening.
     cancel_key: Callable[[Callable[[], None]], CancelKey] = _cancel_key
     #: The text around the caret (AT-SPI); made once, with the daemon. Never raises.
@@ -201,7 +205,7 @@ class Makers:
     #: Opens a file in the desktop's default application (raises ``VoicetypeError``).
     open_file: Callable[[Path], None] = _open_file
     #: (handler) -> a control server (``start`` raises ``ControlUnavailable``, ``stop``)
-    control: Callable[[Callable[[str, float], dict[str, Any]]], Any] = _control
+    control: Callable[[Callable[[str, float, str], dict[str, Any]]], Any] = _control
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,9 @@ class Parts:
     hotkey_status: str  # what `status` says about the hotkey
     listener: Listener | None = None
     text: TextStage | None = None  # the text pipeline's stage; lives as long as the daemon
+    #: The run-time language choice among ``[azure] language`` (a reload keeps it while
+    #: the chosen language is still configured); the listener reads it at each start.
+    language: LanguageSwitch | None = None
 
     def dictation(self, shell: Shell) -> DictationParts:
         """What the controller uses, with the backends `status` shows (in its order)."""
@@ -355,6 +362,11 @@ def build(
         recognizer = makers.recognizer(config.azure, relay.speech_ended, config.typing.max_chars)
         if previous is None:
             problems += _microphone_problem(makers)
+    language = (
+        previous.language.carried_over(config.azure.languages)
+        if previous is not None and previous.language is not None
+        else LanguageSwitch(config.azure.languages)
+    )
     listener: Listener | None = None
     if recognizer is not None:
         same = previous is not None and old is not None
@@ -364,10 +376,12 @@ def build(
             and old.azure == config.azure
             and old.audio == config.audio
             and (old.typing.max_chars == config.typing.max_chars)
+            and previous is not None
+            and previous.language is language
         ):
-            listener = previous.listener if previous else None
+            listener = previous.listener
         else:
-            listener = makers.listener(config)
+            listener = makers.listener(config, language)
     if previous and old and old.typing == config.typing:
         inserter = previous.inserter
     else:
@@ -382,7 +396,8 @@ def build(
     if previous is not None and exposed:
         problems.append(exposed)
     text = _text_stage(config, makers, previous.text if previous else None)
-    return Parts(config, recognizer, inserter, hotkeys, hotkey_status, listener, text), problems
+    parts = Parts(config, recognizer, inserter, hotkeys, hotkey_status, listener, text, language)
+    return parts, problems
 
 
 def _text_stage(config: Config, makers: Makers, previous: TextStage | None) -> TextStage:

@@ -2,9 +2,10 @@
 
 A Unix socket ``control.sock`` in the user runtime dir (directory 0700, socket 0600,
 peer uid checked with SO_PEERCRED where available) carries one JSON request line
-(``{"command": …, "deadline": …}``) and one JSON reply line per connection; see
-``ControlServer`` for the time limits. Only the documented commands are accepted; anything
-else — malformed, oversized, unknown — gets an error reply and is otherwise ignored.
+(``{"command": …, "deadline": …}``, plus ``"argument"`` for a command that takes one) and
+one JSON reply line per connection; see ``ControlServer`` for the time limits. Only the
+documented commands are accepted; anything else — malformed, oversized, unknown — gets an
+error reply and is otherwise ignored.
 Nothing received is ever typed or executed.
 
 The lock ``instance.lock`` (``fcntl.flock``) makes the daemon single-instance per user:
@@ -102,9 +103,12 @@ def _peer_uid(conn: socket.socket) -> int | None:
     return int(uid)
 
 
-#: ``handler(command, deadline)``: runs on a control worker thread; may wait, but must
-#: return by ``deadline`` (``time.monotonic()``); returns the reply's fields.
-Handler = Callable[[str, float], dict[str, Any]]
+#: ``handler(command, deadline, argument)``: runs on a control worker thread; may wait, but
+#: must return by ``deadline`` (``time.monotonic()``); returns the reply's fields.
+#: ``argument``: the command's one argument ("" when none; e.g. ``language de-DE``).
+Handler = Callable[[str, float, str], dict[str, Any]]
+#: The longest argument accepted (a language code, say).
+MAX_ARGUMENT = 64
 
 #: From accepting a connection to having its whole request line: slow or silent clients
 #: are answered "too slow" and closed after this, whatever they trickle.
@@ -294,8 +298,12 @@ class ControlServer:
             request = json.loads(data.decode("utf-8"))
             command = request["command"]
             deadline = request.get("deadline", time.monotonic() + HANDLER_DEADLINE)
+            argument = request.get("argument", "")
         except (ValueError, KeyError, TypeError, AttributeError):
             _send(conn, {"ok": False, "error": "malformed request"})
+            return
+        if not isinstance(argument, str) or len(argument) > MAX_ARGUMENT:
+            _send(conn, {"ok": False, "error": "malformed request (argument)"})
             return
         if command not in COMMANDS:
             _send(conn, {"ok": False, "error": f"unknown command (allowed: {', '.join(COMMANDS)})"})
@@ -309,7 +317,7 @@ class ControlServer:
             log.info("control request %r expired before it was read; not executed", command)
             _send(conn, {"ok": False, "error": "request expired before voicetype could read it"})
             return
-        reply = {"ok": True, **self._handler(command, deadline)}
+        reply = {"ok": True, **self._handler(command, deadline, argument)}
         _send(conn, reply)
 
     def stop(self) -> None:
@@ -346,10 +354,12 @@ def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
     conn.sendall(json.dumps(reply).encode("utf-8") + b"\n")
 
 
-def send_command(command: str, path: Path | None = None, timeout: float = 3.0) -> dict[str, Any]:
-    """Send one command to the running daemon and return its reply, all within
-    ``timeout`` seconds; the daemon is told that deadline and never executes the command
-    after it.
+def send_command(
+    command: str, path: Path | None = None, timeout: float = 3.0, argument: str = ""
+) -> dict[str, Any]:
+    """Send one command (with its ``argument``, if any) to the running daemon and return its
+    reply, all within ``timeout`` seconds; the daemon is told that deadline and never
+    executes the command after it.
 
     Raises ``NotRunning`` when no daemon listens, ``ControlUnavailable`` on other failures.
     """
@@ -371,7 +381,10 @@ def send_command(command: str, path: Path | None = None, timeout: float = 3.0) -
             ) from exc
         data = b""
         try:
-            sock.sendall(json.dumps({"command": command, "deadline": deadline}).encode() + b"\n")
+            request: dict[str, object] = {"command": command, "deadline": deadline}
+            if argument:
+                request["argument"] = argument
+            sock.sendall(json.dumps(request).encode() + b"\n")
             while not data.endswith(b"\n"):
                 left = deadline - time.monotonic()
                 if left <= 0:

@@ -144,7 +144,7 @@ class FakeAutostart:
 
 
 class FakeControl:
-    def __init__(self, handler: Callable[[str, float], dict[str, Any]]) -> None:
+    def __init__(self, handler: Callable[[str, float, str], dict[str, Any]]) -> None:
         self.handler = handler
         self.stopped = False
 
@@ -227,7 +227,7 @@ class Lab:
             microphone=lambda: self.microphone,
             cue=lambda: lambda: None,
             stop_cue=lambda: lambda: None,
-            listener=lambda config: None,  # one recognize_once per press (FakeRecognizer)
+            listener=lambda config, language: None,  # one recognize_once per press
             cancel_key=lambda on_press: NoCancelKey(),
             menu_fix=lambda: "install PyGObject",
             control=FakeControl,

@@ -33,7 +33,7 @@ from voicetype.control import (
 def server(tmp_path: Path) -> Any:
     calls: list[str] = []
 
-    def handler(command: str, deadline: float) -> dict[str, Any]:
+    def handler(command: str, deadline: float, argument: str = "") -> dict[str, Any]:
         calls.append(command)
         return {"message": f"did {command}"}
 
@@ -240,7 +240,7 @@ def blocked_server(tmp_path: Path) -> Iterator[tuple[Any, threading.Event, list[
     release = threading.Event()
     calls: list[str] = []
 
-    def handler(command: str, deadline: float) -> dict[str, Any]:
+    def handler(command: str, deadline: float, argument: str = "") -> dict[str, Any]:
         calls.append(command)
         if command == "status":
             release.wait(5)
@@ -282,7 +282,7 @@ def test_a_request_that_waited_past_its_client_timeout_is_dropped(
 def test_the_handler_gets_the_client_deadline(tmp_path: Path) -> None:
     seen: list[float] = []
 
-    def handler(command: str, deadline: float) -> dict[str, Any]:
+    def handler(command: str, deadline: float, argument: str = "") -> dict[str, Any]:
         seen.append(deadline - time.monotonic())
         return {}
 

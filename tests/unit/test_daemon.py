@@ -249,7 +249,7 @@ def test_status_lists_every_line(daemon: Daemon) -> None:
     result = status(daemon)
     assert list(result) == [
         "state", "enabled", "pid", "version", "tray", "typing", "notifications", "hotkey",
-        "config", "log", "last dictation",
+        "language", "config", "log", "last dictation",
     ]  # fmt: skip
     assert result["tray"] == "fake (menu)"
     assert result["notifications"] == "Notes"
@@ -375,7 +375,8 @@ def test_open_configuration_writes_a_starter_file_and_opens_it(lab: Lab, tmp_pat
 def test_one_table_for_the_socket_the_cli_and_the_menu() -> None:
     socket = {c.name for c in commands.COMMANDS if commands.SOCKET in c.offered}
     assert set(control.COMMANDS) == socket == {
-        "dictate", "start", "stop", "cancel", "status", "toggle", "quit", "reload", "history"
+        "dictate", "start", "stop", "cancel", "status", "toggle", "quit", "reload", "history",
+        "language",
     }  # fmt: skip
     sub = next(a for a in _build_parser()._actions if a.dest == "command")
     cli = {c.name for c in commands.COMMANDS if commands.CLI in c.offered}
