@@ -398,7 +398,9 @@ def _describe(config: Config) -> str:
         f"key:         {mask_key(a.key)}" + (f" (from {a.key_source})" if a.key_source else ""),
         f"region:      {a.region or '(not set)'}",
         f"host:        {a.host or '(Azure cloud)'}",
-        f"language:    {a.language}",
+        f"language:    {', '.join(a.languages)}"
+        + (f" (identified {a.language_id})" if len(a.languages) > 1 else ""),
+        f"profanity:   {a.profanity}",
         f"hotkey:      {config.hotkey.dictate.pynput_string()}",
         f"typing:      {config.typing.method}",
     ]

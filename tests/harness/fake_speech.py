@@ -12,6 +12,15 @@ line, JSON); binary audio frames (2-byte big-endian header length, CRLF header l
 PCM); an empty payload ends the audio. The answer is text frames ``turn.start``,
 ``speech.phrase``, ``turn.end`` carrying the client's ``X-RequestId`` with CRLF line ends.
 
+What the fake reads from the request (recorded on ``Turn``): the phrase list (speech.context
+``dgi`` groups: ``Turn.phrase_list``); language identification (speech.context ``languageId``
+with ``languages`` and ``mode`` "DetectAtAudioStart"/"DetectContinuous", plus ``lidEnabled``
+in the URL): the answer then carries ``PrimaryLanguage`` naming one of the candidates
+(``Behaviour.languages``, else the first); profanity (speech.context ``phraseDetection.
+enrichment.profanity``, also ``profanity=`` in the URL): the words of ``PROFANE_WORDS`` are
+masked with ``*`` (the service's default), removed, or kept raw; ``format=detailed`` adds
+``NBest`` with Lexical/ITN/MaskedITN/Display.
+
 Scripting: every *attempt* the SDK makes consumes one ``Behaviour`` from the queue given to
 ``script()`` (falling back to ``default``). An attempt is a websocket upgrade that the behaviour
 rejects with an HTTP status, or else one turn (one utterance) on an accepted connection. The
