@@ -17,7 +17,8 @@ from harness.fake_speech import Behaviour, FakeSpeechService, Turn
 from harness.speech import SpeechWavs
 
 from voicetype.config import AzureConfig
-from voicetype.recognition import Recognized
+from voicetype.recognition import Recognized, WavFile
+from voicetype.recognition.azure import AzureRecognizer
 from voicetype.recognition.events import PhraseRecognized, SessionEvent, SessionStopped
 from voicetype.recognition.language import AUTOMATIC, LanguageSwitch
 from voicetype.recognition.session import ContinuousRecognizer
@@ -137,3 +138,27 @@ def test_profanity_reaches_the_service(
     assert first_turn(speech_service).profanity == profanity
     assert phrase.text == typed
     assert phrase.masked_itn == "that **** printer"
+
+
+def test_a_single_utterance_identifies_among_at_most_four_at_its_start(
+    speech_service: FakeSpeechService, fake_azure: AzureConfig, speech_wavs: SpeechWavs
+) -> None:
+    """``voicetype once``: at-start identification even where hands-free dictation would
+    identify continuously among more (the service allows no more for one utterance)."""
+    speech_service.always(Behaviour.say("That damn printer.").identifying("de-DE"))
+    config = dataclasses.replace(
+        fake_azure,
+        languages=("en-US", "fr-FR", "es-ES", "it-IT", "de-DE"),
+        language_id="continuous",
+        profanity="removed",
+    )
+    recognizer = AzureRecognizer(config)
+    try:
+        result = recognizer.recognize_once(WavFile(speech_wavs.phrase))
+    finally:
+        recognizer.close()
+    turn = first_turn(speech_service)
+    assert turn.language_id_mode == "DetectAtAudioStart"
+    assert turn.candidate_languages == ["en-US", "fr-FR", "es-ES", "it-IT"]
+    assert isinstance(result, Recognized)
+    assert (result.text, result.language) == ("That printer.", "en-US")  # de-DE not offered

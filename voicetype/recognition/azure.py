@@ -45,6 +45,7 @@ from voicetype.recognition import (
     Failed,
     Microphone,
     RecognitionResult,
+    Recognized,
     WavFile,
 )
 from voicetype.recognition.azure_results import (
@@ -330,7 +331,10 @@ class AzureRecognizer:
     def _outcome(self, run: _Run, audio: AudioInput) -> RecognitionResult:
         if run.error is not None:
             return classify_exception(run.error, audio, self._secrets)
-        return map_answer(sdk_answer(run.result), self._secrets, self._max_chars)
+        result = map_answer(sdk_answer(run.result), self._secrets, self._max_chars)
+        if isinstance(result, Recognized) and not result.language and len(self._languages) == 1:
+            return dataclasses.replace(result, language=self._languages[0])
+        return result
 
     def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
         """Drop the SDK objects once the SDK's own threads are done with them.
