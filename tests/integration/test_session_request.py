@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from harness.audio_feed import WavFeed, read_pcm
 from harness.fake_speech import Behaviour, FakeSpeechService, Turn
-from harness.speech import SpeechWavs
+from harness.speech import SpeechWavs, make_silence_wav
 
 from voicetype.config import AzureConfig
 from voicetype.recognition import Recognized, WavFile
@@ -25,11 +27,15 @@ from voicetype.recognition.session import ContinuousRecognizer
 
 
 def dictate(
-    recognizer: ContinuousRecognizer, wavs: SpeechWavs, timeout: float = 15
+    recognizer: ContinuousRecognizer,
+    wavs: SpeechWavs,
+    timeout: float = 15,
+    wav: Path | None = None,
 ) -> list[PhraseRecognized]:
-    """One dictation of the test phrase: the phrases recognized, once the session stopped."""
+    """One dictation of ``wav`` (the test phrase): the phrases recognized, once the session
+    stopped."""
     events: queue.Queue[SessionEvent] = queue.Queue()
-    feed = WavFeed(read_pcm(wavs.phrase), speed=0, trailing_silence=False)
+    feed = WavFeed(read_pcm(wav or wavs.phrase), speed=0, trailing_silence=False)
     session = recognizer.start(feed, events.put)
     assert feed.done.wait(10)
     session.stop()
@@ -95,6 +101,37 @@ def test_hands_free_identifies_phrase_by_phrase(
     assert turn.language_id_mode == "DetectContinuous"
     assert turn.candidate_languages == ["en-US", "de-DE", "fr-FR"]
     assert phrase.language == "fr-FR"
+
+
+def test_hands_free_follows_a_change_of_language_between_phrases(
+    speech_service: FakeSpeechService,
+    fake_azure: AzureConfig,
+    speech_wavs: SpeechWavs,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="voicetype.recognition.session")
+    english = speech_wavs.make("lid-en", "good morning everybody")
+    german = speech_wavs.make("lid-de", "guten morgen alle zusammen")
+    pause = make_silence_wav(speech_wavs.directory / "lid-pause.wav", 1.0)
+    both = speech_wavs.directory / "lid-both.wav"
+    if not both.exists():
+        subprocess.run(["sox", str(english), str(pause), str(german), str(both)], check=True)
+    speech_service.always(
+        Behaviour.continuous("Good morning everybody.", "Guten Morgen alle zusammen.").identifying(
+            "en-US", "de-DE"
+        )
+    )
+    config = dataclasses.replace(fake_azure, languages=("en-US", "de-DE"), language_id="continuous")
+    recognizer = ContinuousRecognizer(config)
+    phrases = dictate(recognizer, speech_wavs, wav=both)
+    assert [(p.text, p.language) for p in phrases] == [
+        ("Good morning everybody.", "en-US"),
+        ("Guten Morgen alle zusammen.", "de-DE"),
+    ]
+    assert first_turn(speech_service).language_id_mode == "DetectContinuous"
+    identified = [m for m in caplog.messages if m.startswith("language identified")]
+    assert identified == ["language identified: en-US", "language identified: de-DE"]
+    assert recognizer.language.last_heard == "de-DE"
 
 
 def test_a_pinned_language_is_sent_alone_until_automatic_again(
