@@ -87,6 +87,10 @@ def test_recent_rows_are_shortened_and_a_click_types_the_whole_text() -> None:
         ("word " * 7 + "end of it", "word word word word word word word end…"),  # no space before …
         ("ends with space then more" + " " * 20 + "x", "ends with space then more x"),
         ("tab\there", "tab here"),
+        (
+            "A dictation well over forty characters, typed again",
+            "A dictation well over forty characters…",
+        ),
     ],
 )
 def test_shorten(text: str, label: str) -> None:

@@ -213,9 +213,10 @@ def greyed(label: str) -> Row:
 
 def shorten(text: str, limit: int = RECENT_LABEL_MAX) -> str:
     """``text`` on one line (runs of white space, line breaks included, become one space),
-    cut to ``limit`` characters with "…" as the last one when it is longer."""
+    cut to ``limit`` characters with "…" as the last one when it is longer (a space or a
+    comma-like mark at the cut is dropped: "characters…", not "characters,…")."""
     line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return line if len(line) <= limit else line[: limit - 1].rstrip(" ,;:") + "…"
 
 
 def recent_rows(actions: TrayActions) -> tuple[Row, ...]:
