@@ -22,6 +22,7 @@ import logging
 import os
 import queue
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -356,8 +357,11 @@ def _tray_actions(daemon: Callable[[], Daemon], input_devices: Callable[[], list
 
     mics = MicrophoneList(input_devices)
     mics.on_change = lambda: daemon().refresh_menu()
+    offered = sys.platform not in ("win32", "darwin")  # sources are PulseAudio/PipeWire's
 
     def microphones() -> Microphones:
+        if not offered:
+            return Microphones((), offered=False)
         devices = mics.devices()
         inputs = None if devices is None else menu_labels(devices)
         return Microphones(inputs, mics.chosen(daemon().config.audio.device))

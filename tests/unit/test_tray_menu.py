@@ -299,21 +299,25 @@ def test_level_watch_shows_only_changes_and_survives_a_failing_reader(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     looks: list[tuple[int, Look]] = []
-    seen = threading.Event()
+    third = threading.Event()
     readings: list[Level | None] = [None, Level(0.1, 0, "m"), Level(0.1, 0, "m")]
 
     def read() -> Level | None:
         if not readings:
-            seen.set()
             raise RuntimeError("capture gone")
         return readings.pop(0)
 
-    watch = LevelWatch(read, lambda session, look: looks.append((session, look)), interval=0.01)
+    def show(session: int, look: Look) -> None:
+        looks.append((session, look))
+        if len(looks) == 3:
+            third.set()
+
+    watch = LevelWatch(read, show, interval=0.01)
     watch.listen(7)
-    assert seen.wait(2)
+    assert third.wait(2)
     watch.stop()
-    assert looks[:2] == [(7, (None, "")), (7, (4, ""))]
-    assert looks[2:] in ([], [(7, (None, ""))])  # the failing read counts as no reading
+    # the same reading twice is shown once; a failing read counts as no reading
+    assert looks[:3] == [(7, (None, "")), (7, (4, "")), (7, (None, ""))]
     assert "tray menu content callback failed" in caplog.text
 
 
@@ -375,3 +379,8 @@ def wait_until(condition: Any, timeout: float = 2.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.005)
+
+
+def test_no_microphone_submenu_where_inputs_cannot_be_chosen() -> None:
+    hidden = actions(microphones=lambda: Microphones((), offered=False))
+    assert microphone_rows(hidden) == ()

@@ -101,10 +101,13 @@ def title_text(state: State, detail: str = "") -> str:
 class Microphones:
     """What the *Microphone* submenu offers: ``inputs`` as (source name, label) pairs, in
     the order sound settings list them (None: not listed yet; empty: none found or no
-    sound server), and the source in use (``chosen``; "" = the system default)."""
+    sound server), and the source in use (``chosen``; "" = the system default).
+    ``offered`` False: no submenu (choosing needs PulseAudio/PipeWire: not on Windows or
+    macOS)."""
 
     inputs: tuple[tuple[str, str], ...] | None
     chosen: str = ""
+    offered: bool = True
 
 
 @dataclass(frozen=True)
@@ -235,8 +238,10 @@ def microphone_rows(actions: TrayActions) -> tuple[Row, ...]:
     """*Microphone*: "System default", then each input, the one in use checked (the
     default when the chosen one is not listed: that is what a dictation then uses).
     "No microphones found" (greyed) when the list is empty; "Looking for microphones…"
-    (greyed) before it arrived."""
+    (greyed) before it arrived; no rows (hidden) where inputs cannot be chosen."""
     mics = safe_get(actions.microphones, Microphones(None))
+    if not mics.offered:
+        return ()
     if mics.inputs is None:
         return (greyed(LOOKING_FOR_MICROPHONES),)
     if not mics.inputs:
