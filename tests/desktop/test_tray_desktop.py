@@ -705,6 +705,7 @@ def test_listening_shows_the_level_and_no_sound_from_a_silent_microphone(
     icon = tray.wait_for_title(silent, timeout=8)
     after = time.monotonic() - opened
     assert 2.5 <= after <= 5, f"'no sound' shown {after:.2f} s after the microphone opened"
+    print(f"'no sound from vt_mic' shown {after:.2f} s after the capture stream appeared")
     path = artifacts / "tray-daemon-no-sound.png"
     crop = _icon_pixels(tray, icon, path)
     tray.crop_tray(path, artifacts / "tray-daemon-no-sound-zoom.png")
