@@ -286,9 +286,17 @@ def test_submenus_show_their_rows_at_each_opening_and_fire_their_actions(
     sub = tray_host.open_submenu(menu, MICROPHONE, [LOOKING_FOR_MICROPHONES])
     close_menu()
     driver.send(cmd="set", name="microphones", value=[])
-    sub = tray_host.open_submenu(open_menu(), MICROPHONE, [NO_MICROPHONES])
+    menu = open_menu()
+    # a change while the menu is open shows when the submenu opens (it re-reads its rows
+    # when activated: how libdbusmenu tells an AppIndicator that a submenu opens)
+    driver.send(cmd="set", name="recent", value=["Just dictated."])
+    sub = tray_host.open_submenu(menu, RECENT, ["Just dictated."])
+    tray_host.click_menu_item(sub, "Just dictated.")  # not the greyed "No dictations yet"
+    assert driver.wait_action("type_text", since)["value"] == "Just dictated."
+    tray_host.wait_for_menu_closed()
+    tray_host.open_submenu(open_menu(), MICROPHONE, [NO_MICROPHONES])
     close_menu()
-    assert [e for e in driver.events[since:] if e["event"] == "action"] == []
+    assert [e["name"] for e in driver.events[since:] if e["event"] == "action"] == ["type_text"]
 
     # content arrives: the next opening shows it, without a refresh
     long = "A dictation well over forty characters, typed again whole."

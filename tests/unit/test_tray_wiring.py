@@ -18,6 +18,7 @@ from harness.procs import wait_for
 from voicetype.app import Daemon, assemble
 from voicetype.audio.devices import InputDevice
 from voicetype.config import Config, load_config
+from voicetype.text.model import Outcome
 from voicetype.tray import Level, Microphones
 
 KEY = '[azure]\nkey = "k"\nregion = "westeurope"\n'
@@ -142,6 +143,12 @@ def test_recent_lists_the_history_and_a_click_types_through_the_controller(
         settle(d)
         assert lab.inserters[0].typed[len(typed) :] == ["an earlier dictation"]
         assert actions.languages() == (("en-US",), "en-US")  # one language: no submenu
+        # what the text stage puts in the history: never a password field's text
+        history = d.controller.parts.text.history  # type: ignore[union-attr]
+        history.add_outcome(Outcome("hunter2", private=True), time.time())
+        history.add_outcome(Outcome("scratch", scratch=True), time.time())
+        history.add_outcome(Outcome("Visible."), time.time())
+        assert actions.recent()[0] == "Visible." and "hunter2" not in actions.recent()
     finally:
         d.quit()
         d.shutdown()

@@ -6,12 +6,16 @@ no callback: the daemon's are not ready then). Each opening, each state change a
 with Cancel dictation below it while listening), "Type last dictation"'s sensitivity, the
 check rows and the submenus' rows (``menu.submenu_rows``) from the callbacks, so a change
 made elsewhere (``voicetype autostart``, a new dictation, a microphone plugged in) shows
-at once. A submenu's items are rebuilt only when its rows changed; radio rows are check
-items drawn as radio buttons (their state is the model's, never GTK's toggling).
+at once. A submenu's rows are also re-read when its row is activated: that is how an
+AppIndicator menu shown by a StatusNotifier host (over D-Bus, libdbusmenu) learns that
+a submenu opens ("about-to-show" activates the item). A submenu's items are rebuilt only
+when its rows changed; radio rows are check items drawn as radio buttons (their state is
+the model's, never GTK's toggling).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -55,7 +59,10 @@ class GtkMenu:
         self._type_last = self._item(TYPE_LAST, actions.type_last)
         self._enabled = self._item(ENABLED, flip[ENABLED], check=True)
         self._autostart = self._item(AUTOSTART, flip[AUTOSTART], check=True)
-        self._submenus = {label: _Submenu(gtk, label, self._row_item) for label, _ in SUBMENUS}
+        self._submenus = {
+            label: _Submenu(gtk, label, self._row_item, functools.partial(make, actions))
+            for label, make in SUBMENUS
+        }
         rows = [
             self._status,
             gtk.SeparatorMenuItem(),
@@ -138,14 +145,22 @@ class GtkMenu:
 
 
 class _Submenu:
-    """A row opening a submenu (``item``) and the rows it shows; hidden without rows."""
+    """A row opening a submenu (``item``) and the rows it shows; hidden without rows.
+    Activating the row (opening the submenu) reads ``rows()`` again."""
 
-    def __init__(self, gtk: Any, label: str, make_item: Callable[[Row], Any]) -> None:
+    def __init__(
+        self,
+        gtk: Any,
+        label: str,
+        make_item: Callable[[Row], Any],
+        rows: Callable[[], tuple[Row, ...]],
+    ) -> None:
         self.item = gtk.MenuItem.new_with_label(label)
         self._menu = gtk.Menu.new()
         self.item.set_submenu(self._menu)
         self._make_item = make_item
         self._rows: tuple[Row, ...] | None = None
+        self.item.connect("activate", lambda _item: self.show_rows(rows()))
 
     def show_rows(self, rows: tuple[Row, ...]) -> None:
         """GTK loop: show ``rows`` (rebuilding the items only when they changed)."""
