@@ -376,6 +376,7 @@ def _tray_actions(daemon: Callable[[], Daemon], input_devices: Callable[[], list
         if reading is None:
             return None
         rms, silent_for, source = reading
+        mics.list_once()  # the names for "no sound from …" (a tray without a menu)
         return Level(rms, silent_for, mics.label(source))
 
     def language() -> str:

@@ -384,3 +384,17 @@ def wait_until(condition: Any, timeout: float = 2.0) -> None:
 def test_no_microphone_submenu_where_inputs_cannot_be_chosen() -> None:
     hidden = actions(microphones=lambda: Microphones((), offered=False))
     assert microphone_rows(hidden) == ()
+
+
+def test_microphone_list_once_lists_only_when_never_listed() -> None:
+    calls: list[int] = []
+
+    def list_inputs() -> list[InputDevice]:
+        calls.append(1)
+        return []
+
+    mics = MicrophoneList(list_inputs, max_age=0)
+    mics.list_once()
+    assert mics.wait_listed(2)
+    mics.list_once()  # listed (even though stale): no second listing
+    assert calls == [1]

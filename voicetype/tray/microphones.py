@@ -64,6 +64,13 @@ class MicrophoneList:
             self.refresh()
         return devices
 
+    def list_once(self) -> None:
+        """Start a first listing if there was none yet (never blocks)."""
+        with self._lock:
+            listed = self._listed_at is not None
+        if not listed:
+            self.refresh()
+
     def refresh(self) -> None:
         """List again now, on a thread of its own (unless a listing is under way)."""
         with self._lock:
