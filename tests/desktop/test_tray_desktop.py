@@ -338,6 +338,44 @@ def test_submenus_show_their_rows_at_each_opening_and_fire_their_actions(
     assert driver.close() == 0
 
 
+@pytest.mark.parametrize("backend", ["xorg", "appindicator"])
+def test_the_listening_icon_shows_the_level_and_no_sound(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path, backend: str
+) -> None:
+    """The level thread reads the microphone while listening only: an empty microphone
+    and "no sound from <device>" for a silent one, a full one for speech, nothing idle."""
+    tray_host.park_pointer()
+    driver = start_tray(backend)
+    driver.wait(lambda e: e["event"] == "ready")
+    tray_host.wait_for_icon()
+    looks = {
+        "empty": icon_image(State.LISTENING, 64, 0),
+        "plain": icon_image(State.LISTENING, 64),
+        "idle": icon_image(State.IDLE, 64),
+    }
+    path = artifacts / f"tray-{backend}-level.png"
+
+    def shows(look: str, icon: DockedIcon) -> None:
+        deadline = time.monotonic() + 5
+        while _closest_look(_icon_pixels(tray_host, icon, path), looks) != look:
+            assert time.monotonic() < deadline, f"the icon never looked {look}"
+
+    driver.send(cmd="set", name="level", value=[0.0, 3.5, "Test Mic"])
+    driver.send(cmd="state", state="listening")
+    icon = tray_host.wait_for_title(title_text(State.LISTENING, "no sound from Test Mic"))
+    shows("empty", icon)
+    tray_host.crop_tray(path, artifacts / f"tray-{backend}-no-sound-zoom.png")
+    driver.send(cmd="set", name="level", value=[0.2, 0.0, "Test Mic"])
+    shows("plain", tray_host.wait_for_title(title_text(State.LISTENING)))
+    driver.send(cmd="state", state="idle")
+    shows("idle", tray_host.wait_for_title(title_text(State.IDLE)))
+    driver.send(cmd="set", name="level", value=[0.0, 9.0, "Test Mic"])
+    time.sleep(0.3)  # idle: nothing reads the level, the title stays
+    assert tray_host.wait_for_icon().name == title_text(State.IDLE)
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
 def test_gtk_backend_docks_right_click_menu_left_click_dictates(
     start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
 ) -> None:

@@ -11,6 +11,8 @@ Protocol: JSON lines. Commands on stdin::
     {"cmd": "set", "name": "microphones", "value": [["vt_mic", "Label"], …] | null}
     {"cmd": "set", "name": "chosen" | "language", "value": "…"}
     {"cmd": "set", "name": "languages", "value": ["en-US", "de-DE"]}
+    {"cmd": "set", "name": "level", "value": [rms, silent_for, "device"] | null}  # read
+                                                          # by the level thread while listening
     {"cmd": "refresh"}
     {"cmd": "block"}     # GTK backends: hold the GTK loop in an idle callback (≤ 20 s)
     {"cmd": "unblock"}   # let it go
@@ -36,7 +38,7 @@ import time
 from typing import Any
 
 from voicetype.state import State
-from voicetype.tray import Microphones, Tray, TrayActions
+from voicetype.tray import Level, Microphones, Tray, TrayActions
 
 _out_lock = threading.Lock()
 
@@ -56,6 +58,7 @@ def main() -> int:
         "chosen": "",
         "languages": ["en-US"],
         "language": "en-US",
+        "level": None,
     }
     holder: dict[str, Tray] = {}
 
@@ -99,6 +102,7 @@ def main() -> int:
         choose_microphone=lambda name: action("choose_microphone", name),
         languages=lambda: (tuple(values["languages"]), values["language"]),
         choose_language=lambda code: action("choose_language", code),
+        level=lambda: Level(*values["level"]) if values["level"] else None,
     )
     tray = Tray(actions)
     holder["tray"] = tray
