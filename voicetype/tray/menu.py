@@ -38,7 +38,8 @@ QUIT = "Quit"
 STATUS_ROW = "<status>"  # the disabled first row showing the state, e.g. "Idle"
 SEPARATOR = "-"
 #: The menu's rows from top to bottom, on every backend that has a menu (with one
-#: language configured: ``menu_rows`` gives the rows in each case).
+#: language configured: ``menu_rows`` gives the rows in each case; on Windows and macOS
+#: there is no *Microphone*: its inputs are PulseAudio/PipeWire sources).
 MENU_ROWS: tuple[str, ...] = (
     STATUS_ROW,
     SEPARATOR,
