@@ -10,7 +10,8 @@ tray's loop never waits for the capture.
 Threading: ``listen``, ``pause`` and ``stop`` from any thread, never blocking. While
 paused the thread sleeps on a condition with no timeout (no wake-ups while idle); while
 listening it reads ``INTERVAL`` apart (≤ 10 updates a second) and calls ``show`` only when
-what is shown changes. ``show`` must not block for long (``Tray`` hands it to its backend,
+what is shown changes; a reading that raises counts as none (logged once a session).
+``show`` must not block for long (``Tray`` hands it to its backend,
 which only queues it for the loop).
 """
 
@@ -21,7 +22,7 @@ import threading
 from collections.abc import Callable
 
 from voicetype.icons import level_step
-from voicetype.tray.menu import Level, safe_get
+from voicetype.tray.menu import Level
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class LevelWatch:
 
     def _run(self) -> None:
         shown: tuple[int, Look] | None = None
+        failed: int | None = None  # the session whose reading failed (logged once)
         while True:
             with self._cond:
                 while self._session is None and not self._stopped:
@@ -92,7 +94,14 @@ class LevelWatch:
                 if self._stopped or self._session is None:
                     return
                 session = self._session
-            look = look_of(safe_get(self._read, None))
+            try:
+                reading = self._read()
+            except Exception:  # a broken reading must not end the thread (or flood the log)
+                if failed != session:
+                    failed = session
+                    log.exception("reading the microphone level failed")
+                reading = None
+            look = look_of(reading)
             if shown != (session, look):
                 shown = (session, look)
                 try:
