@@ -22,8 +22,10 @@ import logging
 import os
 import queue
 import signal
+import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -43,6 +45,13 @@ from voicetype.state import State
 log = logging.getLogger(__name__)
 
 _Done = Callable[[bool, str], None]
+
+
+@dataclass(frozen=True)
+class _UseMicrophone:
+    """A job for the reload thread: use input ``device`` ("" = the default)."""
+
+    device: str
 
 
 class _TrayUI:
@@ -97,7 +106,10 @@ class Daemon:
         )
         relay.connect(self.controller.press, self.controller.speech_ended)
         self.control: Any = None  # a started voicetype.control.ControlServer
-        self._reloads: queue.SimpleQueue[_Done | None] = queue.SimpleQueue()
+        self._reloads: queue.SimpleQueue[_Done | _UseMicrophone | None] = queue.SimpleQueue()
+        #: The microphone chosen in the tray and the file's `[audio] device` then (reload
+        #: thread only): a reload keeps the choice while the file's value stays the same.
+        self._chosen_microphone: tuple[str, str] | None = None
         self._threads: list[threading.Thread] = []
         self._quit_once = threading.Lock()
         self._stopping = False
@@ -145,6 +157,21 @@ class Daemon:
 
     def reload(self, done: _Done | None = None) -> None:
         self._reloads.put(done or (lambda reloaded, message: None))
+
+    @property
+    def config(self) -> Config:
+        """The settings in use (the file's, with the microphone chosen in the tray)."""
+        return self._parts.config
+
+    def choose_microphone(self, device: str) -> None:
+        """Use input ``device`` (a source name; "" = the default) from the next dictation
+        on, until voicetype quits. The configuration file is not changed; a reload keeps
+        the choice unless the file's own `[audio] device` changed. Any thread; returns at
+        once (the parts are rebuilt on the reload thread, as for a reload)."""
+        self._reloads.put(_UseMicrophone(device))
+
+    def refresh_menu(self) -> None:
+        self._shell.tray.refresh_menu()
 
     def quit(self) -> None:
         """Stop the controller and the tray loop (idempotent)."""
@@ -254,14 +281,47 @@ class Daemon:
     # ------------------------------------------------------------ reload thread
 
     def _reloader(self) -> None:
-        while (done := self._reloads.get()) is not None:
+        while (job := self._reloads.get()) is not None:
+            if isinstance(job, _UseMicrophone):
+                try:
+                    self._use_microphone(job.device)
+                except Exception:
+                    log.exception("switching the microphone failed")
+                continue
             try:
-                self._reload(done)
+                self._reload(job)
             except Exception:  # the reload thread must survive a failing reload
                 log.exception("reload failed")
                 message = Message("Configuration not reloaded", "Internal error; see the log file.")
                 self.controller.tell((message,), Urgency.NORMAL)
-                done(False, message.as_text())
+                job(False, message.as_text())
+
+    def _use_microphone(self, device: str) -> None:
+        """Reload thread: the parts for ``device``, taken by the controller between
+        dictations; the menu shows the choice once they are."""
+        old = self._parts
+        audio = old.config.audio
+        chosen = self._chosen_microphone
+        self._chosen_microphone = (device, chosen[1] if chosen else audio.device)
+        config = replace(old.config, audio=replace(audio, device=device))
+        parts, problems = build(config, self._makers, self._relay, previous=old)
+        self._parts = parts
+        log.info("microphone chosen in the tray: %s", device or "the system default")
+        for problem in problems:
+            log.info("while switching the microphone: %s", problem.as_text())
+        self.controller.apply(parts.dictation(self._shell), done=self.refresh_menu)
+
+    def _with_chosen_microphone(self, config: Config) -> Config:
+        """``config`` with the microphone chosen in the tray, unless the file's own
+        `[audio] device` changed since (then the file wins and the choice is forgotten)."""
+        chosen = self._chosen_microphone
+        if chosen is None:
+            return config
+        device, file_device = chosen
+        if config.audio.device != file_device:
+            self._chosen_microphone = None
+            return config
+        return replace(config, audio=replace(config.audio, device=device))
 
     def _reload(self, done: _Done) -> None:
         """Reload thread. A bad file keeps the running settings and says so once."""
@@ -281,6 +341,7 @@ class Daemon:
             from voicetype.logsetup import scrub_secret
 
             scrub_secret(new.azure.key)
+        new = self._with_chosen_microphone(new)
         old = self._parts
         parts, problems = build(new, self._makers, self._relay, previous=old)
         if old.hotkeys is not None and parts.hotkeys is not old.hotkeys:
@@ -324,16 +385,46 @@ def _close(part: object) -> None:
             log.debug("error while closing %r", part, exc_info=True)
 
 
-def _tray_actions(daemon: Callable[[], Daemon]) -> Any:
+def _tray_actions(daemon: Callable[[], Daemon], input_devices: Callable[[], list[Any]]) -> Any:
     """The tray menu's rows, each a command of the table run on the daemon made later
-    (menu clicks come only once the tray loop runs). The Enabled row flips."""
-    from voicetype.tray import TrayActions
+    (menu clicks come only once the tray loop runs). The Enabled row flips. Recent reads
+    the history (never a password field's dictation); Microphone reads a list made off
+    the tray's loop (``voicetype.tray.microphones``)."""
+    from voicetype.tray import Level, Microphones, TrayActions
+    from voicetype.tray.microphones import MicrophoneList, menu_labels
 
     def run(name: str) -> Callable[[], None]:
         def click() -> None:
             daemon().command(name, None, "menu")
 
         return click
+
+    mics = MicrophoneList(input_devices)
+    mics.on_change = lambda: daemon().refresh_menu()
+    offered = sys.platform not in ("win32", "darwin")  # sources are PulseAudio/PipeWire's
+
+    def microphones() -> Microphones:
+        if not offered:
+            return Microphones((), offered=False)
+        devices = mics.devices()
+        inputs = None if devices is None else menu_labels(devices)
+        return Microphones(inputs, mics.chosen(daemon().config.audio.device))
+
+    def recent() -> tuple[str, ...]:
+        stage = daemon().controller.parts.text
+        return tuple(e.text for e in stage.history.entries()) if stage is not None else ()
+
+    def level() -> Level | None:
+        read = getattr(daemon().controller.parts.listener, "level", None)
+        reading = read() if read is not None else None
+        if reading is None:
+            return None
+        rms, silent_for, source = reading
+        mics.list_once()  # the names for "no sound from …" (a tray without a menu)
+        return Level(rms, silent_for, mics.label(source))
+
+    def language() -> str:
+        return daemon().config.azure.language
 
     return TrayActions(
         dictate=run("dictate"),
@@ -348,6 +439,14 @@ def _tray_actions(daemon: Callable[[], Daemon]) -> Any:
         is_autostart=lambda: daemon().is_autostart(),
         open_config=run("open-config"),
         quit=run("quit"),
+        recent=recent,
+        type_text=lambda text: daemon().controller.submit_type_last("menu", text),
+        microphones=microphones,
+        choose_microphone=lambda name: daemon().choose_microphone(name),
+        # placeholders until `[azure] language` is a list with a runtime switch
+        languages=lambda: ((language(),), language()),
+        choose_language=lambda code: log.info("language %s chosen in the tray", code),
+        level=level,
     )
 
 
@@ -357,7 +456,7 @@ def assemble(
     """Build the shell and the parts (``voicetype.compose``) and the daemon that runs
     them; the problems found, in the order they are told. Main thread."""
     made: list[Daemon] = []
-    shell, problems = build_shell(makers, _tray_actions(lambda: made[0]))
+    shell, problems = build_shell(makers, _tray_actions(lambda: made[0], makers.input_devices))
     relay = Relay()
     parts, more = build(config, makers, relay)
     made.append(Daemon(shell, parts, makers=makers, relay=relay, log_path=log_path))

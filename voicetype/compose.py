@@ -157,6 +157,12 @@ def _history_store() -> HistoryStore:
     return HistoryStore()
 
 
+def _input_devices() -> list[Any]:
+    from voicetype.audio.devices import list_devices
+
+    return list(list_devices())
+
+
 def _menu_fix() -> str:
     from voicetype.tray import menu_fix_hint
 
@@ -199,6 +205,9 @@ class Makers:
     key_watch: Callable[[Callable[[], None]], KeyMarker] = _key_watch
     #: Where ``[history] keep`` saves the history (``remove`` when keep is off).
     history_store: Callable[[], HistoryStore] = _history_store
+    #: The microphones for the tray's submenu (``voicetype.audio.devices.InputDevice``s;
+    #: blocks up to ~4 s: the tray calls it off its loop). Raises ``DevicesUnavailable``.
+    input_devices: Callable[[], list[Any]] = _input_devices
     menu_fix: Callable[[], str] = _menu_fix
     #: Reads the configuration file for a reload (raises ``ConfigError``).
     load_config: Callable[[Path], Config] = _load_config

@@ -14,14 +14,20 @@ disabled    light grey   no disc fill (grey ring), microphone struck through
 error       orange       badge: warning triangle with "!"
 =========== ============ =====================================================
 
+While listening the icon can also show the microphone's level (``level_step``): the
+capsule of the microphone is drawn hollow and filled from the bottom in ``LEVEL_STEPS``
+steps, so silence (a muted or wrong microphone) shows as an empty microphone and speech
+fills it; the full step is the plain listening icon.
+
 Drawing is deterministic (no fonts), done at four times the size and downsampled, and
-cached per (state, size). ``python -m voicetype.icons [DIR]`` writes the PNGs that ship in
+cached per (state, size, level). ``python -m voicetype.icons [DIR]`` writes the PNGs that ship in
 ``assets/icons/`` (a unit test checks that they match this code).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,29 +57,57 @@ _DISC: dict[State, RGBA] = {
 }
 _AMBER: RGBA = (255, 193, 7, 255)
 
+#: The level steps above silence (0): the capsule is filled a quarter per step.
+LEVEL_STEPS = 4
+#: The level (dBFS) from which each step 1..4 shows: -60 dBFS is the "no sound" threshold
+#: (``voicetype.audio.level``); speech into a headset reads around -30 to -15 dBFS.
+_STEP_DBFS = (-60.0, -45.0, -35.0, -25.0)
+
 
 def file_name(state: State) -> str:
     """The shipped PNG's name under ``assets/icons/``, e.g. ``voicetype-idle.png``."""
     return f"voicetype-{state.value}.png"
 
 
-@functools.lru_cache(maxsize=64)
-def icon_image(state: State, size: int = DEFAULT_SIZE) -> Image.Image:
-    """The RGBA icon for ``state`` at ``size``×``size`` pixels.
+def level_file_name(state: State, level: int | None) -> str:
+    """A PNG's name for ``state`` at level step ``level`` (None: the plain icon)."""
+    if level is None:
+        return file_name(state)
+    return f"voicetype-{state.value}-level{level}.png"
+
+
+def level_step(level: float) -> int:
+    """The step (0 = silence … ``LEVEL_STEPS``) for an RMS level of 0.0–1.0."""
+    db = 20 * math.log10(level) if level > 0 else -math.inf
+    return sum(1 for threshold in _STEP_DBFS if db >= threshold)
+
+
+def icon_image(state: State, size: int = DEFAULT_SIZE, level: int | None = None) -> Image.Image:
+    """The RGBA icon for ``state`` at ``size``×``size`` pixels; with ``level`` (0 …
+    ``LEVEL_STEPS``, listening only) the microphone shows that level step.
 
     Cached: callers get the same object for the same arguments and must not modify it
     (copy it first). Thread-safe (``lru_cache``; drawing has no shared state).
     """
+    return _drawn(state, size, level)
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn(state: State, size: int, level: int | None) -> Image.Image:
     if size < 8:
         raise ValueError(f"icon size must be at least 8 px, not {size}")
+    if level is not None and not (state is State.LISTENING and 0 <= level <= LEVEL_STEPS):
+        raise ValueError(f"a level step (0–{LEVEL_STEPS}) is drawn only while listening")
     big = size * _SUPERSAMPLE
     image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
-    _Painter(image, big / _GRID).paint(state)
+    fill = 1.0 if level is None else level / LEVEL_STEPS
+    _Painter(image, big / _GRID).paint(state, fill)
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
 class _Painter:
     def __init__(self, image: Image.Image, scale: float) -> None:
+        self.image = image
         self.draw = ImageDraw.Draw(image)
         self.s = scale
 
@@ -84,7 +118,7 @@ class _Painter:
     def w(self, width: float) -> int:
         return max(1, round(width * self.s))
 
-    def paint(self, state: State) -> None:
+    def paint(self, state: State, fill: float = 1.0) -> None:
         disc = _DISC[state]
         if state is State.DISABLED:
             self.draw.ellipse(self.box(2, 2, 62, 62), fill=(245, 245, 245, 255))
@@ -100,7 +134,7 @@ class _Painter:
             self.draw.ellipse(self.box(8, 8, 56, 56), fill=disc)
         else:
             self.draw.ellipse(self.box(1, 1, 63, 63), fill=disc)
-        self.microphone(_WHITE, dx=-4.0 if badged else 0.0)
+        self.microphone(_WHITE, dx=-4.0 if badged else 0.0, fill=fill)
         if state is State.RECOGNIZING:
             self.badge_dots(disc)
         elif state is State.TYPING:
@@ -108,12 +142,20 @@ class _Painter:
         elif state is State.ERROR:
             self.badge_warning()
 
-    def microphone(self, colour: RGBA, dx: float = 0.0) -> None:
+    def microphone(self, colour: RGBA, dx: float = 0.0, fill: float = 1.0) -> None:
         d = self.draw
-        # capsule
-        d.rounded_rectangle(
-            self.box(23 + dx, 9, 41 + dx, 37), radius=round(9 * self.s), fill=colour
-        )
+        capsule = self.box(23 + dx, 9, 41 + dx, 37)
+        radius = round(9 * self.s)
+        if fill >= 1.0:
+            d.rounded_rectangle(capsule, radius=radius, fill=colour)
+        else:  # a level meter: the outline, filled from the bottom up to ``fill``
+            d.rounded_rectangle(capsule, radius=radius, outline=colour, width=self.w(3.5))
+            if fill > 0:
+                mask = Image.new("L", self.image.size, 0)
+                ImageDraw.Draw(mask).rounded_rectangle(capsule, radius=radius, fill=255)
+                top = round((37 - 28 * fill) * self.s)
+                ImageDraw.Draw(mask).rectangle((0, 0, mask.width, top), fill=0)
+                self.image.paste(colour, (0, 0), mask)
         # holder: the lower half of a ring around the capsule
         d.arc(self.box(15 + dx, 15, 49 + dx, 45), start=0, end=180, fill=colour, width=self.w(5))
         # stem and base

@@ -25,6 +25,7 @@ from voicetype.recognition import ErrorKind, Failed
 from voicetype.recognition.events import SessionEvent, SessionFailed
 
 if TYPE_CHECKING:
+    from voicetype.audio.capture import Capture
     from voicetype.insertion import Inserter, Target
     from voicetype.recognition.session import ContinuousRecognizer
 
@@ -65,6 +66,17 @@ class MicListener:
     def __init__(self, recognizer: ContinuousRecognizer, device: str = "") -> None:
         self._recognizer = recognizer
         self._device = device
+        self._metered: _Metered | None = None  # the last microphone opened, for ``level``
+
+    def level(self) -> tuple[float, float, str | None] | None:
+        """(RMS level 0–1, seconds without sound, source name or None for the default) of
+        the microphone open now; None when none is. Any thread, but it may wait for the
+        capture's lock, which PortAudio's thread holds while handing a block on: never
+        call it on a UI loop (the tray reads it on its level thread)."""
+        metered = self._metered
+        if metered is None or metered.closed:
+            return None
+        return metered.capture.level, metered.capture.silent_for(), metered.source
 
     def start(self, on_event: OnEvent) -> tuple[Running, str]:
         from voicetype.audio.capture import open_microphone
@@ -87,10 +99,26 @@ class MicListener:
             on_event(SessionFailed(time.monotonic(), failure))
 
         capture, fallback = open_microphone(source, on_stopped=stopped)
-        return self._recognizer.start(capture, on_event), note or fallback
+        metered = _Metered(capture, None if fallback else source)
+        self._metered = metered
+        return self._recognizer.start(metered, on_event), note or fallback
 
     def close(self) -> None:
         """Nothing is held between sessions (the microphone is open only while listening)."""
+
+
+class _Metered:
+    """The capture as the session's ``AudioFeed``, knowing whether it was closed."""
+
+    def __init__(self, capture: Capture, source: str | None) -> None:
+        self.capture, self.source, self.closed = capture, source, False
+
+    def attach(self, sink: Callable[[bytes], None]) -> None:
+        self.capture.attach(sink)
+
+    def close(self) -> None:
+        self.closed = True
+        self.capture.close()
 
 
 class Live:

@@ -91,10 +91,11 @@ class Sessions:
         else:
             self._end(session, None, verdict)
 
-    def type_last(self, source: str, parts: DictationParts) -> None:
-        """Type the kept text into the window focused now, or say nothing is kept."""
+    def type_last(self, source: str, parts: DictationParts, text: str | None = None) -> None:
+        """Type the kept text (or ``text``: the tray's Recent) into the window focused now,
+        or say nothing is kept."""
         self._feedback.clear_note()
-        text = self.last_text
+        text = self.last_text if text is None else text
         if text is None:
             message = Message("Nothing to type", "No dictation is kept: the last one was typed.")
             if not self._feedback.tell(message, Urgency.LOW):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import statistics
 import subprocess
@@ -19,15 +20,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.daemon import RunningDaemon, wait_for_control
+from harness.daemon import TEST_CONFIG, RunningDaemon, wait_for_control
 from harness.dbus_notify import NotificationBus
+from harness.fake_speech import Behaviour, FakeSpeechService
 from harness.procs import wait_for
+from harness.pulse import PulseAudio
+from harness.speech import SpeechWavs
+from harness.textwin import TextWindow
 from harness.tray import DockedIcon, TrayHost
 from PIL import Image, ImageChops, ImageStat
 
 from voicetype.icons import icon_image
 from voicetype.state import State
-from voicetype.tray import AUTOSTART, DICTATE, ENABLED, OPEN_CONFIG, QUIT, title_text
+from voicetype.tray import (
+    AUTOSTART,
+    DICTATE,
+    ENABLED,
+    LANGUAGE,
+    MICROPHONE,
+    OPEN_CONFIG,
+    QUIT,
+    RECENT,
+    menu_rows,
+    title_text,
+)
+from voicetype.tray.menu import (
+    LOOKING_FOR_MICROPHONES,
+    NO_DICTATIONS,
+    NO_MICROPHONES,
+    SYSTEM_DEFAULT,
+)
 
 pytestmark = pytest.mark.desktop
 
@@ -139,25 +161,25 @@ def _icon_pixels(host: TrayHost, icon: DockedIcon, path: Path) -> Image.Image:
         )
 
 
-def _closest_state(crop: Image.Image) -> State:
-    """The state whose drawn icon, scaled and placed as well as it fits, looks most like
-    ``crop`` (the tray scales our 64 px image to its own size)."""
+def _distance(crop: Image.Image, icon: Image.Image) -> float:
+    """How unlike ``crop`` the 64 px ``icon`` is, scaled and placed as well as it fits
+    (the tray scales our image to its own size)."""
     background = crop.getpixel((0, 0))
     assert isinstance(background, tuple)
+    best = float("inf")
+    for side in range(min(crop.size) - 4, min(crop.size) + 1):
+        image = icon.resize((side, side), Image.Resampling.LANCZOS)
+        for dx in range(crop.width - side + 1):
+            for dy in range(crop.height - side + 1):
+                ref = Image.new("RGB", crop.size, background)
+                ref.paste(image, (dx, dy), image)
+                best = min(best, sum(ImageStat.Stat(ImageChops.difference(ref, crop)).mean))
+    return best
 
-    def distance(state: State) -> float:
-        best = float("inf")
-        for side in range(min(crop.size) - 4, min(crop.size) + 1):
-            image = icon_image(state, 64).resize((side, side), Image.Resampling.LANCZOS)
-            for dx in range(crop.width - side + 1):
-                for dy in range(crop.height - side + 1):
-                    ref = Image.new("RGB", crop.size, background)
-                    ref.paste(image, (dx, dy), image)
-                    diff = sum(ImageStat.Stat(ImageChops.difference(ref, crop)).mean)
-                    best = min(best, diff)
-        return best
 
-    return min(State, key=distance)
+def _closest_state(crop: Image.Image) -> State:
+    """The state whose drawn icon looks most like ``crop``."""
+    return min(State, key=lambda state: _distance(crop, icon_image(state, 64)))
 
 
 def test_appindicator_docks_and_shows_each_state(
@@ -233,6 +255,124 @@ def test_menu_items_fire_their_actions(
     tray_host.click_menu_item(open_menu(), QUIT)
     driver.wait_action("quit", since)
     driver.wait(lambda e: e["event"] == "stopped", since=since)
+    assert driver.close() == 0
+
+
+def test_submenus_show_their_rows_at_each_opening_and_fire_their_actions(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path
+) -> None:
+    """Recent, Microphone and Language on the real AppIndicator menu: empty rows greyed
+    (a click does nothing), rows read again at each opening, a click calls the action with
+    what the row stands for (the whole dictation, the source name, the language)."""
+    driver = start_tray("appindicator")
+    driver.wait(lambda e: e["event"] == "ready")
+    icon = tray_host.wait_for_icon()
+
+    def open_menu(rows: tuple[str, ...] = menu_rows()) -> Any:
+        tray_host.click_icon(icon, 1)
+        return tray_host.wait_for_menu(rows)
+
+    def close_menu() -> None:
+        tray_host.xdotool("key", "Escape", "Escape")
+        tray_host.wait_for_menu_closed()
+
+    # before anything is known: one greyed row each; a click on it does nothing
+    menu = open_menu()
+    sub = tray_host.open_submenu(menu, RECENT, [NO_DICTATIONS])
+    since = driver.mark()
+    tray_host.click_menu_item(sub, NO_DICTATIONS)
+    menu = tray_host.find_menu(menu_rows())
+    assert menu is not None  # still open: the greyed row did nothing
+    sub = tray_host.open_submenu(menu, MICROPHONE, [LOOKING_FOR_MICROPHONES])
+    close_menu()
+    driver.send(cmd="set", name="microphones", value=[])
+    menu = open_menu()
+    # a change while the menu is open shows when the submenu opens (it re-reads its rows
+    # when activated: how libdbusmenu tells an AppIndicator that a submenu opens)
+    driver.send(cmd="set", name="recent", value=["Just dictated."])
+    sub = tray_host.open_submenu(menu, RECENT, ["Just dictated."])
+    tray_host.click_menu_item(sub, "Just dictated.")  # not the greyed "No dictations yet"
+    assert driver.wait_action("type_text", since)["value"] == "Just dictated."
+    tray_host.wait_for_menu_closed()
+    tray_host.open_submenu(open_menu(), MICROPHONE, [NO_MICROPHONES])
+    close_menu()
+    assert [e["name"] for e in driver.events[since:] if e["event"] == "action"] == ["type_text"]
+
+    # content arrives: the next opening shows it, without a refresh
+    long = "A dictation well over forty characters, typed again whole."
+    driver.send(cmd="set", name="recent", value=[long, "Second one."])
+    driver.send(
+        cmd="set", name="microphones", value=[["vt_mic", "vt_mic"], ["vt_second", "Second Mic"]]
+    )
+    driver.send(cmd="set", name="chosen", value="vt_second")
+    driver.send(cmd="set", name="languages", value=["en-US", "de-DE"])
+    recent = ["A dictation well over forty characters…", "Second one."]
+    rows = menu_rows(languages=True)
+    sub = tray_host.open_submenu(open_menu(rows), RECENT, recent)
+    path = tray_host.screenshot(artifacts / "tray-submenu-recent.png")
+    tray_host.crop_tray(path, artifacts / "tray-submenu-recent-zoom.png", width=640)
+    since = driver.mark()
+    tray_host.click_menu_item(sub, recent[0])
+    assert driver.wait_action("type_text", since)["value"] == long
+    tray_host.wait_for_menu_closed()
+
+    mics = [SYSTEM_DEFAULT, "vt_mic", "Second Mic"]
+    sub = tray_host.open_submenu(open_menu(rows), MICROPHONE, mics)
+    path = tray_host.screenshot(artifacts / "tray-submenu-microphone.png")
+    tray_host.crop_tray(path, artifacts / "tray-submenu-microphone-zoom.png", width=640)
+    since = driver.mark()
+    tray_host.click_menu_item(sub, SYSTEM_DEFAULT)
+    assert driver.wait_action("choose_microphone", since)["value"] == ""
+    tray_host.wait_for_menu_closed()
+
+    sub = tray_host.open_submenu(open_menu(rows), LANGUAGE, ["en-US", "de-DE"])
+    since = driver.mark()
+    tray_host.click_menu_item(sub, "de-DE")
+    assert driver.wait_action("choose_language", since)["value"] == "de-DE"
+    tray_host.wait_for_menu_closed()
+
+    driver.send(cmd="set", name="languages", value=["en-US"])  # one language: no row
+    open_menu(menu_rows())
+    close_menu()
+    driver.send(cmd="stop")
+    assert driver.close() == 0
+
+
+@pytest.mark.parametrize("backend", ["xorg", "appindicator"])
+def test_the_listening_icon_shows_the_level_and_no_sound(
+    start_tray: Callable[..., DriverProcess], tray_host: TrayHost, artifacts: Path, backend: str
+) -> None:
+    """The level thread reads the microphone while listening only: an empty microphone
+    and "no sound from <device>" for a silent one, a full one for speech, nothing idle."""
+    tray_host.park_pointer()
+    driver = start_tray(backend)
+    driver.wait(lambda e: e["event"] == "ready")
+    tray_host.wait_for_icon()
+    looks = {
+        "empty": icon_image(State.LISTENING, 64, 0),
+        "plain": icon_image(State.LISTENING, 64),
+        "idle": icon_image(State.IDLE, 64),
+    }
+    path = artifacts / f"tray-{backend}-level.png"
+
+    def shows(look: str, icon: DockedIcon) -> None:
+        deadline = time.monotonic() + 5
+        while _closest_look(_icon_pixels(tray_host, icon, path), looks) != look:
+            assert time.monotonic() < deadline, f"the icon never looked {look}"
+
+    driver.send(cmd="set", name="level", value=[0.0, 3.5, "Test Mic"])
+    driver.send(cmd="state", state="listening")
+    icon = tray_host.wait_for_title(title_text(State.LISTENING, "no sound from Test Mic"))
+    shows("empty", icon)
+    tray_host.crop_tray(path, artifacts / f"tray-{backend}-no-sound-zoom.png")
+    driver.send(cmd="set", name="level", value=[0.2, 0.0, "Test Mic"])
+    shows("plain", tray_host.wait_for_title(title_text(State.LISTENING)))
+    driver.send(cmd="state", state="idle")
+    shows("idle", tray_host.wait_for_title(title_text(State.IDLE)))
+    driver.send(cmd="set", name="level", value=[0.0, 9.0, "Test Mic"])
+    time.sleep(0.3)  # idle: nothing reads the level, the title stays
+    assert tray_host.wait_for_icon().name == title_text(State.IDLE)
+    driver.send(cmd="stop")
     assert driver.close() == 0
 
 
@@ -481,3 +621,163 @@ def test_a_signal_quits_the_daemon_with_the_gtk_tray_through_its_own_handler(
     assert "voicetype stopped" in log
     assert "Traceback" not in log + daemon.output()
     print(f"{signum.name}: exit 0 after {took:.2f} s")
+
+
+# -- the submenus and the live level with the real daemon ----------------------------------
+
+
+def _open_menu(daemon: RunningDaemon, rows: tuple[str, ...] | None = None) -> Any:
+    daemon.tray.click_icon(daemon.icon(), 1)  # AppIndicator: a left click opens the menu
+    return daemon.tray.wait_for_menu(rows or menu_rows())
+
+
+def test_recent_types_an_earlier_dictation_into_the_focused_window(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    speech_wavs: SpeechWavs,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+    artifacts: Path,
+) -> None:
+    daemon = daemon_factory()
+    said = "Hello from an earlier dictation, typed again from the tray menu."
+    speech_service.always(Behaviour.continuous(said, silence=0.4))
+    text_window.focus()
+    assert daemon.cli("dictate").returncode == 0
+    pulse_audio.play(speech_wavs.phrase, wait_for_capture=5).wait(15)
+    assert text_window.wait_for_text(said, timeout=10) == said
+    daemon.wait_for_log("dictation #1 (command): typed")
+    text_window.clear()
+    assert text_window.wait_for_text("", timeout=5) == ""
+
+    menu = _open_menu(daemon)
+    label = "Hello from an earlier dictation, typed…"
+    sub = daemon.tray.open_submenu(menu, RECENT, [label])
+    path = daemon.tray.screenshot(artifacts / "tray-daemon-recent.png")
+    daemon.tray.crop_tray(path, artifacts / "tray-daemon-recent-zoom.png", width=640)
+    clicked = time.monotonic()
+    daemon.tray.click_menu_item(sub, label)
+    daemon.tray.wait_for_menu_closed()
+    assert text_window.wait_for_text(said, timeout=10) == said  # the whole text
+    typed_after = time.monotonic() - clicked
+    assert text_window.settle() == said  # once
+    daemon.wait_for_log("type last dictation (menu): typed")
+    print(f"Recent click → text in the window: {typed_after * 1000:.0f} ms")
+
+
+def _source_of_capture(pulse: PulseAudio) -> str:
+    """The name of the source the one open capture stream records from."""
+    streams = pulse.capture_streams()
+    assert len(streams) == 1, streams
+    index = streams[0].split("\t")[1]
+    for line in pulse.pactl("list", "short", "sources").splitlines():
+        fields = line.split("\t")
+        if fields[0] == index:
+            return fields[1]
+    raise AssertionError(f"no source #{index}")
+
+
+def test_the_microphone_submenu_lists_the_sources_and_switches_the_next_dictation(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    speech_wavs: SpeechWavs,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+    artifacts: Path,
+) -> None:
+    """The submenu shows what the sound server lists (the test's virtual microphones);
+    choosing one makes the next dictation record from it; the file is left as it was."""
+    from voicetype.audio.devices import list_devices
+    from voicetype.tray.microphones import menu_labels
+
+    if "vt_second" not in pulse_audio.pactl("list", "short", "sources"):
+        pulse_audio.add_microphone("vt_second", "Second Mic")
+    daemon = daemon_factory()
+    config_text = daemon.config_path.read_text()
+    inputs = menu_labels(list_devices(env={**os.environ, **pulse_audio.env}))
+    labels = [label for _name, label in inputs]
+    assert "vt_mic" in labels and "Second_Mic" in labels
+    sub = daemon.tray.open_submenu(_open_menu(daemon), MICROPHONE, [SYSTEM_DEFAULT, *labels])
+    path = daemon.tray.screenshot(artifacts / "tray-daemon-microphones.png")
+    daemon.tray.crop_tray(path, artifacts / "tray-daemon-microphones-zoom.png", width=640)
+    daemon.tray.click_menu_item(sub, "Second_Mic")
+    daemon.tray.wait_for_menu_closed()
+    daemon.wait_for_log("microphone chosen in the tray: vt_second")
+
+    speech_service.always(Behaviour.continuous("Heard through the second microphone.", silence=0.4))
+    text_window.focus()
+    assert daemon.cli("dictate").returncode == 0
+    pulse_audio.wait_for_capture(5)
+    assert _source_of_capture(pulse_audio) == "vt_second"
+    pulse_audio.play(speech_wavs.phrase, sink="vt_second_air").wait(15)
+    expected = "Heard through the second microphone."
+    assert text_window.wait_for_text(expected, timeout=10) == expected
+    wait_for(lambda: pulse_audio.capture_streams() == [], 5, "the microphone closed")
+    assert daemon.config_path.read_text() == config_text
+
+    # back to the default from the menu: the next dictation records from vt_mic again
+    sub = daemon.tray.open_submenu(_open_menu(daemon), MICROPHONE, [SYSTEM_DEFAULT, *labels])
+    daemon.tray.click_menu_item(sub, SYSTEM_DEFAULT)
+    daemon.tray.wait_for_menu_closed()
+    daemon.wait_for_log("microphone chosen in the tray: the system default")
+    assert daemon.cli("dictate").returncode == 0
+    pulse_audio.wait_for_capture(5)
+    assert _source_of_capture(pulse_audio) == "vt_mic"
+    assert daemon.cli("cancel").returncode == 0
+    wait_for(lambda: pulse_audio.capture_streams() == [], 5, "the microphone closed")
+
+
+def test_listening_shows_the_level_and_no_sound_from_a_silent_microphone(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    speech_wavs: SpeechWavs,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+    artifacts: Path,
+) -> None:
+    """Hands-free listening with the virtual microphone silent: after 3 s the tooltip
+    says "no sound from vt_mic" and the icon shows an empty microphone; speech fills it
+    and the note goes."""
+    daemon = daemon_factory(config=TEST_CONFIG + '\n[dictation]\nmode = "toggle"\n')
+    said = "Typed while the level showed."
+    speech_service.always(Behaviour.continuous(said, silence=0.4))
+    tray = daemon.tray
+    tray.park_pointer()
+    text_window.focus()
+    assert daemon.cli("dictate").returncode == 0
+    pulse_audio.wait_for_capture(5)
+    opened = time.monotonic()
+    silent = title_text(State.LISTENING, "no sound from vt_mic")
+    icon = tray.wait_for_title(silent, timeout=8)
+    after = time.monotonic() - opened
+    assert 2.5 <= after <= 5, f"'no sound' shown {after:.2f} s after the microphone opened"
+    print(f"'no sound from vt_mic' shown {after:.2f} s after the capture stream appeared")
+    path = artifacts / "tray-daemon-no-sound.png"
+    crop = _icon_pixels(tray, icon, path)
+    tray.crop_tray(path, artifacts / "tray-daemon-no-sound-zoom.png")
+    looks = {
+        "empty": icon_image(State.LISTENING, 64, 0),
+        "plain": icon_image(State.LISTENING, 64),
+    }
+    assert _closest_look(crop, looks) == "empty"
+
+    player = pulse_audio.play(speech_wavs.phrase)
+    try:
+        icon = tray.wait_for_title(title_text(State.LISTENING), timeout=3)  # sound: no note
+        fuller = False
+        deadline = time.monotonic() + 3
+        while not fuller and time.monotonic() < deadline:
+            fuller = _closest_look(_icon_pixels(tray, icon, path), looks) == "plain"
+        tray.crop_tray(path, artifacts / "tray-daemon-level-zoom.png")
+    finally:
+        player.wait(15)
+    assert fuller, "the icon never showed a loud level while speech played"
+    assert text_window.wait_for_text(said, timeout=10) == said  # hands-free goes on
+    assert daemon.cli("cancel").returncode == 0
+    wait_for(lambda: pulse_audio.capture_streams() == [], 5, "the microphone closed")
+    tray.wait_for_title(title_text(State.IDLE), timeout=5)
+
+
+def _closest_look(crop: Image.Image, looks: dict[str, Image.Image]) -> str:
+    """Which of ``looks`` (64 px icons) the tray's ``crop`` resembles most."""
+    return min(looks, key=lambda name: _distance(crop, looks[name]))

@@ -7,13 +7,20 @@ Protocol: JSON lines. Commands on stdin::
     {"cmd": "state", "state": "listening", "detail": ""}
     {"cmd": "set", "name": "autostart" | "enabled", "value": true}   # change the fake's
                                                                     # value, no refresh
+    {"cmd": "set", "name": "recent", "value": ["newest text", …]}   # the submenus' content
+    {"cmd": "set", "name": "microphones", "value": [["vt_mic", "Label"], …] | null}
+    {"cmd": "set", "name": "chosen" | "language", "value": "…"}
+    {"cmd": "set", "name": "languages", "value": ["en-US", "de-DE"]}
+    {"cmd": "set", "name": "level", "value": [rms, silent_for, "device"] | null}  # read
+                                                          # by the level thread while listening
     {"cmd": "refresh"}
     {"cmd": "block"}     # GTK backends: hold the GTK loop in an idle callback (≤ 20 s)
     {"cmd": "unblock"}   # let it go
     {"cmd": "stop"}
 
 Events on stdout: ``{"event": "ready", "backend": …, "has_menu": …}``,
-``{"event": "action", "name": "dictate" | "set_enabled" | …, "value": …}``,
+``{"event": "action", "name": "dictate" | "set_enabled" | "type_text" |
+"choose_microphone" | "choose_language" | …, "value": …}``,
 ``{"event": "read", "name": "is_enabled" | "is_autostart", "value": …}``,
 ``{"event": "ack", "cmd": …}`` after each command (a ``state`` command first reports
 ``{"event": "timed", "cmd": "state", "seconds": …}``: how long ``set_state`` took),
@@ -31,7 +38,7 @@ import time
 from typing import Any
 
 from voicetype.state import State
-from voicetype.tray import Tray, TrayActions
+from voicetype.tray import Level, Microphones, Tray, TrayActions
 
 _out_lock = threading.Lock()
 
@@ -43,7 +50,16 @@ def emit(**event: Any) -> None:
 
 
 def main() -> int:
-    values = {"enabled": True, "autostart": False}
+    values: dict[str, Any] = {
+        "enabled": True,
+        "autostart": False,
+        "recent": [],
+        "microphones": None,
+        "chosen": "",
+        "languages": ["en-US"],
+        "language": "en-US",
+        "level": None,
+    }
     holder: dict[str, Tray] = {}
 
     def action(name: str, value: Any = None) -> None:
@@ -63,6 +79,11 @@ def main() -> int:
 
         return read
 
+    def microphones() -> Microphones:
+        inputs = values["microphones"]
+        listed = None if inputs is None else tuple((n, label) for n, label in inputs)
+        return Microphones(listed, values["chosen"])
+
     def quit_() -> None:
         action("quit")
         holder["tray"].stop()
@@ -75,6 +96,13 @@ def main() -> int:
         is_autostart=getter("autostart", "is_autostart"),
         open_config=lambda: action("open_config"),
         quit=quit_,
+        recent=lambda: tuple(values["recent"]),
+        type_text=lambda text: action("type_text", text),
+        microphones=microphones,
+        choose_microphone=lambda name: action("choose_microphone", name),
+        languages=lambda: (tuple(values["languages"]), values["language"]),
+        choose_language=lambda code: action("choose_language", code),
+        level=lambda: Level(*values["level"]) if values["level"] else None,
     )
     tray = Tray(actions)
     holder["tray"] = tray
@@ -111,7 +139,7 @@ def main() -> int:
             elif kind == "unblock":
                 gates.pop().set()
             elif kind == "set":
-                values[cmd["name"]] = bool(cmd["value"])
+                values[cmd["name"]] = cmd["value"]
             elif kind == "refresh":
                 tray.refresh_menu()
             elif kind == "stop":

@@ -190,6 +190,7 @@ class Lab:
     opened: list[Path] = field(default_factory=list)
     open_fails: bool = False
     history_store: FakeHistoryStore = field(default_factory=FakeHistoryStore)
+    input_devices: list[Any] = field(default_factory=list)  # InputDevice for the tray
 
     def makers(self) -> Makers:
         def tray(actions: Any) -> FakeTray:
@@ -236,4 +237,5 @@ class Lab:
             caret_reader=NoCaretReader,
             key_watch=lambda _on_key: NoKeyWatch(),
             history_store=lambda: self.history_store,
+            input_devices=lambda: list(self.input_devices),
         )

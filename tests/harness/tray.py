@@ -18,6 +18,8 @@ Fixtures:
   (default ``voicetype.tray.MENU_ROWS``).
 - ``click_menu_item(menu, label)``: clicks the centre of that row;
   ``wait_for_menu_closed(timeout)``.
+- ``open_submenu(menu, label, rows, timeout)`` -> ``Menu``: clicks the row that opens a
+  submenu and returns that submenu (another popup-menu window), matched to ``rows``.
 - ``screenshot(path)``, ``crop_tray(shot, out, scale)``: whole screen / the tray corner.
 """
 
@@ -253,30 +255,41 @@ class TrayHost:
 
     # -- menus --------------------------------------------------------------------------
 
-    def _menu_window(self) -> Any | None:
+    def _menu_windows(self) -> list[Any]:
+        """The mapped popup-menu windows, bottom to top (a submenu above its menu)."""
         popup = self._x.intern_atom("_NET_WM_WINDOW_TYPE_POPUP_MENU")
         wtype = self._x.intern_atom("_NET_WM_WINDOW_TYPE")
+        found = []
         for w in self._x.screen().root.query_tree().children:
             try:
                 if w.get_attributes().map_state != X.IsViewable:
                     continue
                 prop = w.get_full_property(wtype, Xatom.ATOM)
                 if prop is not None and popup in prop.value:
-                    return w
+                    found.append(w)
             except error.XError:
                 continue
-        return None
+        return found
 
-    def find_menu(self, rows: Sequence[str] | None = None) -> Menu | None:
-        """The open menu with its rows matched to ``rows``, or None while there is none or
-        it is not fully drawn (fewer bands than rows)."""
+    def _menu_window(self) -> Any | None:
+        windows = self._menu_windows()
+        return windows[0] if windows else None
+
+    def find_menu(self, rows: Sequence[str] | None = None, exclude: int = 0) -> Menu | None:
+        """The open menu (not window ``exclude``) with its rows matched to ``rows``, or None
+        while there is none or it is not fully drawn (fewer bands than rows)."""
         if rows is None:
             from voicetype.tray import MENU_ROWS
 
             rows = MENU_ROWS
-        window = self._menu_window()
-        if window is None:
-            return None
+        for window in self._menu_windows():
+            if window.id != exclude:
+                menu = self._match_menu(window, rows)
+                if menu is not None:
+                    return menu
+        return None
+
+    def _match_menu(self, window: Any, rows: Sequence[str]) -> Menu | None:
         try:
             x, y, w, h = self._abs_geometry(window)
             raw = window.get_image(0, 0, w, h, X.ZPixmap, 0xFFFFFFFF)
@@ -301,6 +314,23 @@ class TrayHost:
             raise TimeoutError(f"{e} (popup window mapped: {window is not None})") from None
         assert menu is not None
         return menu
+
+    def open_submenu(
+        self, menu: Menu, label: str, rows: Sequence[str], timeout: float = 5.0
+    ) -> Menu:
+        """Click ``menu``'s row ``label`` (GTK opens its submenu on a click) and return the
+        submenu, matched to ``rows``."""
+        self.click_menu_item(menu, label)
+
+        def submenu() -> Menu | None:
+            return self.find_menu(rows, exclude=menu.window)
+
+        try:
+            found = wait_for(submenu, timeout, f"the {label!r} submenu", 0.02)
+        except TimeoutError as e:
+            raise TimeoutError(f"{e} (popup windows: {len(self._menu_windows())})") from None
+        assert found is not None
+        return found
 
     def wait_for_menu_closed(self, timeout: float = 5.0) -> None:
         wait_for(lambda: self._menu_window() is None, timeout, "the tray menu to close", 0.02)

@@ -3,6 +3,7 @@ pystray, the headless one through ``Tray``, and the lazy imports."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -14,28 +15,48 @@ import pytest
 
 from voicetype.icons import icon_image
 from voicetype.state import State
-from voicetype.tray import MENU_ROWS, SEPARATOR, STATUS_ROW, Tray, TrayActions
+from voicetype.tray import (
+    LANGUAGE,
+    MENU_ROWS,
+    MICROPHONE,
+    RECENT,
+    SEPARATOR,
+    STATUS_ROW,
+    Microphones,
+    Tray,
+    TrayActions,
+)
 from voicetype.tray.menu import LISTENING_ROWS
 from voicetype.tray.pystray_icon import PystrayTray
 
 
 class FakeItem:
+    """pystray's MenuItem as far as voicetype uses it: an action that is a ``FakeMenu``
+    makes a submenu, and the item is visible only while that has visible items."""
+
     def __init__(
         self,
         text: Any,
-        action: Callable[[], None] | None,
+        action: Any,
         *,
         checked: Callable[[Any], bool] | None = None,
+        radio: bool = False,
         enabled: bool | Callable[[Any], bool] = True,
         default: bool = False,
         visible: bool | Callable[[Any], bool] = True,
     ) -> None:
         self._text, self.action, self._checked, self._enabled = text, action, checked, enabled
-        self._visible = visible
+        self._visible, self.radio = visible, radio
+
+    @property
+    def submenu(self) -> FakeMenu | None:
+        return self.action if isinstance(self.action, FakeMenu) else None
 
     @property
     def visible(self) -> bool:
-        return bool(self._visible(self) if callable(self._visible) else self._visible)
+        shown = bool(self._visible(self) if callable(self._visible) else self._visible)
+        submenu = self.submenu
+        return shown and (submenu is None or any(i.visible for i in submenu.items))
 
     @property
     def text(self) -> str:
@@ -54,7 +75,15 @@ class FakeMenu:
     SEPARATOR = object()
 
     def __init__(self, *items: Any) -> None:
-        self.items = items
+        self._items = items
+
+    @property
+    def items(self) -> tuple[Any, ...]:
+        """Like pystray: one callable instead of items is called for them each time."""
+        only = self._items[0] if len(self._items) == 1 else None
+        if callable(only) and not isinstance(only, FakeItem):
+            return tuple(only())
+        return self._items
 
 
 class FakeIcon:
@@ -194,3 +223,57 @@ def test_importing_the_tray_loads_no_platform_package() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_pystray_submenus_read_their_rows_each_time_and_hide_when_empty() -> None:
+    calls: list[str] = []
+    history = ["an older dictation"]
+    languages: dict[str, Any] = {"choices": ("en-US",), "current": "en-US"}
+    base = _actions(calls, {"enabled": True, "autostart": False})
+    actions = dataclasses.replace(
+        base,
+        recent=lambda: tuple(history),
+        type_text=lambda text: calls.append(f"type {text}"),
+        microphones=lambda: Microphones((("vt_second", "Second Mic"),), "vt_second"),
+        choose_microphone=lambda name: calls.append(f"mic {name!r}"),
+        languages=lambda: (languages["choices"], languages["current"]),
+        choose_language=lambda code: calls.append(f"language {code}"),
+    )
+    tray = PystrayTray("win32", actions, 64, pystray=FAKE_PYSTRAY)
+    by_text = {i.text: i for i in tray.menu.items if i is not FakeMenu.SEPARATOR}
+    visible = [i.text for i in tray.menu.items if i is not FakeMenu.SEPARATOR and i.visible]
+    assert RECENT in visible and MICROPHONE in visible and LANGUAGE not in visible
+
+    def rows(label: str) -> list[tuple[str, bool | None, bool, bool]]:
+        submenu = by_text[label].submenu
+        return [(i.text, i.checked, i.radio, i.enabled) for i in submenu.items]
+
+    assert rows(MICROPHONE) == [("System default", False, True, True),
+                                ("Second Mic", True, True, True)]  # fmt: skip
+    history.insert(0, "x" * 50)  # read again each time pystray builds the menu
+    assert rows(RECENT) == [("x" * 39 + "…", None, False, True),
+                            ("an older dictation", None, False, True)]  # fmt: skip
+    by_text[RECENT].submenu.items[0].action()
+    by_text[MICROPHONE].submenu.items[0].action()
+    languages.update(choices=("en-US", "de-DE"), current="de-DE")
+    assert by_text[LANGUAGE].visible
+    assert rows(LANGUAGE) == [("en-US", False, True, True), ("de-DE", True, True, True)]
+    by_text[LANGUAGE].submenu.items[0].action()
+    assert calls == ["type " + "x" * 50, "mic ''", "language en-US"]
+    history.clear()
+    assert rows(RECENT) == [("No dictations yet", None, False, False)]
+    by_text[RECENT].submenu.items[0].action()  # greyed: does nothing
+    assert calls[-1] == "language en-US"
+
+
+def test_pystray_shows_the_level_without_rebuilding_the_menu() -> None:
+    tray = PystrayTray("win32", _actions([], {"enabled": True, "autostart": False}), 32,
+                       pystray=FAKE_PYSTRAY)  # fmt: skip
+    icon = tray._icon
+    tray.show(State.LISTENING, "")
+    tray.show(State.LISTENING, "", 2)
+    assert icon.icon is icon_image(State.LISTENING, 32, 2)
+    assert icon.menu_updates == 1
+    tray.show(State.LISTENING, "no sound from Mic", 0)
+    assert icon.title == "voicetype — Listening… — no sound from Mic"
+    assert icon.menu_updates == 2  # the status row changed

@@ -67,3 +67,27 @@ def test_write_pngs_writes_each_state_and_the_app_icon(tmp_path: Path) -> None:
     assert {p.name for p in written} == {file_name(s) for s in State} | {"voicetype.png"}
     with Image.open(tmp_path / "voicetype.png") as app:
         assert app.size == (256, 256)
+
+
+def _changed_pixels(a: Image.Image, b: Image.Image) -> int:
+    """How many pixels differ clearly (by more than a quarter of the grey range)."""
+    difference = ImageChops.difference(a.convert("L"), b.convert("L"))
+    return sum(difference.histogram()[65:])
+
+
+@pytest.mark.parametrize("size", [22, 24])
+def test_listening_level_steps_differ_at_tray_size_and_the_full_one_is_plain(size: int) -> None:
+    from voicetype.icons import LEVEL_STEPS
+
+    steps = range(LEVEL_STEPS + 1)
+    looks = [_on((40, 40, 40), icon_image(State.LISTENING, size, s)) for s in steps]
+    for a in steps[:-1]:
+        assert _changed_pixels(looks[a], looks[a + 1]) >= 3, f"steps {a} and {a + 1} look alike"
+    # silence (an empty microphone) against loud speech (a full one): seen at a glance
+    assert _changed_pixels(looks[0], looks[LEVEL_STEPS]) >= 25
+    plain = _on((40, 40, 40), icon_image(State.LISTENING, size))
+    assert _changed_pixels(looks[LEVEL_STEPS], plain) == 0
+    with pytest.raises(ValueError):
+        icon_image(State.IDLE, size, 2)  # a level only while listening
+    with pytest.raises(ValueError):
+        icon_image(State.LISTENING, size, LEVEL_STEPS + 1)

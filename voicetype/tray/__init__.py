@@ -20,7 +20,10 @@ signal handlers run: PyGObject's ``GLib.MainLoop.run`` wakes on signals).
 Threading: build and ``run`` on the main thread (pystray requires it on macOS; GTK runs
 its loop there). ``set_state``, ``refresh_menu`` and ``stop`` may be called from any
 thread and return without waiting for the tray's loop. The ``TrayActions`` callbacks run
-on the tray's loop thread and must return at once (enqueue work, read a flag).
+on the tray's loop thread and must return at once (enqueue work, read a flag), but for
+``TrayActions.level``, which the level thread reads while listening
+(``voicetype.tray.level``): the icon then shows the microphone's level and the tooltip
+"no sound from <device>" after 3 s of silence.
 """
 
 from __future__ import annotations
@@ -39,18 +42,25 @@ from voicetype.tray.choice import (
     choose_tray_backend,
     menu_fix_hint,
 )
+from voicetype.tray.level import LevelWatch, Look
 from voicetype.tray.menu import (
     APP_NAME,
     AUTOSTART,
     DICTATE,
     ENABLED,
+    LANGUAGE,
     MENU_ROWS,
+    MICROPHONE,
     OPEN_CONFIG,
     QUIT,
+    RECENT,
     SEPARATOR,
     STATUS_ROW,
     TYPE_LAST,
+    Level,
+    Microphones,
     TrayActions,
+    menu_rows,
     status_text,
     title_text,
 )
@@ -62,18 +72,24 @@ __all__ = [
     "DICTATE",
     "ENABLED",
     "ENV_OVERRIDE",
+    "LANGUAGE",
     "MENU_FIX",
     "MENU_ROWS",
+    "MICROPHONE",
     "OPEN_CONFIG",
     "QUIT",
+    "RECENT",
     "SEPARATOR",
     "STATUS_ROW",
     "TYPE_LAST",
+    "Level",
+    "Microphones",
     "Tray",
     "TrayActions",
     "TrayBackend",
     "choose_tray_backend",
     "menu_fix_hint",
+    "menu_rows",
     "status_text",
     "title_text",
 ]
@@ -86,12 +102,15 @@ class TrayBackend(Protocol):
     #: Whether the icon has the menu (``MENU_ROWS``); without it a left click dictates.
     has_menu: bool
 
-    def show(self, state: State, detail: str) -> None:
-        """Show ``state`` (icon, title, the menu's status row). Any thread; never waits
-        for the tray's loop; the latest call wins."""
+    def show(self, state: State, detail: str, level: int | None = None) -> None:
+        """Show ``state`` (icon, title, the menu's status row); ``level``: the listening
+        icon's level step (``voicetype.icons``), None for the plain icon. Any thread;
+        never waits for the tray's loop; the latest call wins. A call that changes only
+        ``level`` need not re-read the menu."""
 
     def refresh_menu(self) -> None:
-        """Re-read the ``TrayActions`` getters into the menu. Any thread; never waits."""
+        """Re-read the ``TrayActions`` getters into the menu (check rows and submenus).
+        Any thread; never waits."""
 
     def notify(self, title: str, message: str) -> bool:
         """Show a notification through the icon; False where the backend has none."""
@@ -138,6 +157,9 @@ class Tray:
         self._lock = threading.Lock()  # keeps the backend's show() calls in state order
         self._state = State.IDLE
         self._detail = ""
+        self._listening = 0  # counts listening sessions (a level is shown for its own)
+        self._look: Look = (None, "")  # the level step and "no sound" note while listening
+        self._level = LevelWatch(actions.level, self._show_level)
 
     @property
     def state(self) -> State:
@@ -145,18 +167,41 @@ class Tray:
 
     @property
     def title(self) -> str:
-        return title_text(self._state, self._detail)
+        with self._lock:
+            return title_text(self._state, self._shown_detail())
+
+    def _shown_detail(self) -> str:
+        note = self._look[1]
+        return f"{self._detail}; {note}" if self._detail and note else self._detail or note
 
     def set_state(self, state: State, detail: str = "") -> None:
         """Show ``state``: icon, title/tooltip, menu status row. Any thread; returns at
-        once without waiting for the tray's loop (see the backend's ``show``)."""
+        once without waiting for the tray's loop (see the backend's ``show``). Entering
+        the listening state starts the level display; leaving it stops it."""
         with self._lock:
+            entering = state is State.LISTENING and self._state is not State.LISTENING
             self._state, self._detail = state, detail
-            self._impl.show(state, detail)
+            if entering:
+                self._listening += 1
+                self._look = (None, "")
+                self._level.listen(self._listening)
+            elif state is not State.LISTENING:
+                self._look = (None, "")
+                self._level.pause()
+            self._impl.show(state, self._shown_detail(), self._look[0])
+
+    def _show_level(self, session: int, look: Look) -> None:
+        """The level thread: show ``look`` if still in that listening session."""
+        with self._lock:
+            if self._state is not State.LISTENING or session != self._listening:
+                return
+            self._look = look
+            self._impl.show(self._state, self._shown_detail(), look[0])
 
     def refresh_menu(self) -> None:
-        """Re-read ``is_enabled``/``is_autostart``/``has_kept_text`` into the menu. Any
-        thread; the menu also re-reads them each time it opens."""
+        """Re-read the check rows, "Type last dictation" and the submenus (*Recent*,
+        *Microphone*, *Language*) into the menu. Any thread; the menu also re-reads them
+        each time it opens and at each state change."""
         self._impl.refresh_menu()
 
     def notify(self, title: str, message: str) -> bool:
@@ -174,4 +219,5 @@ class Tray:
 
     def stop(self) -> None:
         """End ``run``. Any thread, idempotent; also fine before ``run``."""
+        self._level.stop()
         self._impl.stop()

@@ -17,7 +17,7 @@ class DummyTray:
     def __init__(self) -> None:
         self._stopped = threading.Event()
 
-    def show(self, state: State, detail: str) -> None:
+    def show(self, state: State, detail: str, level: int | None = None) -> None:
         pass
 
     def refresh_menu(self) -> None:

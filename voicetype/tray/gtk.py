@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.icons import file_name, icon_image
+from voicetype.icons import icon_image, level_file_name
 from voicetype.state import State
 from voicetype.tray.choice import MENU_FIX
 from voicetype.tray.gtk_menu import GtkMenu
@@ -87,18 +87,19 @@ def _load_appindicator(gi: Any) -> Any:
 
 
 class _IconFiles:
-    """The state icons as PNG files in a private (0700) temporary directory."""
+    """The state icons (and the listening level steps) as PNG files in a private (0700)
+    temporary directory, each written when first shown."""
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._dir: Path | None = None
 
-    def path(self, state: State) -> str:
+    def path(self, state: State, level: int | None = None) -> str:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="voicetype-tray-"))
-        path = self._dir / file_name(state)
+        path = self._dir / level_file_name(state, level)
         if not path.exists():
-            icon_image(state, self._size).save(path, "PNG")
+            icon_image(state, self._size, level).save(path, "PNG")
         return str(path)
 
     def remove(self) -> None:
@@ -118,10 +119,10 @@ class GtkTray:
         self._actions = actions
         self._files = _IconFiles(icon_size)
         self._lock = threading.Lock()
-        self._wanted: tuple[State, str] = (State.IDLE, "")
+        self._wanted: tuple[State, str, int | None] = (State.IDLE, "", None)
         self._previous = State.IDLE
         self._pending = ""  # "now"/"later": an _apply callback is queued
-        self._shown: tuple[State, str] | None = None  # loop thread only
+        self._shown: tuple[State, str, int | None] | None = None  # loop thread only
         self._stopped = threading.Event()
         self._ready_error: Exception | None = None
         self._loop = self._glib.MainLoop()
@@ -129,12 +130,12 @@ class GtkTray:
 
     def _status(self) -> str:
         with self._lock:
-            state, detail = self._wanted
+            state, detail, _ = self._wanted
         return status_text(state, detail)
 
     # -- any thread ---------------------------------------------------------------------
 
-    def show(self, state: State, detail: str) -> None:
+    def show(self, state: State, detail: str, level: int | None = None) -> None:
         """Queue one callback on the loop (at most one pending; it shows the latest state).
 
         The typing state, and the state that follows it, are shown ``TYPING_SHOW_DELAY``
@@ -143,7 +144,7 @@ class GtkTray:
         a 60-character dictation ~7–10 ms slower than on the plain X tray."""
         with self._lock:
             previous, self._previous = self._previous, state
-            self._wanted = (state, detail)
+            self._wanted = (state, detail, level)
             wanted = "later" if State.TYPING in (state, previous) else "now"
             if self._pending == "now" or self._pending == wanted:
                 return
@@ -192,15 +193,17 @@ class GtkTray:
         return False
 
     def _apply(self) -> bool:
-        """Loop thread: show the latest state (icon, title, menu rows) unless shown."""
+        """Loop thread: show the latest state (icon, title, menu rows) unless shown; a
+        change of the level step alone re-reads no menu row."""
         with self._lock:
             self._pending = ""
             wanted = self._wanted
-        if self._shown != wanted:
-            self._shown = wanted
-            state, detail = wanted
-            self._display(self._files.path(state), title_text(state, detail))
-            self._menu.sync()
+        shown, self._shown = self._shown, wanted
+        if shown != wanted:
+            state, detail, level = wanted
+            self._display(self._files.path(state, level), title_text(state, detail))
+            if shown is None or shown[:2] != wanted[:2]:
+                self._menu.sync()
         return False  # GLib.SOURCE_REMOVE
 
     def _display(self, path: str, title: str) -> None:

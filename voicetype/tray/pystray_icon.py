@@ -1,8 +1,12 @@
 """The tray on Windows and macOS: pystray's icon, through pystray's public API only.
 
 pystray picks its platform backend when it is first imported (from ``PYSTRAY_BACKEND``);
-this module sets that variable to the chosen backend right before the import. Tested with
-fakes only (no Windows or macOS here).
+this module sets that variable to the chosen backend right before the import. Submenus
+are pystray's own: a ``MenuItem`` whose action is a ``Menu`` made from a callable, which
+pystray calls again whenever it builds the menu (``update_menu``, which ``show`` and
+``refresh_menu`` call); radio rows are ``checked`` items with ``radio=True``; a submenu
+without rows is hidden (pystray hides an item whose submenu has no visible item). Tested
+with fakes only (no Windows or macOS here).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from voicetype.tray.menu import (
     ENABLED,
     OPEN_CONFIG,
     QUIT,
+    SUBMENUS,
     TYPE_LAST,
+    Row,
     TrayActions,
     first_row,
     safe_call,
@@ -91,6 +97,7 @@ class PystrayTray:
             item(lambda _item: first_row(a)[0], lambda: safe_call(first_row(a)[1]), default=True),
             item(CANCEL, call(a.cancel), visible=lambda _item: safe_read(a.is_listening)),
             item(TYPE_LAST, call(a.type_last), enabled=lambda _item: safe_read(a.has_kept_text)),
+            *(item(label, self._submenu(make)) for label, make in SUBMENUS),
             item(ENABLED, call(flip[ENABLED]), checked=lambda _item: safe_read(a.is_enabled)),
             item(AUTOSTART, call(flip[AUTOSTART]), checked=lambda _item: safe_read(a.is_autostart)),
             item(OPEN_CONFIG, call(a.open_config)),
@@ -98,16 +105,33 @@ class PystrayTray:
             item(QUIT, call(a.quit)),
         )
 
+    def _submenu(self, make: Callable[[TrayActions], tuple[Row, ...]]) -> Any:
+        """A pystray ``Menu`` whose items are ``make``'s rows each time pystray builds it."""
+        return self._pystray.Menu(lambda: tuple(self._row_item(r) for r in make(self._actions)))
+
+    def _row_item(self, row: Row) -> Any:
+        checked = None if row.checked is None else (lambda _item: bool(row.checked))
+        return self._pystray.MenuItem(
+            row.label,
+            lambda: safe_call(row.action) if row.enabled else None,
+            checked=checked,
+            radio=row.checked is not None,
+            enabled=row.enabled,
+        )
+
     @property
     def menu(self) -> Any:
         """pystray's menu (None without one): its items read the actions when shown."""
         return self._icon.menu
 
-    def show(self, state: State, detail: str) -> None:
-        self._status = status_text(state, detail)
-        self._icon.icon = icon_image(state, self._size)
+    def show(self, state: State, detail: str, level: int | None = None) -> None:
+        status = status_text(state, detail)
+        changed = status != self._status
+        self._status = status
+        self._icon.icon = icon_image(state, self._size, level)
         self._icon.title = title_text(state, detail)
-        self.refresh_menu()
+        if changed or level is None:
+            self.refresh_menu()
 
     def refresh_menu(self) -> None:
         if self.has_menu:

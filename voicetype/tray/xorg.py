@@ -1,4 +1,6 @@
-"""The plain X tray (no PyGObject): voicetype's own XEmbed icon, no menu.
+"""The plain X tray (no PyGObject): voicetype's own XEmbed icon, no menu (so no
+submenus: the README says how to get the menu); it shows the listening level like the
+others.
 
 A left click runs "Dictate now". The icon's loop runs on a daemon thread that owns its X
 connection (``voicetype.tray.xembed``); the thread calling ``run`` runs ``on_ready`` and
@@ -33,8 +35,8 @@ class XorgTray:
             on_click=lambda: safe_call(actions.dictate),
         )
 
-    def show(self, state: State, detail: str) -> None:
-        self._icon.show(icon_image(state, self._size), title_text(state, detail))
+    def show(self, state: State, detail: str, level: int | None = None) -> None:
+        self._icon.show(icon_image(state, self._size, level), title_text(state, detail))
 
     def refresh_menu(self) -> None:
         pass
