@@ -423,9 +423,6 @@ def _tray_actions(daemon: Callable[[], Daemon], input_devices: Callable[[], list
         mics.list_once()  # the names for "no sound from …" (a tray without a menu)
         return Level(rms, silent_for, mics.label(source))
 
-    def language() -> str:
-        return daemon().config.azure.language
-
     return TrayActions(
         dictate=run("dictate"),
         type_last=run("type-last"),
@@ -443,9 +440,8 @@ def _tray_actions(daemon: Callable[[], Daemon], input_devices: Callable[[], list
         type_text=lambda text: daemon().controller.submit_type_last("menu", text),
         microphones=microphones,
         choose_microphone=lambda name: daemon().choose_microphone(name),
-        # placeholders until `[azure] language` is a list with a runtime switch
-        languages=lambda: ((language(),), language()),
-        choose_language=lambda code: log.info("language %s chosen in the tray", code),
+        languages=lambda: daemon().languages(),
+        choose_language=lambda code: daemon().choose_language(code),
         level=level,
     )
 

@@ -170,6 +170,13 @@ def test_language_is_hidden_with_one_language_and_switches_among_several() -> No
     assert shown(rows) == [("en-US", False, True), ("de-DE", True, True)]
     rows[0].action()
     assert chosen == ["en-US"]
+    automatic = actions(
+        languages=lambda: (("auto", "en-US", "de-DE"), "auto"), choose_language=chosen.append
+    )
+    rows = language_rows(automatic)
+    assert shown(rows)[0] == ("Automatic", True, True)
+    rows[0].action()
+    assert chosen[-1] == "auto"
 
 
 def test_the_menu_rows_with_and_without_the_language_row() -> None:

@@ -81,7 +81,9 @@ def lab() -> Lab:
 
 @pytest.fixture
 def daemon(lab: Lab, tmp_path: Path) -> Iterator[Daemon]:
-    makers = dataclasses.replace(lab.makers(), listener=lambda c: FakeListener(c.audio.device))
+    makers = dataclasses.replace(
+        lab.makers(), listener=lambda c, _language: FakeListener(c.audio.device)
+    )
     d, _problems = assemble(config_file(tmp_path, KEY), makers)
     assert d.start() == []
     yield d

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from voicetype.recognition.language import AUTOMATIC
 from voicetype.state import State
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ AUTOSTART = "Start at login"
 RECENT = "Recent"  # submenu: the last dictations, a click types one
 MICROPHONE = "Microphone"  # submenu: the inputs, the one in use checked
 LANGUAGE = "Language"  # submenu: the configured languages (hidden with only one)
+AUTOMATIC_LABEL = "Automatic"  # the row of ``AUTOMATIC``: identify among the configured
 OPEN_CONFIG = "Open configuration"
 QUIT = "Quit"
 STATUS_ROW = "<status>"  # the disabled first row showing the state, e.g. "Idle"
@@ -267,7 +269,13 @@ def language_rows(actions: TrayActions) -> tuple[Row, ...]:
         return ()
     choose = actions.choose_language
     return tuple(
-        Row(code, key=code, checked=code == current, action=_bind(choose, code)) for code in choices
+        Row(
+            AUTOMATIC_LABEL if code == AUTOMATIC else code,
+            key=code,
+            checked=code == current,
+            action=_bind(choose, code),
+        )
+        for code in choices
     )
 
 
