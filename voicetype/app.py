@@ -241,6 +241,7 @@ class Daemon:
 
         def on_ready() -> None:
             log.info("tray icon is up")
+            self.refresh_menu()  # rows that read the daemon (Language): it exists now
             if problems:
                 detail = " ".join(p.as_text() for p in problems)
                 self.controller.tell(tuple(problems), Urgency.CRITICAL, problem=detail)

@@ -45,6 +45,7 @@ from voicetype.tray import (
     title_text,
 )
 from voicetype.tray.menu import (
+    AUTOMATIC_LABEL,
     LOOKING_FOR_MICROPHONES,
     NO_DICTATIONS,
     NO_MICROPHONES,
@@ -781,3 +782,41 @@ def test_listening_shows_the_level_and_no_sound_from_a_silent_microphone(
 def _closest_look(crop: Image.Image, looks: dict[str, Image.Image]) -> str:
     """Which of ``looks`` (64 px icons) the tray's ``crop`` resembles most."""
     return min(looks, key=lambda name: _distance(crop, looks[name]))
+
+
+def test_the_language_submenu_switches_the_next_dictation(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    speech_wavs: SpeechWavs,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+) -> None:
+    """With two languages the menu has *Language*: Automatic (checked), then each language;
+    choosing German makes the next dictation ask the service for German alone, and
+    Automatic brings identification back — no restart, no config write."""
+    daemon = daemon_factory(config=TEST_CONFIG + '\n[azure]\nlanguage = ["en-US", "de-DE"]\n')
+    config_text = daemon.config_path.read_text()
+    rows = menu_rows(languages=True)
+    choices = [AUTOMATIC_LABEL, "en-US", "de-DE"]
+    sub = daemon.tray.open_submenu(_open_menu(daemon, rows), LANGUAGE, choices)
+    daemon.tray.click_menu_item(sub, "de-DE")
+    daemon.tray.wait_for_menu_closed()
+    daemon.wait_for_log("language: de-DE")
+    assert daemon.cli("language").stdout == "  auto\n  en-US\n* de-DE\n"
+
+    speech_service.always(Behaviour.continuous("Guten Morgen.", silence=0.4))
+    text_window.focus()
+    assert daemon.cli("dictate").returncode == 0
+    pulse_audio.wait_for_capture(5)
+    pulse_audio.play(speech_wavs.phrase).wait(15)
+    assert text_window.wait_for_text("Guten Morgen.", timeout=10) == "Guten Morgen."
+    pinned = speech_service.connections[-1]
+    assert pinned.query.get("language") == "de-DE"
+    assert pinned.turns[0].candidate_languages == []  # German alone, no identification
+    wait_for(lambda: daemon.state() == "idle", 10, "idle again")
+
+    sub = daemon.tray.open_submenu(_open_menu(daemon, rows), LANGUAGE, choices)
+    daemon.tray.click_menu_item(sub, AUTOMATIC_LABEL)
+    daemon.tray.wait_for_menu_closed()
+    wait_for(lambda: daemon.cli("language").stdout.startswith("* auto"), 5, "automatic again")
+    assert daemon.config_path.read_text() == config_text

@@ -292,6 +292,8 @@ class TrayHost:
     def _match_menu(self, window: Any, rows: Sequence[str]) -> Menu | None:
         try:
             x, y, w, h = self._abs_geometry(window)
+            screen = self._x.screen()
+            w = min(w, screen.width_in_pixels - x)  # a wide menu may run off the screen
             raw = window.get_image(0, 0, w, h, X.ZPixmap, 0xFFFFFFFF)
         except error.XError:
             return None
