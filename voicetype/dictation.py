@@ -40,7 +40,7 @@ from voicetype.recognition import (
 from voicetype.recognition.messages import Message, describe_failure, describe_no_match
 from voicetype.state import State
 from voicetype.text.history import History
-from voicetype.text.model import Phrase
+from voicetype.text.model import Phrase, Typed
 
 if TYPE_CHECKING:
     from voicetype.listening import Listener
@@ -62,10 +62,25 @@ class ControllerSettings:
     max_chars: int = 10_000  # longer recognitions are refused whole: nothing typed or kept
 
 
+class PhraseChain:
+    """What one hands-free session typed last (``last``: its tail, in the window it went
+    to), so that its next phrase joins it where neither the caret context nor the memory
+    can tell (``TextPipeline.process(continues=...)``).
+
+    Threading: made on the controller thread for each session, then read and changed only
+    by the worker (``TextStep.deliver``), which types a session's phrases one at a time,
+    in order."""
+
+    def __init__(self) -> None:
+        self.last: Typed | None = None
+
+
 class TextStep(Protocol):
     """The typing step with the text pipeline (``voicetype.typing_stage.TextStage``): reads
     the caret context, shapes ``phrases`` into the exact edit, erases and inserts, and
-    remembers it. ``deliver`` on the worker thread only; ``history`` from any thread."""
+    remembers it. ``deliver`` on the worker thread only; ``history`` from any thread.
+    ``chain``: the hands-free session this phrase belongs to (None: a dictation of its
+    own); ``deliver`` joins to it and updates it."""
 
     @property
     def history(self) -> History: ...
@@ -77,6 +92,7 @@ class TextStep(Protocol):
         target: Target | None,
         clock: Callable[[], float],
         refocus: bool = False,
+        chain: PhraseChain | None = None,
     ) -> Inserted: ...
 
 
@@ -281,6 +297,23 @@ def insert(
     # Only the X11 inserters keep a note (the others always insert as asked).
     note = getattr(inserter, "last_note", None)
     return Inserted(None, (clock() - start) * 1000, note if isinstance(note, str) else None)
+
+
+def type_phrase(
+    parts: DictationParts,
+    phrase: Phrase,
+    text: str,
+    clock: Callable[[], float],
+    chain: PhraseChain,
+) -> Inserted:
+    """Worker thread: one hands-free phrase into the window focused now — ``phrase``
+    through the text stage (joined to what the session typed before: ``chain``), or, with
+    no text stage, ``text`` as the mode machine gave it (its separating space included).
+    Errors other than ``InsertionError`` propagate."""
+    assert parts.inserter is not None
+    if parts.text is None:
+        return insert(parts.inserter, text, None, clock, refocus=True)
+    return parts.text.deliver(parts.inserter, (phrase,), None, clock, refocus=True, chain=chain)
 
 
 def phrases_of(result: RecognitionResult, text: str) -> tuple[Phrase, ...]:
