@@ -205,6 +205,18 @@ def type_last(daemon: Daemon, request: Request) -> Reply:
     return {}
 
 
+def retype(daemon: Daemon, request: Request) -> Reply:
+    """The last dictation again, into the window focused when it is handled: the text
+    kept after a failure, else the newest of the history (``type-last`` without the
+    history)."""
+    controller = daemon.controller
+    stage = controller.parts.text
+    if not controller.status.kept_text and (stage is None or stage.history.last() is None):
+        return {"ok": False, "error": "there is no dictation to type again", "outcome": "none"}
+    controller.submit_type_last(request.source, history=True)
+    return {"message": "typing the last dictation into the focused window"}
+
+
 def flip_autostart(daemon: Daemon, request: Request) -> Reply:
     daemon.flip_autostart()
     return {}
@@ -293,6 +305,14 @@ COMMANDS: tuple[Command, ...] = (
         handler=history,
     ),
     _cmd("type-last", "type the kept text of the last dictation", MENU, handler=type_last),
+    _cmd(
+        "retype",
+        "type the last dictation again into the focused window",
+        CLI,
+        SOCKET,
+        MENU,
+        handler=retype,
+    ),
     _cmd("open-config", "open the configuration file", MENU, handler=open_config),
     _cmd("doctor", "check configuration, service, microphone, desktop; show fixes", CLI),
     _cmd(

@@ -105,6 +105,7 @@ class Apply:
 @dataclass(frozen=True)
 class TypeLast:
     source: str
+    history: bool = False  # nothing kept: the newest dictation of the history (retype)
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,11 @@ class Inbox:
         flips cancel out. ``answer(enabled)`` runs on the controller thread."""
         self._queue.put(Flip(answer))
 
-    def submit_type_last(self, source: str = "menu") -> None:
-        """Type the kept text into the window focused when this is handled; tells the user
-        when nothing is kept. Never starts a recognition."""
-        self._queue.put(TypeLast(source))
+    def submit_type_last(self, source: str = "menu", history: bool = False) -> None:
+        """Type the kept text into the window focused when this is handled (``history``:
+        when nothing is kept, the newest dictation of the history: ``voicetype retype``);
+        tells the user when there is nothing. Never starts a recognition."""
+        self._queue.put(TypeLast(source, history))
 
     def speech_ended(self) -> None:
         """The recognizer heard the speech end (SDK thread): "recognizing" while listening."""

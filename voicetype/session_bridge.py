@@ -31,8 +31,13 @@ _FORMS = ("lexical", "itn", "masked_itn", "language")
 def phrase_of(event: PhraseRecognized) -> Phrase:
     """The pipeline's phrase: the event's text without control characters (it is shown,
     logged and kept before any inserter cleans it), with the service's other forms."""
-    forms = (getattr(event, name, "") for name in _FORMS)
-    return Phrase(sanitize(event.text), *(f if isinstance(f, str) else "" for f in forms))
+    lexical, itn, masked_itn, language = (_form(event, name) for name in _FORMS)
+    return Phrase(sanitize(event.text), lexical, itn, masked_itn, language)
+
+
+def _form(event: PhraseRecognized, name: str) -> str:
+    value = getattr(event, name, "")
+    return value if isinstance(value, str) else ""
 
 
 def mode_event(event: SessionEvent) -> modes.Event | None:

@@ -180,3 +180,24 @@ def test_a_frozen_application_delays_typing_by_at_most_the_bound_then_memory_joi
     ms = float(line.split("not read (")[1].split(" ms")[0])
     assert ms <= 130, line
     wait_for(lambda: gtk.content() == "Hello world. How are you?", 5, "the joined text")
+
+
+def test_retype_types_the_last_dictation_again_joined_to_the_text(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    gtk: GtkWindow,
+) -> None:
+    daemon = daemon_factory(CONFIG)
+    gtk.send(op="text", text="", caret=0)
+    nothing = daemon.cli("retype")
+    assert (nothing.returncode, nothing.stderr.strip()) == (
+        1,
+        "voicetype: there is no dictation to type again",
+    )
+    Dictations(daemon, speech_service).say("Hello world.")
+    wait_for(lambda: gtk.content() == "Hello world.", 5, "the dictation")
+    again = daemon.cli("retype")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "typing the last dictation into the focused window"
+    wait_for(lambda: gtk.content() == "Hello world. Hello world.", 5, "typed again, joined")
+    daemon.wait_for_log("type last dictation (command): typed")

@@ -328,3 +328,22 @@ def test_the_pipeline_costs_well_under_two_ms_per_phrase() -> None:
     per_phrase_ms = (time.perf_counter() - start) * 1000 / runs
     print(f"pipeline: {per_phrase_ms * 1000:.0f} µs per hands-free phrase")
     assert per_phrase_ms < 2.0
+
+
+def test_a_dictation_typed_again_is_only_joined() -> None:
+    """``voicetype retype``: the history's text is already shaped — no spoken command,
+    no replacement applied a second time; the joining and capitals still follow the
+    caret."""
+    from voicetype.text.replacements import compile_rule
+
+    settings = replace(TextSettings(), replacements=(compile_rule(r"re:\b(\d+)\b", r"#\1"),))
+    pipeline = TextPipeline(settings)
+
+    def again(text: str, before: str | None) -> str:
+        phrase = Phrase(text, shaped=True)
+        return pipeline.process((phrase,), CaretContext(before=before), NOTHING, WINDOW, NOW).text
+
+    assert again("Ticket #5 is done.", "") == "Ticket #5 is done."  # not "##5"
+    assert again("scratch that", "") == "Scratch that"  # text, not the command
+    assert again("how are you?", "Hello,") == " how are you?"
+    assert again("store.", "It rained.") == " Store."

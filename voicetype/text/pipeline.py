@@ -129,7 +129,7 @@ class TextPipeline:
         language = s.language
         for index, phrase in enumerate(phrases):
             language = phrase.language or s.language
-            command = match(phrase, s.commands, language)
+            command = None if phrase.shaped else match(phrase, s.commands, language)
             if command is Command.SCRATCH_THAT:
                 if pieces.parts and pieces.parts[-1][1] != RESTORED:
                     # said within one dictation: drops the phrase before it
@@ -225,8 +225,9 @@ class TextPipeline:
         body = self._body(phrase, table.punctuation)
         if not body:
             return ""
+        rules = () if phrase.shaped else s.replacements
         if private:  # a password field: as said, words separated, nothing read or joined
-            body = apply_all(s.replacements, body)
+            body = apply_all(rules, body)
             return (" " if before and not before[-1].isspace() and body else "") + body
         if s.form == "display":
             where = joining.position(before, table.abbreviations)
@@ -234,12 +235,14 @@ class TextPipeline:
                 body = joining.capitalise(body)
             elif where is Position.MID:
                 body = joining.lower_initial(body, table, partial(self._keeps_capital, phrase))
-        body = apply_all(s.replacements, body)
+        body = apply_all(rules, body)
         if not body:
             return ""
         return joining.separator(before, body, writes_spaces(language)) + body
 
     def _body(self, phrase: Phrase, spoken: dict[str, punctuation.Punct]) -> str:
+        if phrase.shaped:
+            return phrase.display.strip()
         if self.settings.form == "lexical":
             return (phrase.lexical or normalise(phrase.display)).strip()
         body = phrase.display
