@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from voicetype.context import CaretReader
-from voicetype.context.keywatch import KeyMarker
+from voicetype.context.keywatch import KeyMarker, NoKeyWatch
 from voicetype.dictation import Inserted, PhraseChain
 from voicetype.history_store import HistoryStore
 from voicetype.insertion import Inserter, InsertionError, Target
@@ -177,6 +177,17 @@ class TextStage:
                 part.close()
             except Exception:
                 log.debug("error while closing %r", part, exc_info=True)
+
+
+def type_once(
+    settings: TextSettings, inserter: Inserter, phrases: Sequence[Phrase], reader: CaretReader
+) -> Inserted:
+    """``voicetype once``: the daemon's typing step for one dictation into the window
+    focused now, in a process that remembers no earlier dictation — the caret context
+    through ``reader`` (bounded as in the daemon), the pipeline, Backspace, insert, Return.
+    Nothing is kept. Errors other than ``InsertionError`` propagate."""
+    stage = TextStage(settings, reader, DictationMemory(), History(0), NoKeyWatch())
+    return stage.deliver(inserter, phrases, None, time.monotonic, refocus=True)
 
 
 def _chained(last: Typed | None, window: int | None, outcome: Outcome, now: float) -> Typed | None:
