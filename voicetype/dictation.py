@@ -395,7 +395,13 @@ class Ending:
 
 
 def judge(result: RecognitionResult, settings: ControllerSettings) -> str | Ending:
-    """The text to type, or how the dictation ends without typing."""
+    """The text to type, or how the dictation ends without typing.
+
+    The text comes back without control characters (``insertion.sanitize``): from here
+    it reaches the text pipeline, the notifications, the log, the history and ``voicetype
+    history`` in a terminal, none of which cleans it. The inserter cleans what it types
+    once more — its own promise to every caller (``once``, retyping) — which costs about
+    0.1 µs per character (20 µs for a 200-character dictation): kept on purpose."""
     if isinstance(result, Recognized):
         length, cap = len(result.text), settings.max_chars
         if length > cap:
