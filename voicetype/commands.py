@@ -211,9 +211,13 @@ def retype(daemon: Daemon, request: Request) -> Reply:
     history)."""
     controller = daemon.controller
     stage = controller.parts.text
-    if not controller.status.kept_text and (stage is None or stage.history.last() is None):
+    newest = stage.history.last() if stage is not None else None
+    if controller.status.kept_text:
+        controller.submit_type_last(request.source)
+    elif newest is not None:
+        controller.submit_type_last(request.source, newest.text)
+    else:
         return {"ok": False, "error": "there is no dictation to type again", "outcome": "none"}
-    controller.submit_type_last(request.source, history=True)
     return {"message": "typing the last dictation into the focused window"}
 
 

@@ -250,7 +250,7 @@ class Controller(ev.Inbox):
             elif isinstance(event, ev.Apply):
                 self._apply(event)
             elif isinstance(event, ev.TypeLast):
-                self._sessions.type_last(event.source, self._parts, event.history)
+                self._sessions.type_last(event.source, self._parts, event.text)
             elif isinstance(event, ev.Call):
                 event.func()
         except Exception:

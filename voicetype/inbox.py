@@ -105,7 +105,7 @@ class Apply:
 @dataclass(frozen=True)
 class TypeLast:
     source: str
-    history: bool = False  # nothing kept: the newest dictation of the history (retype)
+    text: str | None = None  # a text of the history (the tray's Recent); None: the kept one
 
 
 @dataclass(frozen=True)
@@ -149,11 +149,11 @@ class Inbox:
         flips cancel out. ``answer(enabled)`` runs on the controller thread."""
         self._queue.put(Flip(answer))
 
-    def submit_type_last(self, source: str = "menu", history: bool = False) -> None:
-        """Type the kept text into the window focused when this is handled (``history``:
-        when nothing is kept, the newest dictation of the history: ``voicetype retype``);
-        tells the user when there is nothing. Never starts a recognition."""
-        self._queue.put(TypeLast(source, history))
+    def submit_type_last(self, source: str = "menu", text: str | None = None) -> None:
+        """Type the kept text (or ``text``, a dictation of the history) into the window
+        focused when this is handled; tells the user when nothing is kept. Never starts a
+        recognition."""
+        self._queue.put(TypeLast(source, text))
 
     def speech_ended(self) -> None:
         """The recognizer heard the speech end (SDK thread): "recognizing" while listening."""

@@ -102,26 +102,18 @@ class Sessions:
         else:
             self._end(session, None, verdict)
 
-    def type_last(self, source: str, parts: DictationParts, history: bool = False) -> None:
-        """Type the kept text into the window focused now, or say nothing is kept.
-        ``history`` (``voicetype retype``): when nothing is kept, the newest dictation of
-        the history (what was typed, never a password field's) again. Either goes through
-        the text pipeline as text already shaped: joined to the text before the caret,
-        never taken for a spoken command or changed by a replacement again."""
+    def type_last(self, source: str, parts: DictationParts, text: str | None = None) -> None:
+        """Type the kept text (or ``text``: the tray's Recent) into the window focused now,
+        or say nothing is kept."""
         self._feedback.clear_note()
-        text = self.last_text
-        if text is None and history and parts.text is not None:
-            newest = parts.text.history.last()
-            text = newest.text if newest is not None else None
+        text = self.last_text if text is None else text
         if text is None:
-            fix = (
-                "No dictation yet: voicetype keeps the last ones in memory."
-                if history
-                else "No dictation is kept: the last one was typed."
-            )
-            if not self._feedback.tell(Message("Nothing to type", fix), Urgency.LOW):
+            message = Message("Nothing to type", "No dictation is kept: the last one was typed.")
+            if not self._feedback.tell(message, Urgency.LOW):
                 self._show(self._state_now(), self._feedback.note)
             return
+        # through the text pipeline as text already shaped: joined to the text before the
+        # caret, never taken for a spoken command or changed by a replacement again
         self.current = Session(0, source, self._clock(), parts)
         self._type(self.current, text, None, (Phrase(text, shaped=True),), refocus=True)
 

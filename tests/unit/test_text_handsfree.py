@@ -209,6 +209,15 @@ def test_a_holds_phrases_are_one_dictation_through_the_pipeline(rig: Rig) -> Non
 # -- voicetype retype: the last dictation again, through the pipeline -------------------
 
 
+def retype(rig: Rig) -> dict[str, object]:
+    from types import SimpleNamespace
+
+    from voicetype import commands
+
+    daemon = SimpleNamespace(controller=rig.controller)
+    return commands.run(daemon, "retype", commands.Request("command"))
+
+
 def test_retype_types_the_newest_dictation_again_into_the_focused_window(rig: Rig) -> None:
     rig.press(inbox.TAP)
     session = rig.running()
@@ -217,34 +226,19 @@ def test_retype_types_the_newest_dictation_again_into_the_focused_window(rig: Ri
     rig.press(inbox.TAP)
     rig.idle()
     rig.windows.focused = SECOND
-    rig.windows.text[SECOND] = ""
-    rig.controller.submit_type_last("command", history=True)
+    assert retype(rig) == {"message": "typing the last dictation into the focused window"}
     wait_for(lambda: rig.windows.text[SECOND] == "How are you?", 2, "the phrase again")
     rig.idle()
     assert rig.notes.calls == []
-    rig.controller.submit_type_last("command", history=True)  # again: joined to itself
+    retype(rig)  # again: joined to itself
     wait_for(lambda: rig.windows.text[SECOND] == "How are you? How are you?", 2, "joined")
 
 
-def test_retype_with_no_dictation_says_so(rig: Rig) -> None:
-    rig.controller.submit_type_last("command", history=True)
-    wait_for(lambda: rig.notes.calls, 2, "the answer")
-    assert rig.notes.calls[0][:2] == (
-        "Nothing to type",
-        "No dictation yet: voicetype keeps the last ones in memory.",
-    )
-    assert rig.windows.text == {FIRST: "", SECOND: ""}
-
-
-def test_the_retype_command_refuses_when_there_is_nothing(rig: Rig) -> None:
-    from types import SimpleNamespace
-
-    from voicetype import commands
-
-    daemon = SimpleNamespace(controller=rig.controller)
-    reply = commands.run(daemon, "retype", commands.Request("command"))
-    assert reply == {
+def test_retype_with_no_dictation_refuses(rig: Rig) -> None:
+    assert retype(rig) == {
         "ok": False,
         "error": "there is no dictation to type again",
         "outcome": "none",
     }
+    rig.idle()
+    assert rig.windows.text == {FIRST: "", SECOND: ""}
