@@ -22,6 +22,7 @@ from voicetype.context import NoCaretReader
 from voicetype.context.keywatch import NoKeyWatch
 from voicetype.controller import Controller, ControllerSettings, DictationParts
 from voicetype.feedback import Feedback
+from voicetype.insertion import InsertionError
 from voicetype.listening import OnEvent
 from voicetype.modes import Mode, ModeSettings
 from voicetype.recognition import Recognized
@@ -87,12 +88,15 @@ class Windows:
 
     text: dict[int, str] = field(default_factory=lambda: {FIRST: "", SECOND: ""})
     focused: int = FIRST
+    fail: InsertionError | None = None
 
     def focused_target(self) -> Win:
         return Win(self.focused)
 
     def insert(self, text: str, target: object) -> None:
         assert isinstance(target, Win)
+        if self.fail is not None:
+            raise self.fail
         self.text[target.window] += text
 
     def press(self, key: str, count: int, target: object) -> None:
@@ -192,6 +196,21 @@ def test_a_refused_scratch_that_in_a_session_is_told(rig: Rig) -> None:
     assert rig.windows.text == {FIRST: "Hello world.", SECOND: ""}
     rig.press(inbox.TAP)
     rig.idle()
+
+
+def test_a_hands_free_phrase_that_could_not_be_typed_is_kept_for_type_last(rig: Rig) -> None:
+    rig.press(inbox.TAP)
+    session = rig.running()
+    rig.phrase(session, "Hello world.", FIRST, "Hello world.")
+    rig.windows.fail = InsertionError("the window refused the keys; nothing was typed")
+    session.say(PhraseRecognized(time.monotonic(), "How are you?"))
+    wait_for(lambda: rig.controller.last.outcome == "typing failed", 2, "the failure")
+    assert "Type last dictation" in rig.notes.calls[-1][1]
+    assert rig.controller.status.kept_text  # as the message says (was: nothing kept)
+    rig.windows.fail = None
+    rig.controller.submit_type_last("menu")
+    # nothing can read this window and the failure reset the memory: as recognized
+    wait_for(lambda: rig.windows.text[FIRST] == "Hello world.How are you?", 2, "typed")
 
 
 @pytest.mark.parametrize("rig", [Mode.AUTO], indirect=True)
