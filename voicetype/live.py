@@ -40,7 +40,7 @@ from voicetype.recognition.events import (
     SpeechEnded,
 )
 from voicetype.recognition.messages import Message, describe_failure
-from voicetype.session_bridge import mode_event, phrase_of
+from voicetype.session_bridge import mode_event, phrase_of, plain_phrase
 from voicetype.sessions import Sessions
 from voicetype.state import State
 from voicetype.text.model import Phrase
@@ -294,9 +294,9 @@ class LiveSessions:
                     ending = d.Ending("cancelled")
             elif isinstance(action, modes.TypePhrase):
                 self._typing += 1
-                phrase = self._phrases[-1] if self._phrases else None
+                phrase = self._phrases[-1] if self._phrases else None  # the event's own
                 if phrase is None or phrase.display.strip() != action.text.strip():
-                    phrase = Phrase(action.text.strip())
+                    phrase = plain_phrase(action.text)
                 self._when_key_up(functools.partial(self._type_phrase, action.text, phrase))
             elif isinstance(action, modes.TypeAll):
                 type_all = action.text

@@ -28,6 +28,12 @@ from voicetype.text.model import Phrase
 _FORMS = ("lexical", "itn", "masked_itn", "language")
 
 
+def plain_phrase(text: str) -> Phrase:
+    """A phrase known only by its text (e.g. the mode machine's), cleaned like
+    ``phrase_of``'s."""
+    return Phrase(sanitize(text).strip())
+
+
 def phrase_of(event: PhraseRecognized) -> Phrase:
     """The pipeline's phrase: the event's text without control characters (it is shown,
     logged and kept before any inserter cleans it), with the service's other forms."""
