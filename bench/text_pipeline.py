@@ -1,7 +1,8 @@
 """Text pipeline benchmark: time per dictation (target ≤ 2 ms), printed, never asserted.
 
 Runs ``TextPipeline.process`` on typical dictations — a 60-character sentence joined
-mid-sentence, after a sentence end, with the caret context from memory, "scratch that",
+mid-sentence, after a sentence end, with the caret context from memory, "scratch that", a
+hands-free phrase joined to its session, a hold of five phrases,
 spoken punctuation on, and 50 replacement rules (25 literal, 25 regular expressions) —
 and prints the median and maximum per case. Run: ``.venv/bin/python bench/text_pipeline.py``.
 """
@@ -39,11 +40,13 @@ def measure(
     context: CaretContext,
     previous: Previous,
     repeats: int = 2000,
+    continues: Typed | None = None,
+    window: int | None = 1,
 ) -> None:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        pipeline.process(phrases, context, previous, 1, 100.0)
+        pipeline.process(phrases, context, previous, window, 100.0, continues)
         times.append((time.perf_counter() - start) * 1000)
     print(f"{name:<48} median {statistics.median(times):.3f} ms   max {max(times):.3f} ms")
 
@@ -61,6 +64,23 @@ def main() -> None:
     memory = Previous(Typed(1, "I went to the.", 99.0))
     measure("continuation from memory (period erased)", plain, [SENTENCE], CaretContext(), memory)
     measure("scratch that", plain, [Phrase("Scratch that.")], CaretContext(), memory)
+    chain = Typed(None, "Hello world. I went to the shop, and", 99.0)
+    measure(
+        "hands-free phrase joined to its session (no window)",
+        plain,
+        [SENTENCE],
+        CaretContext(),
+        nothing,
+        continues=chain,
+        window=None,
+    )
+    measure(
+        "hold: 5 phrases, pause periods",
+        plain,
+        [Phrase("I went to the."), SENTENCE] * 2 + [SENTENCE],
+        CaretContext(),
+        nothing,
+    )
     measure(
         "50 replacements + spoken punctuation",
         heavy,

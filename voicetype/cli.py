@@ -14,12 +14,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicetype import __version__
 from voicetype.commands import BY_NAME, CLI, COMMANDS, Command
 from voicetype.config import Config, init_config, load_config, resolve_config_path
 from voicetype.errors import ConfigError, VoicetypeError
+
+if TYPE_CHECKING:
+    from voicetype.context import CaretReader
+    from voicetype.recognition import Recognized
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -417,19 +421,21 @@ def _once(config: Config, wav: Path | None, print_text: bool) -> int:
     from voicetype.recognition.azure import AzureRecognizer
 
     recognizer = AzureRecognizer(config.azure, max_chars=config.typing.max_chars)
-    try:
-        result = recognizer.recognize_once(WavFile(wav) if wav else Microphone())
-    finally:
-        recognizer.close()
-    if isinstance(result, Recognized):
-        if print_text:
-            sys.stdout.write(result.text + "\n")
-            sys.stdout.flush()
-            return EXIT_OK
-        from voicetype.insertion import insert_text_once
+    reader = None
+    if not print_text:  # its helper starts while the words are recognized
+        from voicetype.context import caret_reader
 
-        insert_text_once(config, result.text)
-        return EXIT_OK
+        reader = caret_reader()
+    try:
+        try:
+            result = recognizer.recognize_once(WavFile(wav) if wav else Microphone())
+        finally:
+            recognizer.close()
+        if isinstance(result, Recognized):
+            return _once_text(config, result, reader)
+    finally:
+        if reader is not None:
+            reader.close()
     if isinstance(result, NoMatch):
         print(f"voicetype: {describe_no_match(result).as_text()}", file=sys.stderr)
         return EXIT_NO_MATCH
@@ -438,3 +444,38 @@ def _once(config: Config, wav: Path | None, print_text: bool) -> int:
     detail = f"\n  Detail: {result.detail}" if result.detail else ""
     print(f"voicetype: {message.summary}\n  Fix: {message.body}{detail}", file=sys.stderr)
     return EXIT_RECOGNITION_FAILED
+
+
+def _once_text(config: Config, result: Recognized, reader: CaretReader | None) -> int:
+    """``once``: the text the daemon would type for ``result`` (the text pipeline, with no
+    memory of earlier dictations), typed into the focused window (``reader``: its caret
+    context), or printed (``reader`` None: no caret context, so the words keep the
+    service's capitals; spoken commands and replacements apply)."""
+    from voicetype.dictation import phrases_of
+    from voicetype.insertion import sanitize
+
+    phrases = phrases_of(result, sanitize(result.text))
+    if reader is None:
+        from voicetype.text import UNKNOWN, Previous, TextPipeline
+
+        outcome = TextPipeline(config.text).process(phrases, UNKNOWN, Previous(), None, 0.0)
+        refused = outcome.notice.as_text() if outcome.notice is not None else None
+        if refused is None:
+            sys.stdout.write(outcome.text + "\n")
+            sys.stdout.flush()
+    else:
+        from voicetype.insertion import choose_inserter
+        from voicetype.typing_stage import type_once
+
+        inserter = choose_inserter(config)
+        try:
+            inserted = type_once(config.text, inserter, phrases, reader)
+        finally:
+            inserter.close()
+        if inserted.error is not None:
+            raise inserted.error
+        refused = inserted.notice.as_text() if inserted.notice is not None else None
+    if refused is not None:  # "scratch that" alone: nothing to take back
+        print(f"voicetype: {refused}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK

@@ -238,6 +238,22 @@ def type_last(daemon: Daemon, request: Request) -> Reply:
     return {}
 
 
+def retype(daemon: Daemon, request: Request) -> Reply:
+    """The last dictation again, into the window focused when it is handled: the text
+    kept after a failure, else the newest of the history (``type-last`` without the
+    history)."""
+    controller = daemon.controller
+    stage = controller.parts.text
+    newest = stage.history.last() if stage is not None else None
+    if controller.status.kept_text:
+        controller.submit_type_last(request.source)
+    elif newest is not None:
+        controller.submit_type_last(request.source, newest.text)
+    else:
+        return {"ok": False, "error": "there is no dictation to type again", "outcome": "none"}
+    return {"message": "typing the last dictation into the focused window"}
+
+
 def flip_autostart(daemon: Daemon, request: Request) -> Reply:
     daemon.flip_autostart()
     return {}
@@ -333,6 +349,14 @@ COMMANDS: tuple[Command, ...] = (
         handler=language,
     ),
     _cmd("type-last", "type the kept text of the last dictation", MENU, handler=type_last),
+    _cmd(
+        "retype",
+        "type the last dictation again into the focused window",
+        CLI,
+        SOCKET,
+        MENU,
+        handler=retype,
+    ),
     _cmd("open-config", "open the configuration file", MENU, handler=open_config),
     _cmd("doctor", "check configuration, service, microphone, desktop; show fixes", CLI),
     _cmd(

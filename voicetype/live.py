@@ -7,8 +7,10 @@ means; this carries out its actions with the controller's parts.
 - Stop and cancel go straight to the ``listening.Live`` handle (a few ms: the microphone's
   close), never through the worker, which may be typing.
 - Text: hold and tap type everything once the session ended, into the window focused at the
-  press (``Sessions.type_text``); toggle types each phrase into the window focused when it
-  arrives (worker jobs, in order), and the session ends once the last one is typed.
+  press (``Sessions.type_text``, the phrases handed to the text pipeline as one dictation);
+  toggle types each phrase into the window focused when it arrives (worker jobs, in order,
+  each through the text pipeline joined to the session's previous phrase: ``PhraseChain``),
+  and the session ends once the last one is typed.
 - Escape is taken from applications only while listening (``CancelKey``).
 
 Threading: the controller thread only (``Controller`` hands it its events).
@@ -24,7 +26,7 @@ from typing import Protocol
 from voicetype import dictation as d
 from voicetype import inbox as ev
 from voicetype import modes
-from voicetype.dictation import DictationParts, Ending, Press, PressOutcome, Session
+from voicetype.dictation import DictationParts, Ending, PhraseChain, Press, PressOutcome, Session
 from voicetype.feedback import Feedback
 from voicetype.listening import Live, Opened, open_live
 from voicetype.notify import Urgency
@@ -38,9 +40,10 @@ from voicetype.recognition.events import (
     SpeechEnded,
 )
 from voicetype.recognition.messages import Message, describe_failure
-from voicetype.session_bridge import mode_event
+from voicetype.session_bridge import mode_event, phrase_of, plain_phrase
 from voicetype.sessions import Sessions
 from voicetype.state import State
+from voicetype.text.model import Phrase
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,8 @@ class LiveSessions:
         self._last_press_started = False  # the last hotkey press started a session
         self._quiet_until: float | None = None  # a single utterance's service watchdog
         self._last_hypothesis = ""  # words of a phrase not finalized yet
+        self._phrases: list[Phrase] = []  # the session's final phrases, with their forms
+        self._chain = PhraseChain()  # what the session typed last (hands-free)
 
     # ------------------------------------------------------------ queries
 
@@ -227,6 +232,8 @@ class LiveSessions:
             self._last_hypothesis = event.text
         elif isinstance(event, (PhraseRecognized, PhraseNoMatch)):
             self._last_hypothesis = ""
+        if isinstance(event, PhraseRecognized) and event.text.strip():
+            self._phrases.append(phrase_of(event))
         if isinstance(event, PhraseNoMatch):
             self._no_match = event.no_match
         elif isinstance(event, SessionFailed):
@@ -246,9 +253,11 @@ class LiveSessions:
                 self._live.cancel()
             self._stopped_listening()
             self._reset_machine()
-            self._finish(d.judge_typing(text, inserted), text)
+            self._finish(d.judge_typing(text, inserted), None if inserted.private else text)
             return
-        session.record.chars += len(text)
+        if inserted.notice is not None:  # a refused "scratch that"
+            self._feedback.tell(inserted.notice, Urgency.LOW)
+        session.record.chars += len(text if inserted.typed is None else inserted.typed)
         session.record.insert_ms = inserted.ms
         self._typed_any = True
         if self._end_when_typed and self._typing == 0:
@@ -285,7 +294,10 @@ class LiveSessions:
                     ending = d.Ending("cancelled")
             elif isinstance(action, modes.TypePhrase):
                 self._typing += 1
-                self._when_key_up(functools.partial(self._type_phrase, action.text))
+                phrase = self._phrases[-1] if self._phrases else None  # the event's own
+                if phrase is None or phrase.display.strip() != action.text.strip():
+                    phrase = plain_phrase(action.text)
+                self._when_key_up(functools.partial(self._type_phrase, action.text, phrase))
             elif isinstance(action, modes.TypeAll):
                 type_all = action.text
             elif isinstance(action, modes.NoSpeech) and self._last_hypothesis:
@@ -338,6 +350,7 @@ class LiveSessions:
         self._typing, self._typed_any, self._end_when_typed = 0, False, False
         self._after_release, self._after_release_until = [], None
         self._quiet_until, self._last_hypothesis = None, ""
+        self._phrases, self._chain = [], PhraseChain()
         post, clock = self._post, self._clock
         cue = self._cue if parts.settings.start_sound else None
 
@@ -361,9 +374,10 @@ class LiveSessions:
             except Exception:
                 log.debug("stop sound failed", exc_info=True)
 
-    def _type_phrase(self, text: str) -> None:
+    def _type_phrase(self, text: str, phrase: Phrase) -> None:
         """Hand a hands-free phrase to the worker (counted in ``_typing`` when it was
-        scheduled; ``phrase_typed`` follows)."""
+        scheduled; ``phrase_typed`` follows): ``phrase`` goes through the text pipeline,
+        ``text`` (the mode machine's, with its separator) is typed when there is none."""
         session = self._session
         if session is None or not self.active:
             return
@@ -378,10 +392,10 @@ class LiveSessions:
             if self._end_when_typed and self._typing == 0:
                 self._finish(d.Ending("not typed (no typing backend)"))
             return
-        post, clock = self._post, self._clock
+        post, clock, chain, parts = self._post, self._clock, self._chain, session.parts
         self._worker.submit(
             lambda: post(
-                ev.PhraseTyped(session, text, d.insert(inserter, text, None, clock, refocus=True))
+                ev.PhraseTyped(session, text, d.type_phrase(parts, phrase, text, clock, chain))
             )
         )
 
@@ -393,7 +407,10 @@ class LiveSessions:
         verdict = d.judge(Recognized(text), session.parts.settings)
         if isinstance(verdict, str):
             target = self._opened.target if self._opened is not None else None
-            self._sessions.type_text(session, verdict, target)
+            phrases = tuple(self._phrases)  # one dictation of several phrases (a hold)
+            if modes.join_phrases(p.display for p in phrases) != verdict:
+                phrases = ()  # e.g. the last hypothesis: the text as one phrase
+            self._sessions.type_text(session, verdict, target, phrases)
         else:
             self._finish(verdict)
 
@@ -419,3 +436,4 @@ class LiveSessions:
         self._session = self._live = None
         self._after_release, self._after_release_until = [], None
         self._quiet_until, self._last_hypothesis = None, ""
+        self._phrases = []

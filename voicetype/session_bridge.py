@@ -1,12 +1,15 @@
-"""What a recognition session's event means to the mode machine: pure.
+"""What a recognition session's event means to the mode machine and to the text
+pipeline: pure.
 
 The controller puts ``recognition.events`` values from ``ContinuousSession`` on its queue
-and feeds ``mode_event(e)`` (when not None) to ``modes.ModeMachine``.
+and feeds ``mode_event(e)`` (when not None) to ``modes.ModeMachine``; ``phrase_of`` turns a
+final phrase into the text pipeline's ``Phrase``.
 """
 
 from __future__ import annotations
 
 from voicetype import modes
+from voicetype.insertion import sanitize
 from voicetype.recognition.events import (
     Hypothesis,
     PhraseNoMatch,
@@ -18,6 +21,29 @@ from voicetype.recognition.events import (
     SpeechStarted,
 )
 from voicetype.recognition.messages import describe_failure
+from voicetype.text.model import Phrase
+
+#: The detailed forms and the language a phrase event may carry, named as on
+#: ``recognition.Recognized`` (read when present: the event's text alone is enough).
+_FORMS = ("lexical", "itn", "masked_itn", "language")
+
+
+def plain_phrase(text: str) -> Phrase:
+    """A phrase known only by its text (e.g. the mode machine's), cleaned like
+    ``phrase_of``'s."""
+    return Phrase(sanitize(text).strip())
+
+
+def phrase_of(event: PhraseRecognized) -> Phrase:
+    """The pipeline's phrase: the event's text without control characters (it is shown,
+    logged and kept before any inserter cleans it), with the service's other forms."""
+    lexical, itn, masked_itn, language = (_form(event, name) for name in _FORMS)
+    return Phrase(sanitize(event.text), lexical, itn, masked_itn, language)
+
+
+def _form(event: PhraseRecognized, name: str) -> str:
+    value = getattr(event, name, "")
+    return value if isinstance(value, str) else ""
 
 
 def mode_event(event: SessionEvent) -> modes.Event | None:

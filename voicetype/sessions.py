@@ -75,12 +75,23 @@ class Sessions:
         self._show(State.LISTENING, "")
         return session
 
-    def type_text(self, session: Session, text: str, target: Target | None) -> None:
-        """Type the session's text (its end follows through ``typed``)."""
-        self._type(session, text, target)
+    def type_text(
+        self,
+        session: Session,
+        text: str,
+        target: Target | None,
+        phrases: tuple[Phrase, ...] = (),
+    ) -> None:
+        """Type the session's text (its end follows through ``typed``): ``phrases`` (its
+        parts, with the service's forms, joined they are ``text``) go to the text
+        pipeline as one dictation; none given: ``text`` as one phrase."""
+        self._type(session, text, target, phrases)
 
     def end(self, session: Session, text: str | None, ending: Ending) -> None:
-        """End ``session`` without (more) typing; see ``_end``."""
+        """End ``session`` without (more) typing; see ``_end``. A ``text`` the ending
+        keeps (typing failed) is what "Type last dictation" then types."""
+        if ending.keep and text is not None:
+            self.last_text = text
         self._end(session, text, ending)
 
     def heard(self, session: Session, heard: d.Heard) -> None:
@@ -101,8 +112,10 @@ class Sessions:
             if not self._feedback.tell(message, Urgency.LOW):
                 self._show(self._state_now(), self._feedback.note)
             return
+        # through the text pipeline as text already shaped: joined to the text before the
+        # caret, never taken for a spoken command or changed by a replacement again
         self.current = Session(0, source, self._clock(), parts)
-        self._type(self.current, text, None, refocus=True)
+        self._type(self.current, text, None, (Phrase(text, shaped=True),), refocus=True)
 
     def _type(
         self,

@@ -26,12 +26,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from voicetype.context import CaretReader
-from voicetype.context.keywatch import KeyMarker
-from voicetype.dictation import Inserted
+from voicetype.context.keywatch import KeyMarker, NoKeyWatch
+from voicetype.dictation import Inserted, PhraseChain
 from voicetype.history_store import HistoryStore
 from voicetype.insertion import Inserter, InsertionError, Target
 from voicetype.recognition.messages import Message
-from voicetype.text import UNKNOWN, CaretContext, DictationMemory, History, Phrase, TextPipeline
+from voicetype.text import (
+    UNKNOWN,
+    CaretContext,
+    DictationMemory,
+    History,
+    Outcome,
+    Phrase,
+    TextPipeline,
+    Typed,
+)
+from voicetype.text.pipeline import CONTEXT_CHARS
 from voicetype.text.settings import TextSettings
 
 log = logging.getLogger(__name__)
@@ -76,9 +86,12 @@ class TextStage:
         target: Target | None,
         clock: Callable[[], float],
         refocus: bool = False,
+        chain: PhraseChain | None = None,
     ) -> Inserted:
-        """Worker thread: the whole typing step (see the module doc). Errors other than
-        ``InsertionError`` propagate (the memory is forgotten first)."""
+        """Worker thread: the whole typing step (see the module doc). ``chain``: the
+        hands-free session the phrases belong to; they join what it typed last when
+        nothing else tells the text before the caret, and it is updated. Errors other than
+        ``InsertionError`` propagate (the memory and the chain are forgotten first)."""
         if refocus:
             target = inserter.focused_target()
         start = clock()
@@ -89,7 +102,8 @@ class TextStage:
             "memory: %s, keys typed since: %s",
             "a dictation" if previous.typed else "nothing", previous.keys_since,
         )  # fmt: skip
-        outcome = self.pipeline.process(phrases, context, previous, window, start)
+        continues = chain.last if chain is not None else None
+        outcome = self.pipeline.process(phrases, context, previous, window, start, continues)
         notice = None
         if outcome.notice is not None:
             notice = Message(outcome.notice.message, outcome.notice.fix)
@@ -104,12 +118,19 @@ class TextStage:
                     inserter.press("Return", breaks, target)
         except InsertionError as exc:
             self.memory.forget()
+            if chain is not None:
+                chain.last = None
             return Inserted(exc, (clock() - start) * 1000, typed=outcome.text,
                             private=outcome.private)  # fmt: skip
         except Exception:
             self.memory.forget()
+            if chain is not None:
+                chain.last = None
             raise
-        self.memory.commit(window, outcome, clock())
+        done = clock()
+        self.memory.commit(window, outcome, done)
+        if chain is not None:
+            chain.last = _chained(chain.last, window, outcome, done)
         self.history.add_outcome(outcome, self.wall())
         if self.store is not None and not (outcome.private or outcome.scratch):
             self.store.save(self.history.entries())
@@ -156,6 +177,31 @@ class TextStage:
                 part.close()
             except Exception:
                 log.debug("error while closing %r", part, exc_info=True)
+
+
+def type_once(
+    settings: TextSettings, inserter: Inserter, phrases: Sequence[Phrase], reader: CaretReader
+) -> Inserted:
+    """``voicetype once``: the daemon's typing step for one dictation into the window
+    focused now, in a process that remembers no earlier dictation — the caret context
+    through ``reader`` (bounded as in the daemon), the pipeline, Backspace, insert, Return.
+    Nothing is kept. Errors other than ``InsertionError`` propagate."""
+    stage = TextStage(settings, reader, DictationMemory(), History(0), NoKeyWatch())
+    return stage.deliver(inserter, phrases, None, time.monotonic, refocus=True)
+
+
+def _chained(last: Typed | None, window: int | None, outcome: Outcome, now: float) -> Typed | None:
+    """What a hands-free session typed last after ``outcome`` went to ``window``: the tail
+    of its text there (a password field's or a taken-back dictation's: nothing — the
+    memory alone knows what a "scratch that" left)."""
+    if outcome.private or outcome.scratch:
+        return None
+    if not outcome.does_something:
+        return last
+    tail = last.text if last is not None and last.window == window else ""
+    if outcome.erase and tail.endswith(outcome.erase):
+        tail = tail[: -len(outcome.erase)]
+    return Typed(window, (tail + outcome.text)[-CONTEXT_CHARS:], now)
 
 
 def _final_breaks(text: str) -> tuple[str, int]:

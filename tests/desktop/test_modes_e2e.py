@@ -9,6 +9,7 @@ arrived, the notifications, and whether a capture stream is open (``pactl``).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import time
@@ -379,3 +380,66 @@ def test_the_tray_menu_stops_or_cancels_while_listening(
     tray.wait_for_menu()  # the idle rows again (MENU_ROWS)
     tray.click_icon(daemon.icon(), 1)
     tray.wait_for_menu_closed()
+
+
+#: A hands-free session as the service finalizes it, phrase by phrase, and what the window
+#: shows after each (issue 13 × 12): joined with one space, a pause mid-sentence continued
+#: in lower case without its period, "scratch that" taking back the phrase before it.
+HANDS_FREE = (
+    ("Hello world.", "Hello world."),
+    ("How are you?", "Hello world. How are you?"),
+    ("I went to the.", "Hello world. How are you? I went to the."),
+    ("Store.", "Hello world. How are you? I went to the store."),
+    ("Scratch that.", "Hello world. How are you? I went to the."),
+)
+
+
+@pytest.mark.parametrize("window", ["tk", "gtk3"])
+def test_hands_free_phrases_read_as_typed(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    speech_wavs: SpeechWavs,
+    pulse_audio: PulseAudio,
+    text_window: TextWindow,
+    notifications: Any,
+    x_display: str,
+    request: pytest.FixtureRequest,
+    window: str,
+) -> None:
+    """Tk is not on the accessibility bus (voicetype's memory joins the phrases); the GTK3
+    text view is read through AT-SPI before each phrase."""
+    content: Callable[[], str] = text_window.content
+    if window == "gtk3":
+        from harness.a11y import GtkWindow
+
+        gtk = GtkWindow(request.getfixturevalue("a11y_env"), "hands-free-gtk3")
+        request.addfinalizer(gtk.close)
+        gtk.send(op="text", text="", caret=0)
+        content = gtk.content
+    else:
+        text_window.focus()
+    joining = config("toggle").replace("join_seconds = 0", "join_seconds = 120")  # the default
+    daemon = daemon_factory(config=joining)
+    wav = spoken(speech_wavs, "hands-free-five", SPOKEN, pause=1.5)
+    speech_service.always(Behaviour.continuous(*(said for said, _ in HANDS_FREE), silence=0.4))
+    xdotool(x_display, "key", "--clearmodifiers", HOTKEY)
+    player = pulse_audio.play(wav, wait_for_capture=5)
+    try:
+        for said, shows in HANDS_FREE:
+            try:
+                wait_for(functools.partial(_shows, content, shows), 15, repr(shows))
+            except TimeoutError as e:
+                raise AssertionError(f"after {said!r}: {content()!r}\n{daemon.log()}") from e
+    finally:
+        player.wait(15)
+    xdotool(x_display, "key", "--clearmodifiers", HOTKEY)  # a tap stops
+    daemon.wait_for_log("dictation #1 (hotkey): typed")
+    time.sleep(0.3)
+    assert content() == HANDS_FREE[-1][1]
+    assert notifications.calls == []
+    if window == "gtk3":
+        assert daemon.count_log("caret context read in") >= len(HANDS_FREE)
+
+
+def _shows(content: Callable[[], str], text: str) -> bool:
+    return content() == text

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -180,3 +181,46 @@ def test_a_frozen_application_delays_typing_by_at_most_the_bound_then_memory_joi
     ms = float(line.split("not read (")[1].split(" ms")[0])
     assert ms <= 130, line
     wait_for(lambda: gtk.content() == "Hello world. How are you?", 5, "the joined text")
+
+
+def test_retype_types_the_last_dictation_again_joined_to_the_text(
+    daemon_factory: Callable[..., RunningDaemon],
+    speech_service: FakeSpeechService,
+    gtk: GtkWindow,
+) -> None:
+    daemon = daemon_factory(CONFIG)
+    gtk.send(op="text", text="", caret=0)
+    nothing = daemon.cli("retype")
+    assert (nothing.returncode, nothing.stderr.strip()) == (
+        1,
+        "voicetype: there is no dictation to type again",
+    )
+    Dictations(daemon, speech_service).say("Hello world.")
+    wait_for(lambda: gtk.content() == "Hello world.", 5, "the dictation")
+    again = daemon.cli("retype")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "typing the last dictation into the focused window"
+    wait_for(lambda: gtk.content() == "Hello world. Hello world.", 5, "typed again, joined")
+    daemon.wait_for_log("type last dictation (command): typed")
+
+
+def test_once_types_a_continuation_read_through_atspi_like_the_daemon(
+    user_env: dict[str, str],
+    x_display: str,
+    speech_service: FakeSpeechService,
+    speech_wavs: Any,
+    gtk: GtkWindow,
+) -> None:
+    """``voicetype once`` reads the caret context as the daemon does (its helper starts
+    while the words are recognized): mid-sentence, the service's capital is undone."""
+    gtk.send(op="text", text="I went to the", caret=13)
+    speech_service.always(Behaviour.say("Store.", delay=1.0))
+    done = subprocess.run(
+        [sys.executable, "-m", "voicetype", "once", "--file", str(speech_wavs.phrase)],
+        env={**user_env, "DISPLAY": x_display, **speech_service.env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: gtk.content() == "I went to the store.", 5, "the continuation")

@@ -706,6 +706,7 @@ class FakeTextStep:
         target: Any,
         clock: Any,
         refocus: bool = False,
+        chain: Any = None,
     ) -> Inserted:
         self.phrases.append(tuple(phrases))
         return self.inserted

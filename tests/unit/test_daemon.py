@@ -376,7 +376,7 @@ def test_one_table_for_the_socket_the_cli_and_the_menu() -> None:
     socket = {c.name for c in commands.COMMANDS if commands.SOCKET in c.offered}
     assert set(control.COMMANDS) == socket == {
         "dictate", "start", "stop", "cancel", "status", "toggle", "quit", "reload", "history",
-        "language",
+        "language", "retype",
     }  # fmt: skip
     sub = next(a for a in _build_parser()._actions if a.dest == "command")
     cli = {c.name for c in commands.COMMANDS if commands.CLI in c.offered}

@@ -67,3 +67,33 @@ def test_a_hold_through_the_bridge_types_every_phrase_once_in_order() -> None:
         out += m.feed(me)
     typed = [a for a in out if isinstance(a, (modes.TypeAll, modes.TypePhrase))]
     assert typed == [modes.TypeAll("One. Two. Three.")]
+
+
+def test_a_final_phrase_becomes_the_pipelines_phrase_without_control_characters() -> None:
+    from voicetype.session_bridge import phrase_of
+    from voicetype.text import Phrase
+
+    assert phrase_of(PhraseRecognized(1.0, "Hello\x1b[2J world.\r\n")) == Phrase(
+        "Hello[2J world.\n"
+    )
+
+
+def test_the_detailed_forms_and_language_are_taken_when_the_event_has_them() -> None:
+    """The continuous session is to hand them on (``PhraseRecognized.lexical`` …, named as
+    on ``Recognized``); until then only the text is there."""
+    from dataclasses import dataclass
+
+    from voicetype.session_bridge import phrase_of
+    from voicetype.text import Phrase
+
+    @dataclass(frozen=True)
+    class Detailed(PhraseRecognized):
+        lexical: str = ""
+        itn: str = ""
+        masked_itn: str = ""
+        language: str = ""
+
+    event = Detailed(1.0, "Paris today.", "paris today", "Paris today", "Paris today", "en-US")
+    assert phrase_of(event) == Phrase(
+        "Paris today.", "paris today", "Paris today", "Paris today", "en-US"
+    )

@@ -10,7 +10,6 @@ Backends: ``atspi`` (Linux; a helper process owns libatspi, see ``atspi.py``) an
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -43,19 +42,15 @@ class NoCaretReader:
 
 
 def caret_reader(env: Mapping[str, str] | None = None) -> CaretReader:
-    """The AT-SPI reader on Linux (started; its helper process runs until ``close``),
-    else ``NoCaretReader``. Never raises: when AT-SPI cannot start, the problem is logged
+    """The AT-SPI reader on Linux, else ``NoCaretReader``. Returns at once: the reader's
+    helper process starts in the background (reads return None until it is ready; it
+    runs until ``close``). Never raises: when AT-SPI cannot start, the problem is logged
     once and reading is off."""
     env = os.environ if env is None else env
     if env.get(ENV_CARET, "").lower() == "none" or not sys.platform.startswith("linux"):
         return NoCaretReader()
     from voicetype.context.atspi import AtspiCaretReader
-    from voicetype.errors import BackendUnavailable
 
     reader = AtspiCaretReader()
-    try:
-        reader.start()
-    except BackendUnavailable as exc:
-        logging.getLogger(__name__).warning("Reading the text before the cursor is off: %s", exc)
-        return NoCaretReader()
+    reader.start()
     return reader

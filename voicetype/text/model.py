@@ -15,7 +15,9 @@ class Phrase:
     ``display`` has the service's punctuation and capitals; ``lexical`` is the words as
     heard (lower case, no punctuation); ``itn``/``masked_itn`` have numbers normalized.
     ``language`` is the BCP-47 code the service recognized ("" when not known: the
-    pipeline uses ``TextSettings.language``).
+    pipeline uses ``TextSettings.language``). ``shaped``: text the pipeline gave before
+    (a dictation typed again): only joined to the text before the caret (space,
+    capitals), never a spoken command, spoken punctuation or a replacement again.
     """
 
     display: str
@@ -23,6 +25,7 @@ class Phrase:
     itn: str = ""
     masked_itn: str = ""
     language: str = ""
+    shaped: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,10 @@ UNKNOWN = CaretContext()
 class Typed:
     """One dictation voicetype typed: ``text`` exactly as inserted into ``window`` at
     ``at`` (a monotonic time in seconds), after erasing ``erased`` (the characters it
-    removed first, e.g. the period of the dictation it continued)."""
+    removed first, e.g. the period of the dictation it continued). ``window`` None: the
+    window is not known (Wayland); only a hands-free session's own chain holds those."""
 
-    window: int
+    window: int | None
     text: str
     at: float
     erased: str = ""

@@ -8,8 +8,14 @@ the ``Outcome`` to ``DictationMemory.commit`` and, when not private, to ``Histor
 
 Order of work per phrase: spoken command (whole phrase only) → form (display or lexical)
 → spoken punctuation (when on) → capitals from the position → replacements → the
-separating space. Then, over the whole dictation: the period before text that continues
-after the caret, and the terminal rule (no line breaks in terminals).
+separating space. A phrase that follows another of the same dictation (a hold's phrases)
+joins it as a dictation joins the text before it, the service's pause period included.
+Then, over the whole dictation: the period before text that continues after the caret,
+and the terminal rule (no line breaks in terminals).
+
+A hands-free session types phrase by phrase: each is one dictation, given the phrase the
+session typed before it (``continues``) for when nothing else tells the text before the
+caret.
 """
 
 from __future__ import annotations
@@ -91,8 +97,18 @@ class TextPipeline:
         previous: Previous,
         window: int | None,
         now: float,
+        continues: Typed | None = None,
     ) -> Outcome:
-        """The exact edit for one dictation. Never raises for any text or context."""
+        """The exact edit for one dictation. Never raises for any text or context.
+
+        ``continues``: the phrase typed just before this one in the same hands-free
+        session (None: the dictation starts a session, or is one of its own). When neither
+        the caret context nor the memory tells what is before the caret, and this goes
+        to the same window (``window`` equal, None included) with no key typed since,
+        the text joins that phrase (space, capitals) as a dictation joins the memory —
+        but nothing is erased on its word alone (no Backspace for its period, no
+        "scratch that"): only the memory, which knows the window kept the focus, allows
+        that."""
         s = self.settings
         state = self.memory_state(previous, context, window, now)
         typed = previous.typed if state is MemoryState.USABLE else None
@@ -101,6 +117,9 @@ class TextPipeline:
         base = context.before
         if base is None and typed is not None:
             base = typed.text
+        elif base is None and self._session_goes_on(continues, previous, window):
+            assert continues is not None
+            base = continues.text
         if context.is_password:
             base = None  # never joined to, never read
         pieces = _Pieces(base, [])
@@ -110,7 +129,7 @@ class TextPipeline:
         language = s.language
         for index, phrase in enumerate(phrases):
             language = phrase.language or s.language
-            command = match(phrase, s.commands, language)
+            command = None if phrase.shaped else match(phrase, s.commands, language)
             if command is Command.SCRATCH_THAT:
                 if pieces.parts and pieces.parts[-1][1] != RESTORED:
                     # said within one dictation: drops the phrase before it
@@ -123,13 +142,18 @@ class TextPipeline:
             elif command in (Command.NEW_LINE, Command.NEW_PARAGRAPH):
                 pieces.parts.append((self._line_break(command, pieces, context), BREAK))
             else:
-                continues = index == 0 and not erase and self._continues(typed, pieces, language)
-                if continues:
+                resumes = index == 0 and not erase and self._continues(typed, pieces, language)
+                if resumes:
                     erase = "."  # the service's period after a pause: this continues it
                     pieces.base = (pieces.base or "")[:-1]
+                kept = list(pieces.parts)
+                if not resumes and not context.is_password:
+                    self._drop_pause_period(pieces, language)
                 piece = self._words(phrase, language, pieces.before(), context.is_password)
                 if piece:
                     pieces.parts.append((piece, WORDS))
+                else:
+                    pieces.parts = kept  # nothing followed: the period stays
         text = pieces.text()
         if not context.is_password:
             text = self._before_following_text(text, pieces, context.after)
@@ -177,6 +201,23 @@ class TextPipeline:
             and joining.last_word(typed.text) in table_for(language).dangling
         )
 
+    @staticmethod
+    def _session_goes_on(continues: Typed | None, previous: Previous, window: int | None) -> bool:
+        return continues is not None and continues.window == window and not previous.keys_since
+
+    def _drop_pause_period(self, pieces: _Pieces, language: str) -> None:
+        """Within one dictation (phrases of a hold): the service's period after a word no
+        sentence ends with, on the phrase before, goes when another phrase follows it
+        (``end_punctuation = "auto"``); nothing is typed yet, so nothing is erased."""
+        s = self.settings
+        if s.end_punctuation != "auto" or s.form != "display" or not pieces.parts:
+            return
+        last, kind = pieces.parts[-1]
+        if kind != WORDS or not last.endswith(".") or joining.strip_final_period(last) == last:
+            return
+        if joining.last_word(last) in table_for(language).dangling:
+            pieces.parts[-1] = (last[:-1], WORDS)
+
     def _words(self, phrase: Phrase, language: str, before: str | None, private: bool) -> str:
         """One phrase of words, with its capitals and separating space for ``before``."""
         s = self.settings
@@ -184,8 +225,9 @@ class TextPipeline:
         body = self._body(phrase, table.punctuation)
         if not body:
             return ""
+        rules = () if phrase.shaped else s.replacements
         if private:  # a password field: as said, words separated, nothing read or joined
-            body = apply_all(s.replacements, body)
+            body = apply_all(rules, body)
             return (" " if before and not before[-1].isspace() and body else "") + body
         if s.form == "display":
             where = joining.position(before, table.abbreviations)
@@ -193,12 +235,14 @@ class TextPipeline:
                 body = joining.capitalise(body)
             elif where is Position.MID:
                 body = joining.lower_initial(body, table, partial(self._keeps_capital, phrase))
-        body = apply_all(s.replacements, body)
+        body = apply_all(rules, body)
         if not body:
             return ""
         return joining.separator(before, body, writes_spaces(language)) + body
 
     def _body(self, phrase: Phrase, spoken: dict[str, punctuation.Punct]) -> str:
+        if phrase.shaped:
+            return phrase.display.strip()
         if self.settings.form == "lexical":
             return (phrase.lexical or normalise(phrase.display)).strip()
         body = phrase.display
