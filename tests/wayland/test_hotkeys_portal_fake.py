@@ -140,7 +140,12 @@ def test_a_declined_binding_settles_with_the_fix(fake_portal: FakePortal) -> Non
     listener = PortalHotkeyListener(
         parse_hotkey("<ctrl>+<alt>+<space>"), lambda: None, lambda: None, fake_portal.env
     )
-    listener.start_in_background(lambda e: (outcomes.append(e), settled.set()))
+
+    def settle(error: BackendUnavailable | None) -> None:
+        outcomes.append(error)
+        settled.set()
+
+    listener.start_in_background(settle)
     assert settled.wait(5)
     listener.stop()
     (error,) = outcomes
