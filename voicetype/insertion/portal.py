@@ -23,16 +23,25 @@ one press and release per character, at most ``MAX_TYPE_RATE`` characters per se
 Any other text is pasted, whole: GNOME 43's portal silently drops keysyms
 that are not on the layout ("No keycode found for keyval"), so typing ``é`` or ``日`` is
 not exact there. Pasting: the previous clipboard and primary selection are saved
-(``wl-paste``: the text, else the first type offered), the text is put on
-both (``wl-copy``, serving until replaced) and Shift+Insert is sent — the chord that
-pastes in GTK, Qt, browsers and LibreOffice (clipboard) and in terminals (primary
-selection), so the window needs no identification. After ``PASTE_SETTLE`` (no event
-tells that the window has fetched the text) both are put back; a clipboard that held
-only non-text data is restored with its first type only. Where the compositor offers
-clipboard tools no primary selection (KWin 5.27) only the clipboard is used; where
-wl-copy needs focus and does not get it (GNOME), it is started again (``_serve``). A
-harmless Shift press goes first in each new session (GNOME loses the first key of a new
-virtual keyboard).
+(``wl-paste``: the text, else the first type offered), the text is put on both
+(``wl-copy``; its first process exits once the compositor accepted the selection) and
+Shift+Insert is sent — the chord that pastes in GTK, Qt, browsers and LibreOffice
+(clipboard) and in terminals (primary selection), so the window needs no
+identification. Then voicetype waits for the window to fetch the text: wl-copy runs
+``cat`` for every fetch, and a ``cat`` of voicetype's own first on its PATH reports each
+one on a pipe (fetches before the chord, e.g. GNOME's clipboard manager copying every new
+selection, don't count). Once one came, the text is served until none came for
+``QUIET`` (some applications fetch twice), then both selections are put back; a
+clipboard that held only non-text data is restored with its first type only. When no
+window fetches within ``fetch_timeout``, ``NothingPasted`` says so ("nothing was pasted":
+the text is kept for Type last dictation) and the selections are put back; a window that
+would fetch even later gets the old clipboard — the bound is generous (5 s) for that
+reason. Where the compositor offers clipboard tools no primary selection (KWin 5.27) only
+the clipboard is used; where wl-copy needs focus (GNOME: no data-control protocol) it is
+started again when it does not get it (``_serve``), and the chord waits
+``FOCUS_SETTLE`` for the focus to come back to the window (no event tells). A harmless
+Shift press goes first in each new session (GNOME loses the first key of a new virtual
+keyboard).
 
 Modifiers: the portal cannot tell which keys the user holds, and a held Ctrl may apply
 to the portal's keys too (not measured); with hold-to-talk the hotkey is released before
@@ -54,15 +63,18 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import select
 import shutil
+import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, Target, refuse_press, sanitize
+from voicetype.insertion import InsertionError, Key, NothingPasted, Target, refuse_press, sanitize
 
 BUS_NAME = "org.freedesktop.portal.Desktop"
 OBJECT_PATH = "/org/freedesktop/portal/desktop"
@@ -72,7 +84,19 @@ SESSION = "org.freedesktop.portal.Session"
 DEVICE_KEYBOARD = 1
 PERSIST_UNTIL_REVOKED = 2
 TOKEN_FILE = "portal-restore-token"
-PASTE_SETTLE = 0.5
+#: How long a window may take to fetch a pasted text; then nothing was pasted.
+FETCH_TIMEOUT = 5.0
+#: How long wl-copy may take to get the selection (GNOME: it needs focus first).
+SELECTION_TIMEOUT = 1.5
+#: Where wl-copy takes the selection through a focused surface of its own (no
+#: data-control protocol), the wait before the paste chord for the focus to come back.
+FOCUS_SETTLE = 0.15
+DATA_CONTROL = frozenset({"zwlr_data_control_manager_v1", "ext_data_control_manager_v1"})
+#: After a fetch, serve on until none came for QUIET seconds, at most LINGER.
+QUIET = 0.3
+LINGER = 3.0
+#: The variable naming the pipe that wl-copy's ``cat`` reports fetches on.
+FETCH_FD_VARIABLE = "VOICETYPE_FETCH_FD"
 #: Longer texts are pasted; typed ones go at most MAX_TYPE_RATE chars/s. Faster key
 #: floods made GTK3 windows on KWin 5.27 exit ("Error 11 (Resource temporarily
 #: unavailable) dispatching to Wayland display": its requests outran the compositor).
@@ -123,14 +147,16 @@ class PortalInserter:
         consent_timeout: float = 60.0,
         call_timeout: float = 5.0,
         is_terminal: Callable[[], bool | None] | None = None,
-        paste_settle: float = PASTE_SETTLE,
+        fetch_timeout: float = FETCH_TIMEOUT,
     ) -> None:
         self.env = dict(env)
         self.state_dir = state_dir
         self.consent_timeout = consent_timeout
         self.call_timeout = call_timeout
         self.is_terminal = is_terminal
-        self.paste_settle = paste_settle
+        self.fetch_timeout = fetch_timeout
+        self._reporter_dir: Path | None = None
+        self._needs_focus: bool | None = None
         self._conn: Any = None
         self._session: str | None = None
         self.version = 0
@@ -397,22 +423,32 @@ class PortalInserter:
                 owners.append(self._serve(text, primary=True))
             except InsertionError:
                 self.primary = False  # this compositor has no primary selection for us
-
+                saved.pop(True, None)
+        fetched = False
         try:
+            if self._clipboard_needs_focus():
+                # wl-copy took the selection from a surface of its own that had the focus
+                # for a moment; the chord must reach the window only once the compositor
+                # gave the focus back, and nothing tells when (GNOME: Shift+Insert sent
+                # at once was lost in 1 of 1 and 1 of 16 pastes, see docs/faults.md).
+                time.sleep(FOCUS_SETTLE)
             self._key(KEYSYM_SHIFT_L, 1)
             self.last_method = "pasted"
             self._key(KEYSYM_INSERT, 1)
             self._key(KEYSYM_INSERT, 0)
             self._key(KEYSYM_SHIFT_L, 0)
-            time.sleep(self.paste_settle)  # no event tells that the window fetched the text
+            fetched = _serve_until_quiet(owners, self.fetch_timeout)
         finally:
+            for owner in owners:
+                owner.end()
             for primary, data in saved.items():
                 self._restore_clipboard(data, primary)
-            for proc in owners:
-                if proc.poll() is None:
-                    proc.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(2)
+        if not fetched:
+            raise NothingPasted(
+                f"the window did not take the pasted text within {self.fetch_timeout:g} s;"
+                " nothing was pasted (the text is kept)",
+                fix="click into the window and choose Type last dictation in the tray menu",
+            )
 
     def _wl(
         self, argv: list[str], timeout: float = 3.0, **kwargs: Any
@@ -450,46 +486,104 @@ class PortalInserter:
             return None
         return (mime, data.stdout) if data.returncode == 0 else None
 
-    def _serve(self, text: str, primary: bool) -> subprocess.Popen[bytes]:
-        """A ``wl-copy --foreground`` serving ``text``, once the selection is seen to
-        hold it. Where the compositor has no data-control protocol (GNOME), wl-copy needs
-        keyboard focus for a moment and sometimes never gets it (1 in ~8 headless runs):
-        it is then started again, up to ``COPY_ATTEMPTS`` times."""
-        argv = ["wl-copy", "--foreground", "--type", "text/plain;charset=utf-8"]
+    def _clipboard_needs_focus(self) -> bool:
+        """Whether wl-copy needs keyboard focus to take the selection here: the
+        compositor offers no data-control protocol (GNOME). Asked once."""
+        if self._needs_focus is None:
+            from voicetype.insertion.wayland_wire import Connection, WaylandError, socket_path
+
+            path = socket_path(self.env)
+            self._needs_focus = False
+            if path is not None:
+                try:
+                    conn = Connection(path, self.call_timeout)
+                    try:
+                        conn.connect()
+                        names = {g.interface for g in conn.globals}
+                    finally:
+                        conn.close()
+                    self._needs_focus = not names & DATA_CONTROL
+                except WaylandError:
+                    pass
+        return self._needs_focus
+
+    def _fetch_reporter(self) -> str:
+        """A private directory (0700, made once, removed by ``close``) holding ``cat``,
+        a shell script that writes one byte to the pipe named by ``FETCH_FD_VARIABLE``
+        (through ``/dev/fd``: a shell redirects only fds 0–9 itself), then runs the real
+        ``cat``: wl-copy (wl-clipboard 2.x, text from stdin) runs ``cat`` to store the
+        text (before it takes the selection) and to write it to each window that
+        fetches it."""
+        if self._reporter_dir is None:
+            real = shutil.which("cat", path=self.env.get("PATH", os.defpath)) or "/bin/cat"
+            directory = Path(tempfile.mkdtemp(prefix="voicetype-fetch-"))
+            script = directory / "cat"
+            report = f'printf . >>"/dev/fd/${FETCH_FD_VARIABLE}" 2>/dev/null'
+            script.write_text(f'#!/bin/sh\n{report}\nexec {real} "$@"\n')
+            script.chmod(0o700)
+            self._reporter_dir = directory
+        return str(self._reporter_dir)
+
+    def _serve(self, text: str, primary: bool) -> _Owner:
+        """A ``wl-copy`` serving ``text``, once it has taken the selection: wl-copy forks
+        its server only after the compositor accepted the selection, so its first
+        process exiting (0) says so. Each fetch is reported on the owner's pipe (see
+        ``_fetch_reporter``); fetches made before the paste chord (GNOME's clipboard
+        manager copies every new selection at once) are taken off first. Where the
+        compositor has no data-control protocol (GNOME), wl-copy needs keyboard focus for
+        a moment and sometimes never gets it (1 in ~8 headless runs): it is then started
+        again, up to ``COPY_ATTEMPTS`` times."""
+        argv = ["wl-copy", "--type", "text/plain;charset=utf-8"]
         if primary:
             argv.append("--primary")
         for attempt in range(1 if primary else COPY_ATTEMPTS):
-            proc = subprocess.Popen(
-                argv,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            done, held = os.pipe()  # the server holds ``held`` open until it exits
+            env = {
+                **self.env,
+                "PATH": f"{self._fetch_reporter()}:{self.env.get('PATH', os.defpath)}",
+                FETCH_FD_VARIABLE: str(held),
+            }
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    pass_fds=(held,),
+                    start_new_session=True,  # its server stays in the group: ``_Owner.end``
+                )
+            except OSError as exc:
+                os.close(done)
+                raise InsertionError(
+                    f"could not start wl-copy: {exc}; nothing was typed",
+                    fix="check that wl-clipboard is installed",
+                ) from exc
+            finally:
+                os.close(held)
+            owner = _Owner(proc, done)
             assert proc.stdin is not None
-            proc.stdin.write(text.encode())
-            proc.stdin.close()
-            if self._offered(text, primary, 0.5 if primary else 1.5):
+            try:
+                proc.stdin.write(text.encode())
+            except BrokenPipeError:
+                pass  # wl-copy failed at once: its exit status says so
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+            try:
+                code = proc.wait(0.5 if primary else SELECTION_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                code = None
+            # done() also takes the fetches made so far: a clipboard manager's copy
+            # (GNOME's, made as the selection changes hands) is no paste.
+            if code == 0 and not owner.done():
                 self.copy_attempts = attempt + 1
-                return proc
-            proc.terminate()
-            proc.wait(2)
+                return owner
+            owner.end()
         raise InsertionError(
             "could not put the text on the Wayland clipboard (wl-copy); nothing was typed",
             fix="check that wl-copy works in this session: echo hi | wl-copy && wl-paste",
         )
-
-    def _offered(self, text: str, primary: bool, timeout: float) -> bool:
-        argv = ["wl-paste", "--no-newline", "--type", "text/plain;charset=utf-8"]
-        if primary:
-            argv.append("--primary")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                if self._wl(argv, timeout=1).stdout == text.encode():
-                    return True
-            time.sleep(0.05)  # polling another process's state; no event to wait for
-        return False
 
     def _restore_clipboard(self, saved: tuple[str, bytes] | None, primary: bool) -> None:
         which = ["--primary"] if primary else []
@@ -501,9 +595,75 @@ class PortalInserter:
                 self._wl(["wl-copy", *which, "--type", mime], input=data)
 
     def close(self) -> None:
+        if self._reporter_dir is not None:
+            shutil.rmtree(self._reporter_dir, ignore_errors=True)
+            self._reporter_dir = None
         if self._session is not None:
             self._close_session(self._session)
             self._session = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class _Owner:
+    """One ``wl-copy`` (``proc``, which exits once it holds the selection) and the read
+    end of a pipe that its server holds until it exits (after another program took the
+    selection, or ``end``), with one byte written to it per fetch."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], pipe: int) -> None:
+        self.proc = proc
+        self.pipe = pipe
+        self.fetches = 0
+
+    def done(self) -> bool:
+        """Whether the server has exited (takes the fetches reported before)."""
+        self.take_fetches()
+        return self.pipe < 0
+
+    def take_fetches(self) -> int:
+        """Read the fetches reported so far (never blocks); how many there were."""
+        got = 0
+        while self.pipe >= 0 and select.select([self.pipe], [], [], 0)[0]:
+            data = os.read(self.pipe, 4096)
+            if not data:  # the server exited
+                os.close(self.pipe)
+                self.pipe = -1
+                break
+            got += len(data)
+        self.fetches += got
+        return got
+
+    def end(self) -> None:
+        """Stop serving now (idempotent): the server is still in the process group
+        wl-copy started, so the group is signalled while the server has not exited."""
+        if not self.done():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(2)
+        if self.pipe >= 0:
+            os.close(self.pipe)
+            self.pipe = -1
+
+
+def _serve_until_quiet(owners: list[_Owner], timeout: float) -> bool:
+    """After the paste chord: whether a window fetched the text within ``timeout``; once
+    one did, serve on until no fetch came for ``QUIET`` (some applications fetch twice),
+    at most ``LINGER``."""
+    deadline = time.monotonic() + timeout
+    first: float | None = None
+    last = 0.0
+    while True:
+        now = time.monotonic()
+        left = deadline - now if first is None else min(last + QUIET, first + LINGER) - now
+        live = [o.pipe for o in owners if o.pipe >= 0]
+        if left <= 0 or not live:
+            return first is not None
+        ready, _, _ = select.select(live, [], [], left)
+        for owner in owners:
+            if owner.pipe in ready and owner.take_fetches():
+                last = time.monotonic()
+                first = first or last
