@@ -21,6 +21,7 @@ from harness.sway import Sway
 from voicetype.dictation import nothing_typed
 from voicetype.insertion import InsertionError, NothingPasted
 from voicetype.insertion.portal import (
+    KEYSYM_BACKSPACE,
     KEYSYM_INSERT,
     KEYSYM_RETURN,
     KEYSYM_SHIFT_L,
@@ -209,3 +210,23 @@ def test_a_paste_nobody_fetches_is_said_and_the_text_kept(
     assert "did not take the pasted text" in err.value.message
     assert nothing_typed(err.value)  # so the text is kept for Type last dictation
     assert wl(sway, "wl-paste", "-n") == "SENTINEL clipboard"
+
+
+def test_backspace_is_pressed_and_return_only_where_no_terminal_can_be(
+    fake_portal: FakePortal, tmp_path: Path
+) -> None:
+    unknown = PortalInserter(fake_portal.env, tmp_path / "state")
+    try:
+        unknown.press("BackSpace", 3, None)
+        with pytest.raises(InsertionError, match="not a terminal"):
+            unknown.press("Return", 1, None)
+    finally:
+        unknown.close()
+    assert fake_portal.keys()[2:] == [(KEYSYM_BACKSPACE, 1), (KEYSYM_BACKSPACE, 0)] * 3
+    fake_portal.clear()
+    editor = PortalInserter(fake_portal.env, tmp_path / "state", is_terminal=lambda: False)
+    try:
+        editor.press("Return", 2, None)
+    finally:
+        editor.close()
+    assert fake_portal.keys()[2:] == [(KEYSYM_RETURN, 1), (KEYSYM_RETURN, 0)] * 2

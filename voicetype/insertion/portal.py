@@ -50,7 +50,8 @@ the text is inserted, so only keys pressed during insertion can interfere.
 Line breaks: the portal does not say which window has focus, so a line break could be a
 Return in a terminal. Unless ``is_terminal`` (an injected probe, e.g. AT-SPI roles)
 answers False for the focused window, line breaks become spaces (also in pasted text: a
-terminal without bracketed paste would run it).
+terminal without bracketed paste would run it), and ``press`` refuses Return; BackSpace
+("scratch that") is pressed anywhere.
 
 Errors: ``BackendUnavailable`` from ``check`` when there is no session bus or no portal
 with RemoteDesktop; ``PortalRefused`` when the user declines; ``InsertionError`` when
@@ -74,7 +75,7 @@ from pathlib import Path
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, NothingPasted, Target, refuse_press, sanitize
+from voicetype.insertion import InsertionError, Key, NothingPasted, Target, sanitize
 
 BUS_NAME = "org.freedesktop.portal.Desktop"
 OBJECT_PATH = "/org/freedesktop/portal/desktop"
@@ -109,6 +110,7 @@ CONSENT_SETTLE = 0.5
 KEYSYM_SHIFT_L = 0xFFE1
 KEYSYM_INSERT = 0xFF63
 KEYSYM_RETURN = 0xFF0D
+KEYSYM_BACKSPACE = 0xFF08
 KEYSYM_TAB = 0xFF09
 TYPABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) | {"\n", "\t"}
 
@@ -368,8 +370,40 @@ class PortalInserter:
         return None
 
     def press(self, key: Key, count: int, target: Target | None) -> None:
-        """Not implemented through the portal yet: refuses before pressing anything."""
-        refuse_press(key, count, "through the RemoteDesktop portal")
+        """Press ``key`` ``count`` times through the portal (its keysym is on every
+        layout). Return only where ``is_terminal`` answers False: the portal does not say
+        which window has focus, and a Return in a terminal runs the command line."""
+        if count <= 0:
+            return
+        if key == "Return" and (self.is_terminal() if self.is_terminal else None) is not False:
+            raise InsertionError(
+                "a line break is pressed only where voicetype knows the window is not a"
+                " terminal, and the desktop portal does not say which window has focus;"
+                " nothing typed",
+                fix="press Enter yourself",
+            )
+        keysym = KEYSYM_BACKSPACE if key == "BackSpace" else KEYSYM_RETURN
+        fresh = self._session is None
+        self._ensure_session()
+        try:
+            self._press(keysym, count)
+        except SessionLost:
+            if fresh:
+                raise
+            self._session = None  # the portal closed the kept session: start one, once
+            self._ensure_session()
+            self._press(keysym, count)
+
+    def _press(self, keysym: int, count: int) -> None:
+        self.last_method = ""
+        start = time.monotonic()
+        for i in range(count):
+            self._key(keysym, 1)
+            self.last_method = "pressed"
+            self._key(keysym, 0)
+            ahead = (i + 1) / MAX_TYPE_RATE - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)  # the same rate limit as typing
 
     def insert(self, text: str, target: Target | None) -> None:
         terminal = self.is_terminal() if self.is_terminal else None
