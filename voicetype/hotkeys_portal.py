@@ -2,8 +2,12 @@
 (KDE Plasma, GNOME 48+, Hyprland), with press *and* release, so hold-to-talk works.
 
 ``start``:
-1. ``org.freedesktop.host.portal.Registry.Register(app_id)``: xdg-desktop-portal 1.21+
+1. ``org.freedesktop.host.portal.Registry.Register(app_id)``: xdg-desktop-portal 1.19.3+
    names host (non-Flatpak) apps this way; older portals lack the interface (ignored).
+   From 1.20.1 on it fails ("App info not found") unless ``io.github.voicetype.desktop``
+   is installed (``assets/``, written by ``scripts/install-desktop-entry.sh``, part of
+   ``scripts/install.sh``); that error is ignored too, the portal then names the app by
+   its systemd unit, or not at all.
 2. ``CreateSession`` with a fixed ``session_handle_token`` ("voicetype": desktops key the
    user's binding by it, so it survives restarts) and the ``shortcuts`` option (KDE 5.27
    binds only what CreateSession names; its BindShortcuts binds nothing).
