@@ -526,7 +526,7 @@ class PortalInserter:
         that gets the focus for a moment (GNOME), the next key waits until
         ``FOCUS_SETTLE`` after now for the compositor to give the focus back to the window
         (nothing tells when: a Shift+Insert sent at once was lost in 2 of 2 GNOME corpus
-        runs, and the first keys typed right after a paste in 1 of 4, see docs/faults.md)."""
+        runs, and the first keys typed right after a paste in one run, see docs/faults.md)."""
         if self._clipboard_needs_focus():
             self._keys_after = time.monotonic() + FOCUS_SETTLE
 
