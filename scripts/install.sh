@@ -52,6 +52,7 @@ fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade .
 mkdir -p "$BIN"
 ln -sf "$VENV/bin/voicetype" "$BIN/voicetype"
+scripts/install-desktop-entry.sh "$BIN/voicetype"  # the app id the desktop portal asks for
 echo "voicetype: installed $("$BIN/voicetype" --version) as $BIN/voicetype"
 case ":$PATH:" in
   *":$BIN:"*) ;;

@@ -104,7 +104,7 @@ class Daemon:
             cancel_key=self._cancel_key,
             microphone_check=makers.microphone,
         )
-        relay.connect(self.controller.press, self.controller.speech_ended)
+        self._parts_lock = threading.Lock()  # self._parts: the reload and the hotkey's binding
         self.control: Any = None  # a started voicetype.control.ControlServer
         self._reloads: queue.SimpleQueue[_Done | _UseMicrophone | None] = queue.SimpleQueue()
         #: The microphone chosen in the tray and the file's `[audio] device` then (reload
@@ -113,6 +113,7 @@ class Daemon:
         self._threads: list[threading.Thread] = []
         self._quit_once = threading.Lock()
         self._stopping = False
+        relay.connect(self.controller.press, self.controller.speech_ended, self._hotkey_settled)
 
     # ------------------------------------------------------------ commands.Daemon
 
@@ -300,13 +301,14 @@ class Daemon:
     def _use_microphone(self, device: str) -> None:
         """Reload thread: the parts for ``device``, taken by the controller between
         dictations; the menu shows the choice once they are."""
-        old = self._parts
-        audio = old.config.audio
-        chosen = self._chosen_microphone
-        self._chosen_microphone = (device, chosen[1] if chosen else audio.device)
-        config = replace(old.config, audio=replace(audio, device=device))
-        parts, problems = build(config, self._makers, self._relay, previous=old)
-        self._parts = parts
+        with self._parts_lock:
+            old = self._parts
+            audio = old.config.audio
+            chosen = self._chosen_microphone
+            self._chosen_microphone = (device, chosen[1] if chosen else audio.device)
+            config = replace(old.config, audio=replace(audio, device=device))
+            parts, problems = build(config, self._makers, self._relay, previous=old)
+            self._parts = parts
         log.info("microphone chosen in the tray: %s", device or "the system default")
         for problem in problems:
             log.info("while switching the microphone: %s", problem.as_text())
@@ -343,11 +345,12 @@ class Daemon:
 
             scrub_secret(new.azure.key)
         new = self._with_chosen_microphone(new)
-        old = self._parts
-        parts, problems = build(new, self._makers, self._relay, previous=old)
+        with self._parts_lock:
+            old = self._parts
+            parts, problems = build(new, self._makers, self._relay, previous=old)
+            self._parts = parts
         if old.hotkeys is not None and parts.hotkeys is not old.hotkeys:
             old.hotkeys.stop()
-        self._parts = parts
         summary = f"Configuration reloaded from {path}"
         body = " ".join(p.as_text() for p in problems)
         log.info("reload: %s%s", summary, f" ({body})" if body else "")
@@ -357,6 +360,24 @@ class Daemon:
             problem=body,
             urgency=Urgency.CRITICAL if problems else Urgency.LOW,
             done=lambda: done(True, f"{summary}{': ' + body if body else ''}"),
+        )
+
+    def _hotkey_settled(self, listener: Any, status: str, problems: list[Message]) -> None:
+        """A hotkey bound in the background is live or failed (its thread): `status`
+        shows it from now on; a failure is told once, and the next reload tries again."""
+        with self._parts_lock:
+            if self._parts.hotkeys is not listener:
+                return  # replaced by a reload meanwhile
+            self._parts = replace(
+                self._parts, hotkeys=None if problems else listener, hotkey_status=status
+            )
+            dictation = self._parts.dictation(self._shell)
+        body = " ".join(p.as_text() for p in problems)
+        self.controller.apply(
+            dictation,
+            told=problems[0] if problems else None,
+            problem=body or None,
+            urgency=Urgency.CRITICAL if problems else Urgency.LOW,
         )
 
 

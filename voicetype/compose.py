@@ -10,7 +10,8 @@ fakes, so this module runs without a desktop.
 Threading: ``build_shell`` on the main thread (the tray must be made there); ``build`` on
 the main thread at start and on the reload thread afterwards, one call at a time.
 Neither starts or stops threads of its own beyond what a part's ``start`` does (the
-hotkey listener grabs its key in ``build`` so that a taken key is known at once).
+hotkey listener grabs its key in ``build`` so that a taken key is known at once; one
+that waits for the desktop binds in the background and reports through the ``Relay``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from voicetype import inbox
 from voicetype.config import AzureConfig, Config, exposed_key_file, load_config
 from voicetype.dictation import ControllerSettings, DictationParts
 from voicetype.errors import BackendUnavailable, ConfigError
-from voicetype.hotkeys import Hotkey, HotkeyListener, HotkeyTaken, choose_listener
+from voicetype.hotkeys import (
+    BackgroundStart,
+    Hotkey,
+    HotkeyListener,
+    HotkeyTaken,
+    choose_listener,
+)
 from voicetype.recognition import ErrorKind, Failed
 from voicetype.recognition.language import LanguageSwitch
 from voicetype.recognition.messages import Message, describe_failure
@@ -278,27 +285,52 @@ class Parts:
         )
 
 
+#: (listener, what `status` says about the hotkey now, problems to tell): a hotkey
+#: listener that bound in the background has settled (``hotkeys.BackgroundStart``).
+HotkeySettled = Callable[[HotkeyListener, str, list[Message]], None]
+
+
 @dataclass
 class Relay:
-    """Hands the hotkey's presses and the recognizer's "speech ended" to the controller,
-    once it exists (``connect``); a press made before is delivered then, not lost. Any
-    thread."""
+    """Hands the hotkey's presses, the recognizer's "speech ended" and the outcome of a
+    hotkey bound in the background to the daemon, once it exists (``connect``); a press or
+    outcome from before is delivered then, not lost. Any thread."""
 
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _press: Callable[[str, str], object] | None = None
     _speech_ended: Callable[[], None] | None = None
+    _settled: HotkeySettled | None = None
     _early_presses: int = 0
+    _early_settled: list[tuple[HotkeyListener, str, list[Message]]] = field(default_factory=list)
 
     def connect(
-        self, press: Callable[[str, str], object], speech_ended: Callable[[], None]
+        self,
+        press: Callable[[str, str], object],
+        speech_ended: Callable[[], None],
+        hotkey_settled: HotkeySettled | None = None,
     ) -> None:
         """``press(source, edge)``: ``Inbox.press``. A press made before is delivered as a
         tap (its release is gone)."""
         with self._lock:
             self._press, self._speech_ended = press, speech_ended
+            self._settled = hotkey_settled
             early, self._early_presses = self._early_presses, 0
+            settled, self._early_settled = self._early_settled, []
         for _ in range(early):
             press("hotkey", inbox.TAP)
+        if hotkey_settled is not None:
+            for outcome in settled:
+                hotkey_settled(*outcome)
+
+    def hotkey_settled(
+        self, listener: HotkeyListener, status: str, problems: list[Message]
+    ) -> None:
+        with self._lock:
+            settled = self._settled
+            if settled is None:
+                self._early_settled.append((listener, status, problems))
+                return
+        settled(listener, status, problems)
 
     def hotkey_pressed(self) -> None:
         with self._lock:
@@ -456,12 +488,17 @@ def _make_inserter(config: Config, makers: Makers) -> tuple[Inserter | None, lis
 def _make_hotkeys(
     config: Config, makers: Makers, relay: Relay
 ) -> tuple[HotkeyListener | None, str, list[Message]]:
-    """Grab the configured hotkey: (listener, what `status` says, problems)."""
+    """Grab the configured hotkey: (listener, what `status` says, problems). A listener
+    that may wait for the desktop (the GlobalShortcuts portal's dialog) binds in the
+    background: its outcome reaches ``relay.hotkey_settled`` later."""
     hotkey = config.hotkey.dictate
     try:
         listener = makers.hotkeys(
             hotkey, relay.hotkey_pressed, relay.hotkey_released, relay.cancel_pressed
         )
+        if isinstance(listener, BackgroundStart):
+            _start_in_background(listener, listener, hotkey, relay)
+            return listener, f"{hotkey}: waiting for the desktop to bind it", []
         listener.start()
     except HotkeyTaken as exc:
         fix = f"{exc.fix} ({config.path}), then run `voicetype reload`"
@@ -470,3 +507,19 @@ def _make_hotkeys(
         return None, "unavailable", [Message("The global hotkey is not available", str(exc))]
     log.info("hotkey %s is live", hotkey)
     return listener, str(hotkey), []
+
+
+def _start_in_background(
+    starter: BackgroundStart, listener: HotkeyListener, hotkey: Hotkey, relay: Relay
+) -> None:
+    def settled(error: BackendUnavailable | None) -> None:
+        if error is None:
+            trigger = getattr(listener, "trigger", str(hotkey))
+            log.info("hotkey %s is live (bound by the desktop as %s)", hotkey, trigger)
+            relay.hotkey_settled(listener, f"{trigger} (bound by the desktop)", [])
+            return
+        log.warning("the global hotkey is not available: %s", error)
+        problem = Message("The global hotkey is not available", str(error))
+        relay.hotkey_settled(listener, "unavailable", [problem])
+
+    starter.start_in_background(settled)

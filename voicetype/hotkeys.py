@@ -6,7 +6,8 @@ that configuration can be validated anywhere.
 
 Listeners (``choose_listener``): in a Wayland session the desktop's GlobalShortcuts portal
 (``hotkeys_portal``; on sway and other wlroots compositors the compositor's own key binding
-to ``voicetype dictate``/``start``/``stop``: ``voicetype shortcut`` prints it); on Linux/BSD
+to ``voicetype dictate``/``start``/``stop``: ``voicetype shortcut`` prints it; the portal's
+listener is a ``BackgroundStart``: it binds without holding up the daemon's start); on Linux/BSD
 with ``DISPLAY`` a passive X11 key grab
 (``hotkeys_x11``: no application sees the key); on Windows and macOS pynput's listener
 (``hotkeys_pynput``: it listens, it does not take the key). ``VOICETYPE_HOTKEY_BACKEND``
@@ -21,7 +22,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from voicetype.errors import BackendUnavailable, VoicetypeError
 
@@ -152,6 +153,16 @@ class HotkeyListener(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class BackgroundStart(Protocol):
+    """A listener whose ``start`` may wait long for the desktop (the GlobalShortcuts
+    portal's consent dialog): ``start_in_background(settled)`` returns at once, and the
+    listener calls ``settled(None)`` from its own thread once the hotkey is live, or
+    ``settled(error)`` (a ``BackendUnavailable``) when it cannot be; never after ``stop``."""
+
+    def start_in_background(self, settled: Callable[[BackendUnavailable | None], None]) -> None: ...
 
 
 BACKENDS = ("x11", "pynput")

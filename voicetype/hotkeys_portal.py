@@ -2,8 +2,12 @@
 (KDE Plasma, GNOME 48+, Hyprland), with press *and* release, so hold-to-talk works.
 
 ``start``:
-1. ``org.freedesktop.host.portal.Registry.Register(app_id)``: xdg-desktop-portal 1.21+
+1. ``org.freedesktop.host.portal.Registry.Register(app_id)``: xdg-desktop-portal 1.19.3+
    names host (non-Flatpak) apps this way; older portals lack the interface (ignored).
+   From 1.20.1 on it fails ("App info not found") unless ``io.github.voicetype.desktop``
+   is installed (``assets/``, written by ``scripts/install-desktop-entry.sh``, part of
+   ``scripts/install.sh``); that error is ignored too, the portal then names the app by
+   its systemd unit, or not at all.
 2. ``CreateSession`` with a fixed ``session_handle_token`` ("voicetype": desktops key the
    user's binding by it, so it survives restarts) and the ``shortcuts`` option (KDE 5.27
    binds only what CreateSession names; its BindShortcuts binds nothing).
@@ -14,16 +18,24 @@
    ``on_press``/``on_release`` (once per press: a repeated ``Activated`` while held is
    dropped).
 
+``start`` does all of it before returning, which may take up to ``consent_timeout`` (the
+desktop's dialog); ``start_in_background`` does steps 1–3 on the listener's thread and
+then listens there, reporting the outcome once through its ``settled`` callback, so that
+the daemon starts at once (``voicetype.compose``).
+
 Errors: ``BackendUnavailable`` (with the ``voicetype shortcut`` fix) when there is no
 session bus or the portal has no GlobalShortcuts, or the user declined. Threading: the
-callbacks run on the listener's thread and must only enqueue; ``start``/``stop`` from one
-thread; ``stop`` is idempotent and returns within ~0.2 s.
+callbacks (``on_press``/``on_release``/``settled``) run on the listener's thread and must
+only enqueue; ``start``/``start_in_background``/``stop`` from one thread at a time;
+``stop`` is idempotent, ends a binding still waiting for the desktop (its connection is
+shut down), never calls ``settled`` afterwards, and returns within ~1 s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -77,6 +89,8 @@ class PortalHotkeyListener:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._held = False
+        self._bound = False
+        self._close_lock = threading.Lock()
 
     def _reply(self, msg: Any, timeout: float | None = None) -> Any:
         from jeepney.wrappers import unwrap_msg
@@ -113,6 +127,40 @@ class PortalHotkeyListener:
         return int(code), {k: v[1] for k, v in results.items()}
 
     def start(self) -> None:
+        self._stop.clear()
+        try:
+            self._bind()
+        except BackendUnavailable:
+            self.stop()
+            raise
+        self._thread = threading.Thread(target=self._listen, name="portal-hotkey", daemon=True)
+        self._thread.start()
+
+    def start_in_background(self, settled: Callable[[BackendUnavailable | None], None]) -> None:
+        """Bind on the listener's thread, then listen there; ``settled(None)`` once the
+        shortcut is bound, ``settled(error)`` when it cannot be (the listener is then
+        closed). Returns at once."""
+        self._stop.clear()
+
+        def run() -> None:
+            try:
+                self._bind()
+            except BackendUnavailable as exc:
+                self._close()
+                if not self._stop.is_set():
+                    settled(exc)
+                return
+            if self._stop.is_set():
+                return
+            settled(None)
+            self._listen()
+
+        self._thread = threading.Thread(target=run, name="portal-hotkey", daemon=True)
+        self._thread.start()
+
+    def _bind(self) -> None:
+        """Steps 1–3 of the module docstring; raises ``BackendUnavailable`` and leaves
+        the connection for ``_close``."""
         from jeepney import DBusAddress, MatchRule, Properties, message_bus
         from jeepney.io.blocking import Proxy, open_dbus_connection
         from jeepney.wrappers import DBusErrorResponse
@@ -167,22 +215,21 @@ class PortalHotkeyListener:
                     type="signal", interface=GLOBAL_SHORTCUTS, member=member, path=OBJECT_PATH
                 )
                 Proxy(message_bus, self._conn).AddMatch(rule)
-        except (DBusErrorResponse, TimeoutError, OSError) as exc:
-            self.stop()
+        except TimeoutError as exc:
+            raise BackendUnavailable(
+                "the desktop did not answer voicetype's request for a global shortcut", _FIX
+            ) from exc
+        except (DBusErrorResponse, OSError) as exc:
             raise BackendUnavailable(f"the shortcuts portal failed: {exc}", _FIX) from exc
-        except BackendUnavailable:
-            self.stop()
-            raise
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._listen, name="portal-hotkey", daemon=True)
-        self._thread.start()
+        self._bound = True
 
     def _listen(self) -> None:
         from jeepney import MessageType
 
+        conn = self._conn
         while not self._stop.is_set():
             try:
-                msg = self._conn.receive(timeout=0.1)
+                msg = conn.receive(timeout=0.1)
             except TimeoutError:
                 continue
             except OSError:
@@ -202,20 +249,31 @@ class PortalHotkeyListener:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(1.0)
-            self._thread = None
-        if self._conn is None:
-            return
-        if self.session:
-            from jeepney import DBusAddress, new_method_call
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            if not self._bound:
+                conn = self._conn  # wake a binding that waits for the desktop
+                if conn is not None:
+                    with contextlib.suppress(OSError):
+                        conn.sock.shutdown(socket.SHUT_RDWR)
+            thread.join(1.0)
+        self._close()
 
-            addr = DBusAddress(self.session, bus_name=BUS_NAME, interface=SESSION)
-            with contextlib.suppress(Exception):
-                self._reply(new_method_call(addr, "Close"))
-            self.session = ""
-        self._conn.close()
-        self._conn = None
+    def _close(self) -> None:
+        """Close the portal session (when bound) and the connection; idempotent."""
+        with self._close_lock:
+            conn, self._conn = self._conn, None
+            session, self.session = self.session, ""
+            self._bound = False
+            if conn is None:
+                return
+            if session:
+                from jeepney import DBusAddress, new_method_call
+
+                addr = DBusAddress(session, bus_name=BUS_NAME, interface=SESSION)
+                with contextlib.suppress(Exception):
+                    conn.send_and_get_reply(new_method_call(addr, "Close"), timeout=1.0)
+            conn.close()
 
 
 #: Desktops whose compositor binds keys itself; the portal is not asked there.

@@ -9,7 +9,9 @@ body)``.
 
 Knobs (set before the call): ``version`` (RemoteDesktop), ``start`` ("grant" | "deny" |
 "silent": never answers), ``shortcuts_version`` (0: no GlobalShortcuts interface),
-``registry`` (False: no Registry interface), ``on_key`` (called in the server thread with
+``registry`` (False: no Registry interface), ``bind`` ("grant" | "deny" | "hold":
+BindShortcuts answers only when the test calls ``answer_bind(code)``, as a desktop
+showing its dialog), ``on_key`` (called in the server thread with
 ``(keysym, state)`` for every NotifyKeyboardKeysym, e.g. to read the clipboard at the
 paste chord).
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +78,8 @@ class FakePortal:
         self._error: Exception | None = None
         self._conn: Any = None
         self.gs_session = ""
+        self.bind = "grant"
+        self._held_bind: tuple[str, dict[str, Any]] | None = None
         self._thread = threading.Thread(target=self._serve, name="fake-portal", daemon=True)
         self._thread.start()
         if not self._ready.wait(5) or self._error is not None:
@@ -104,6 +109,21 @@ class FakePortal:
 
     def release(self, shortcut_id: str) -> None:
         self._emit_shortcut("Deactivated", shortcut_id)
+
+    def answer_bind(self, code: int = 0) -> None:
+        """Answer the BindShortcuts request held by ``bind = "hold"`` (0 granted, 1 the
+        user declined)."""
+        deadline = time.monotonic() + 10
+        while self._held_bind is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self._held_bind is None:
+            raise AssertionError("no BindShortcuts request was held")
+        handle, results = self._held_bind
+        self._held_bind = None
+        emitter = DBusAddress(handle, interface=REQUEST)
+        self._conn.send(
+            new_signal(emitter, "Response", "ua{sv}", (code, results if code == 0 else {}))
+        )
 
     def _emit_shortcut(self, member: str, shortcut_id: str) -> None:
         emitter = DBusAddress(PATH, interface=GS)
@@ -217,7 +237,13 @@ class FakePortal:
             _session, shortcuts, _parent, options = body
             bound = [(sid, {**props, "trigger_description": ("s", "Ctrl+Alt+Space")})
                      for sid, props in shortcuts]  # fmt: skip
-            return self._respond(msg, sender, options, 0, {"shortcuts": ("a(sa{sv})", bound)})
+            results = {"shortcuts": ("a(sa{sv})", bound)}
+            if self.bind == "hold":
+                out = self._respond(msg, sender, options, -1, {})
+                self._held_bind = (str(out[0].body[0]), results)
+                return out
+            code = 1 if self.bind == "deny" else 0
+            return self._respond(msg, sender, options, code, results if code == 0 else {})
         if member == "ListShortcuts":
             return self._respond(msg, sender, body[1], 0, {"shortcuts": ("a(sa{sv})", [])})
         return [new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (member,))]

@@ -5,6 +5,7 @@ desktops without the portal told how to bind a key instead."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from harness.fake_portal import GS, REGISTRY, FakePortal, unwrap
@@ -78,3 +79,75 @@ def test_no_global_shortcuts_says_how_to_bind_a_key(fake_portal: FakePortal) -> 
 def test_trigger_notation() -> None:
     assert preferred_trigger(parse_hotkey("<super>+<shift>+d")) == "SHIFT+LOGO+d"
     assert preferred_trigger(parse_hotkey("<ctrl>+<f9>")) == "CTRL+F9"
+
+
+def test_binding_in_the_background_returns_at_once_and_settles_later(
+    fake_portal: FakePortal,
+) -> None:
+    fake_portal.bind = "hold"  # the desktop shows its dialog and the user takes their time
+    outcomes: list[BackendUnavailable | None] = []
+    settled = threading.Event()
+    events: list[str] = []
+
+    def settle(error: BackendUnavailable | None) -> None:
+        outcomes.append(error)
+        settled.set()
+
+    listener = PortalHotkeyListener(
+        parse_hotkey("<ctrl>+<alt>+<space>"),
+        lambda: events.append("press"),
+        lambda: events.append("release"),
+        fake_portal.env,
+    )
+    began = time.monotonic()
+    listener.start_in_background(settle)
+    returned = time.monotonic() - began
+    try:
+        assert returned < 0.5
+        wait_for(lambda: "BindShortcuts" in fake_portal.members(), 5, "BindShortcuts")
+        assert not settled.wait(0.3) and outcomes == []
+        fake_portal.answer_bind(0)
+        assert settled.wait(5)
+        assert outcomes == [None] and listener.trigger == "Ctrl+Alt+Space"
+        fake_portal.press("dictate")
+        fake_portal.release("dictate")
+        wait_for(lambda: len(events) >= 2, 5, "press and release")
+        assert events == ["press", "release"]
+    finally:
+        listener.stop()
+    assert fake_portal.calls[-1].member == "Close"
+
+
+def test_stop_while_the_desktop_asks_ends_the_binding_quietly(fake_portal: FakePortal) -> None:
+    fake_portal.bind = "hold"
+    outcomes: list[BackendUnavailable | None] = []
+    listener = PortalHotkeyListener(
+        parse_hotkey("<ctrl>+<alt>+<space>"), lambda: None, lambda: None, fake_portal.env
+    )
+    listener.start_in_background(outcomes.append)
+    wait_for(lambda: "BindShortcuts" in fake_portal.members(), 5, "BindShortcuts")
+    began = time.monotonic()
+    listener.stop()
+    assert time.monotonic() - began < 1.5
+    time.sleep(0.3)  # what is asserted is that nothing is reported afterwards
+    assert outcomes == []
+
+
+def test_a_declined_binding_settles_with_the_fix(fake_portal: FakePortal) -> None:
+    fake_portal.bind = "deny"
+    outcomes: list[BackendUnavailable | None] = []
+    settled = threading.Event()
+    listener = PortalHotkeyListener(
+        parse_hotkey("<ctrl>+<alt>+<space>"), lambda: None, lambda: None, fake_portal.env
+    )
+
+    def settle(error: BackendUnavailable | None) -> None:
+        outcomes.append(error)
+        settled.set()
+
+    listener.start_in_background(settle)
+    assert settled.wait(5)
+    listener.stop()
+    (error,) = outcomes
+    assert isinstance(error, BackendUnavailable)
+    assert "declined" in error.message and "voicetype shortcut" in error.fix

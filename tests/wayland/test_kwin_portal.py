@@ -115,3 +115,31 @@ def test_kwin_portal_whole_corpus_exact(kwin: KWin, artifacts: Path) -> None:
         (artifacts / "wayland_kwin_corpus.txt").write_text(line + "\n")
     finally:
         window.close()
+
+
+def test_kwin_portal_presses_backspace_for_scratch_that(kwin: KWin) -> None:
+    """BackSpace through the real portal ("scratch that" takes back what was typed); a
+    Return is refused there (the portal does not say whether the window is a terminal)."""
+    window = kwin.gtk_window()
+    try:
+        items: list[object] = [
+            "Grüße world",
+            {"press": "BackSpace", "count": 6},
+            {"press": "Return", "count": 1},
+        ]
+        answer = as_session_user(
+            kwin,
+            [PYTHON, "-m", "harness.portal_client", str(kwin.workdir / "state")],
+            json.dumps(items),
+        )
+        results = json.loads(answer.splitlines()[-1])
+        assert [r[0] if isinstance(r, list) else r for r in results] == [
+            "pasted",
+            "pressed",
+            {"error": "a line break is pressed only where voicetype knows the window is not a"
+             " terminal, and the desktop portal does not say which window has focus;"
+             " nothing typed"},
+        ]  # fmt: skip
+        window.wait_for_text("Grüße")
+    finally:
+        window.close()

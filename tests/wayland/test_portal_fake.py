@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from harness.fake_portal import FakePortal, unwrap
 from harness.procs import wait_for
 from harness.sway import Sway
 
-from voicetype.insertion import InsertionError
+from voicetype.dictation import nothing_typed
+from voicetype.insertion import InsertionError, NothingPasted
 from voicetype.insertion.portal import (
+    KEYSYM_BACKSPACE,
     KEYSYM_INSERT,
     KEYSYM_RETURN,
     KEYSYM_SHIFT_L,
@@ -144,7 +147,7 @@ def test_text_outside_the_layout_is_pasted_and_clipboards_restored(
 
     fake_portal.on_key = on_key
     text = "Grüße 日本 👩‍💻 🇫🇷"
-    inserter = PortalInserter({**fake_portal.env, **sway.env}, tmp_path / "state", paste_settle=0.2)
+    inserter = PortalInserter({**fake_portal.env, **sway.env}, tmp_path / "state")
     inserter.insert(text, None)
     inserter.close()
     assert inserter.last_method == "pasted"
@@ -158,3 +161,72 @@ def test_text_outside_the_layout_is_pasted_and_clipboards_restored(
     ]
     assert wl(sway, "wl-paste", "-n") == "SENTINEL clipboard"
     assert wl(sway, "wl-paste", "-n", "--primary") == "SENTINEL primary"
+
+
+def test_a_window_slow_to_fetch_gets_the_text_not_the_old_clipboard(
+    fake_portal: FakePortal, sway: Sway, tmp_path: Path
+) -> None:
+    """The clipboard is given back only after the window fetched the text (it used to be
+    given back a fixed 0.5 s after the chord: a slower window pasted the old clipboard)."""
+    wl(sway, "wl-copy", data="SENTINEL clipboard")
+    wl(sway, "wl-copy", "--primary", data="SENTINEL primary")
+    seen: list[str] = []
+
+    def fetch_late() -> None:
+        time.sleep(1.2)  # a window busy for 1.2 s before it handles Shift+Insert
+        seen.append(wl(sway, "wl-paste", "-n"))
+
+    def on_key(keysym: int, state: int) -> None:
+        if keysym == KEYSYM_INSERT and state == 1:
+            threading.Thread(target=fetch_late, daemon=True).start()
+
+    fake_portal.on_key = on_key
+    text = "Grüße 日本 👩‍💻 🇫🇷"
+    inserter = PortalInserter({**fake_portal.env, **sway.env}, tmp_path / "state")
+    try:
+        inserter.insert(text, None)
+    finally:
+        inserter.close()
+    assert seen == [text]
+    assert wl(sway, "wl-paste", "-n") == "SENTINEL clipboard"
+    assert wl(sway, "wl-paste", "-n", "--primary") == "SENTINEL primary"
+
+
+def test_a_paste_nobody_fetches_is_said_and_the_text_kept(
+    fake_portal: FakePortal, sway: Sway, tmp_path: Path
+) -> None:
+    wl(sway, "wl-copy", data="SENTINEL clipboard")
+    inserter = PortalInserter(
+        {**fake_portal.env, **sway.env}, tmp_path / "state", fetch_timeout=1.0
+    )
+    began = time.monotonic()
+    try:
+        with pytest.raises(NothingPasted) as err:
+            inserter.insert("Grüße 日本", None)
+    finally:
+        inserter.close()
+    elapsed = time.monotonic() - began
+    assert elapsed < 4.0
+    assert "did not take the pasted text" in err.value.message
+    assert nothing_typed(err.value)  # so the text is kept for Type last dictation
+    assert wl(sway, "wl-paste", "-n") == "SENTINEL clipboard"
+
+
+def test_backspace_is_pressed_and_return_only_where_no_terminal_can_be(
+    fake_portal: FakePortal, tmp_path: Path
+) -> None:
+    unknown = PortalInserter(fake_portal.env, tmp_path / "state")
+    try:
+        unknown.press("BackSpace", 3, None)
+        with pytest.raises(InsertionError, match="not a terminal"):
+            unknown.press("Return", 1, None)
+    finally:
+        unknown.close()
+    assert fake_portal.keys()[2:] == [(KEYSYM_BACKSPACE, 1), (KEYSYM_BACKSPACE, 0)] * 3
+    fake_portal.clear()
+    editor = PortalInserter(fake_portal.env, tmp_path / "state", is_terminal=lambda: False)
+    try:
+        editor.press("Return", 2, None)
+    finally:
+        editor.close()
+    assert fake_portal.keys()[2:] == [(KEYSYM_RETURN, 1), (KEYSYM_RETURN, 0)] * 2

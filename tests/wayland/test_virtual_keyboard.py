@@ -15,7 +15,7 @@ from harness.corpus import CORPUS, long_text
 from harness.procs import wait_for
 from harness.sway import Sway, TextTarget
 
-from voicetype.insertion import TargetGone
+from voicetype.insertion import InsertionError, TargetGone
 from voicetype.insertion.wayland_vk import VirtualKeyboardInserter, WaylandTarget, for_window
 
 pytestmark = pytest.mark.desktop
@@ -143,3 +143,27 @@ def test_xwayland_window_gets_the_text_exactly(sway: Sway) -> None:
     finally:
         inserter.close()
         target.close()
+
+
+def test_scratch_that_and_new_line_keys_and_no_return_into_a_terminal(
+    sway: Sway, sway_gtk: TextTarget, sway_foot: TextTarget
+) -> None:
+    """BackSpace ("scratch that") and Return (a final "new line") are pressed in a text
+    window; Return is refused in a terminal before anything is pressed."""
+    inserter = VirtualKeyboardInserter(sway.env)
+    try:
+        foot = inserter.focused_target()  # sway_foot started last: it has focus
+        with pytest.raises(InsertionError, match="never typed into a terminal"):
+            inserter.press("Return", 1, foot)
+        sway.ipc(f"[con_id={sway_gtk.con_id}] focus")
+        gtk = inserter.focused_target()
+        inserter.insert("Grüße world", gtk)
+        sway_gtk.wait_for_text("Grüße world")
+        inserter.press("BackSpace", 6, gtk)
+        sway_gtk.wait_for_text("Grüße")
+        inserter.press("Return", 2, gtk)
+        inserter.insert("x", gtk)
+        sway_gtk.wait_for_text("Grüße\n\nx")
+    finally:
+        inserter.close()
+    assert sway_foot.content() == ""

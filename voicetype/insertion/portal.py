@@ -23,16 +23,26 @@ one press and release per character, at most ``MAX_TYPE_RATE`` characters per se
 Any other text is pasted, whole: GNOME 43's portal silently drops keysyms
 that are not on the layout ("No keycode found for keyval"), so typing ``é`` or ``日`` is
 not exact there. Pasting: the previous clipboard and primary selection are saved
-(``wl-paste``: the text, else the first type offered), the text is put on
-both (``wl-copy``, serving until replaced) and Shift+Insert is sent — the chord that
-pastes in GTK, Qt, browsers and LibreOffice (clipboard) and in terminals (primary
-selection), so the window needs no identification. After ``PASTE_SETTLE`` (no event
-tells that the window has fetched the text) both are put back; a clipboard that held
-only non-text data is restored with its first type only. Where the compositor offers
-clipboard tools no primary selection (KWin 5.27) only the clipboard is used; where
-wl-copy needs focus and does not get it (GNOME), it is started again (``_serve``). A
-harmless Shift press goes first in each new session (GNOME loses the first key of a new
-virtual keyboard).
+(``wl-paste``: the text, else the first type offered), the text is put on both
+(``wl-copy``; its first process exits once the compositor accepted the selection) and
+Shift+Insert is sent — the chord that pastes in GTK, Qt, browsers and LibreOffice
+(clipboard) and in terminals (primary selection), so the window needs no
+identification. Then voicetype waits for the window to fetch the text: wl-copy runs
+``cat`` for every fetch, and a ``cat`` of voicetype's own first on its PATH reports each
+one on a pipe (fetches before the chord, e.g. GNOME's clipboard manager copying every new
+selection, don't count). Once one came, the text is served until none came for
+``QUIET`` (some applications fetch twice), then both selections are put back; a
+clipboard that held only non-text data is restored with its first type only. When no
+window fetches within ``fetch_timeout``, ``NothingPasted`` says so ("nothing was pasted":
+the text is kept for Type last dictation) and the selections are put back; a window that
+would fetch even later gets the old clipboard — the bound is generous (5 s) for that
+reason. Where the compositor offers clipboard tools no primary selection (KWin 5.27) only
+the clipboard is used; where wl-copy needs focus (GNOME: no data-control protocol) it is
+started again when it does not get it (``_serve``), and the next key (the chord, and
+the first one after the selections are put back) waits ``FOCUS_SETTLE`` for the focus to
+come back to the window (no event tells). A harmless
+Shift press goes first in each new session (GNOME loses the first key of a new virtual
+keyboard).
 
 Modifiers: the portal cannot tell which keys the user holds, and a held Ctrl may apply
 to the portal's keys too (not measured); with hold-to-talk the hotkey is released before
@@ -41,7 +51,8 @@ the text is inserted, so only keys pressed during insertion can interfere.
 Line breaks: the portal does not say which window has focus, so a line break could be a
 Return in a terminal. Unless ``is_terminal`` (an injected probe, e.g. AT-SPI roles)
 answers False for the focused window, line breaks become spaces (also in pasted text: a
-terminal without bracketed paste would run it).
+terminal without bracketed paste would run it), and ``press`` refuses Return; BackSpace
+("scratch that") is pressed anywhere.
 
 Errors: ``BackendUnavailable`` from ``check`` when there is no session bus or no portal
 with RemoteDesktop; ``PortalRefused`` when the user declines; ``InsertionError`` when
@@ -54,15 +65,18 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import select
 import shutil
+import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, Target, refuse_press, sanitize
+from voicetype.insertion import InsertionError, Key, NothingPasted, Target, sanitize
 
 BUS_NAME = "org.freedesktop.portal.Desktop"
 OBJECT_PATH = "/org/freedesktop/portal/desktop"
@@ -72,7 +86,19 @@ SESSION = "org.freedesktop.portal.Session"
 DEVICE_KEYBOARD = 1
 PERSIST_UNTIL_REVOKED = 2
 TOKEN_FILE = "portal-restore-token"
-PASTE_SETTLE = 0.5
+#: How long a window may take to fetch a pasted text; then nothing was pasted.
+FETCH_TIMEOUT = 5.0
+#: How long wl-copy may take to get the selection (GNOME: it needs focus first).
+SELECTION_TIMEOUT = 1.5
+#: Where wl-copy takes the selection through a focused surface of its own (no
+#: data-control protocol), the wait before the paste chord for the focus to come back.
+FOCUS_SETTLE = 0.15
+DATA_CONTROL = frozenset({"zwlr_data_control_manager_v1", "ext_data_control_manager_v1"})
+#: After a fetch, serve on until none came for QUIET seconds, at most LINGER.
+QUIET = 0.3
+LINGER = 3.0
+#: The variable naming the pipe that wl-copy's ``cat`` reports fetches on.
+FETCH_FD_VARIABLE = "VOICETYPE_FETCH_FD"
 #: Longer texts are pasted; typed ones go at most MAX_TYPE_RATE chars/s. Faster key
 #: floods made GTK3 windows on KWin 5.27 exit ("Error 11 (Resource temporarily
 #: unavailable) dispatching to Wayland display": its requests outran the compositor).
@@ -85,6 +111,7 @@ CONSENT_SETTLE = 0.5
 KEYSYM_SHIFT_L = 0xFFE1
 KEYSYM_INSERT = 0xFF63
 KEYSYM_RETURN = 0xFF0D
+KEYSYM_BACKSPACE = 0xFF08
 KEYSYM_TAB = 0xFF09
 TYPABLE = frozenset(chr(c) for c in range(0x20, 0x7F)) | {"\n", "\t"}
 
@@ -123,14 +150,17 @@ class PortalInserter:
         consent_timeout: float = 60.0,
         call_timeout: float = 5.0,
         is_terminal: Callable[[], bool | None] | None = None,
-        paste_settle: float = PASTE_SETTLE,
+        fetch_timeout: float = FETCH_TIMEOUT,
     ) -> None:
         self.env = dict(env)
         self.state_dir = state_dir
         self.consent_timeout = consent_timeout
         self.call_timeout = call_timeout
         self.is_terminal = is_terminal
-        self.paste_settle = paste_settle
+        self.fetch_timeout = fetch_timeout
+        self._reporter_dir: Path | None = None
+        self._needs_focus: bool | None = None
+        self._keys_after = 0.0  # no key before this time.monotonic() (see _focus_moved)
         self._conn: Any = None
         self._session: str | None = None
         self.version = 0
@@ -323,6 +353,9 @@ class PortalInserter:
 
     def _key(self, keysym: int, state: int) -> None:
         assert self._session is not None
+        wait = self._keys_after - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # see _focus_moved
         try:
             self._call("NotifyKeyboardKeysym", "oa{sv}iu", (self._session, {}, keysym, state))
         except InsertionError as exc:
@@ -342,8 +375,40 @@ class PortalInserter:
         return None
 
     def press(self, key: Key, count: int, target: Target | None) -> None:
-        """Not implemented through the portal yet: refuses before pressing anything."""
-        refuse_press(key, count, "through the RemoteDesktop portal")
+        """Press ``key`` ``count`` times through the portal (its keysym is on every
+        layout). Return only where ``is_terminal`` answers False: the portal does not say
+        which window has focus, and a Return in a terminal runs the command line."""
+        if count <= 0:
+            return
+        if key == "Return" and (self.is_terminal() if self.is_terminal else None) is not False:
+            raise InsertionError(
+                "a line break is pressed only where voicetype knows the window is not a"
+                " terminal, and the desktop portal does not say which window has focus;"
+                " nothing typed",
+                fix="press Enter yourself",
+            )
+        keysym = KEYSYM_BACKSPACE if key == "BackSpace" else KEYSYM_RETURN
+        fresh = self._session is None
+        self._ensure_session()
+        try:
+            self._press(keysym, count)
+        except SessionLost:
+            if fresh:
+                raise
+            self._session = None  # the portal closed the kept session: start one, once
+            self._ensure_session()
+            self._press(keysym, count)
+
+    def _press(self, keysym: int, count: int) -> None:
+        self.last_method = ""
+        start = time.monotonic()
+        for i in range(count):
+            self._key(keysym, 1)
+            self.last_method = "pressed"
+            self._key(keysym, 0)
+            ahead = (i + 1) / MAX_TYPE_RATE - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)  # the same rate limit as typing
 
     def insert(self, text: str, target: Target | None) -> None:
         terminal = self.is_terminal() if self.is_terminal else None
@@ -397,22 +462,28 @@ class PortalInserter:
                 owners.append(self._serve(text, primary=True))
             except InsertionError:
                 self.primary = False  # this compositor has no primary selection for us
-
+                saved.pop(True, None)
+        fetched = False
         try:
+            self._focus_moved()
             self._key(KEYSYM_SHIFT_L, 1)
             self.last_method = "pasted"
             self._key(KEYSYM_INSERT, 1)
             self._key(KEYSYM_INSERT, 0)
             self._key(KEYSYM_SHIFT_L, 0)
-            time.sleep(self.paste_settle)  # no event tells that the window fetched the text
+            fetched = _serve_until_quiet(owners, self.fetch_timeout)
         finally:
+            for owner in owners:
+                owner.end()
             for primary, data in saved.items():
                 self._restore_clipboard(data, primary)
-            for proc in owners:
-                if proc.poll() is None:
-                    proc.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(2)
+            self._focus_moved()
+        if not fetched:
+            raise NothingPasted(
+                f"the window did not take the pasted text within {self.fetch_timeout:g} s;"
+                " nothing was pasted (the text is kept)",
+                fix="click into the window and choose Type last dictation in the tray menu",
+            )
 
     def _wl(
         self, argv: list[str], timeout: float = 3.0, **kwargs: Any
@@ -450,46 +521,113 @@ class PortalInserter:
             return None
         return (mime, data.stdout) if data.returncode == 0 else None
 
-    def _serve(self, text: str, primary: bool) -> subprocess.Popen[bytes]:
-        """A ``wl-copy --foreground`` serving ``text``, once the selection is seen to
-        hold it. Where the compositor has no data-control protocol (GNOME), wl-copy needs
-        keyboard focus for a moment and sometimes never gets it (1 in ~8 headless runs):
-        it is then started again, up to ``COPY_ATTEMPTS`` times."""
-        argv = ["wl-copy", "--foreground", "--type", "text/plain;charset=utf-8"]
+    def _focus_moved(self) -> None:
+        """wl-copy just took a selection; where it does so from a surface of its own
+        that gets the focus for a moment (GNOME), the next key waits until
+        ``FOCUS_SETTLE`` after now for the compositor to give the focus back to the window
+        (nothing tells when: a Shift+Insert sent at once was lost in 2 of 2 GNOME corpus
+        runs, and the first keys typed right after a paste in one run, see docs/faults.md)."""
+        if self._clipboard_needs_focus():
+            self._keys_after = time.monotonic() + FOCUS_SETTLE
+
+    def _clipboard_needs_focus(self) -> bool:
+        """Whether wl-copy needs keyboard focus to take the selection here: the
+        compositor offers no data-control protocol (GNOME). Asked once."""
+        if self._needs_focus is None:
+            from voicetype.insertion.wayland_wire import Connection, WaylandError, socket_path
+
+            path = socket_path(self.env)
+            self._needs_focus = False
+            if path is not None:
+                try:
+                    conn = Connection(path, self.call_timeout)
+                    try:
+                        conn.connect()
+                        names = {g.interface for g in conn.globals}
+                    finally:
+                        conn.close()
+                    self._needs_focus = not names & DATA_CONTROL
+                except WaylandError:
+                    pass
+        return self._needs_focus
+
+    def _fetch_reporter(self) -> str:
+        """A private directory (0700, made once, removed by ``close``) holding ``cat``,
+        a shell script that writes one byte to the pipe named by ``FETCH_FD_VARIABLE``
+        (through ``/dev/fd``: a shell redirects only fds 0–9 itself), then runs the real
+        ``cat``: wl-copy (wl-clipboard 2.x, text from stdin) runs ``cat`` to store the
+        text (before it takes the selection) and to write it to each window that
+        fetches it."""
+        if self._reporter_dir is None:
+            real = shutil.which("cat", path=self.env.get("PATH", os.defpath)) or "/bin/cat"
+            directory = Path(tempfile.mkdtemp(prefix="voicetype-fetch-"))
+            script = directory / "cat"
+            report = f'printf . >>"/dev/fd/${FETCH_FD_VARIABLE}" 2>/dev/null'
+            script.write_text(f'#!/bin/sh\n{report}\nexec {real} "$@"\n')
+            script.chmod(0o700)
+            self._reporter_dir = directory
+        return str(self._reporter_dir)
+
+    def _serve(self, text: str, primary: bool) -> _Owner:
+        """A ``wl-copy`` serving ``text``, once it has taken the selection: wl-copy forks
+        its server only after the compositor accepted the selection, so its first
+        process exiting (0) says so. Each fetch is reported on the owner's pipe (see
+        ``_fetch_reporter``); fetches made before the paste chord (GNOME's clipboard
+        manager copies every new selection at once) are taken off first. Where the
+        compositor has no data-control protocol (GNOME), wl-copy needs keyboard focus for
+        a moment and sometimes never gets it (1 in ~8 headless runs): it is then started
+        again, up to ``COPY_ATTEMPTS`` times."""
+        argv = ["wl-copy", "--type", "text/plain;charset=utf-8"]
         if primary:
             argv.append("--primary")
         for attempt in range(1 if primary else COPY_ATTEMPTS):
-            proc = subprocess.Popen(
-                argv,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            done, held = os.pipe()  # the server holds ``held`` open until it exits
+            env = {
+                **self.env,
+                "PATH": f"{self._fetch_reporter()}:{self.env.get('PATH', os.defpath)}",
+                FETCH_FD_VARIABLE: str(held),
+            }
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    env=env,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    pass_fds=(held,),
+                    start_new_session=True,  # its server stays in the group: ``_Owner.end``
+                )
+            except OSError as exc:
+                os.close(done)
+                raise InsertionError(
+                    f"could not start wl-copy: {exc}; nothing was typed",
+                    fix="check that wl-clipboard is installed",
+                ) from exc
+            finally:
+                os.close(held)
+            owner = _Owner(proc, done)
             assert proc.stdin is not None
-            proc.stdin.write(text.encode())
-            proc.stdin.close()
-            if self._offered(text, primary, 0.5 if primary else 1.5):
+            try:
+                proc.stdin.write(text.encode())
+            except BrokenPipeError:
+                pass  # wl-copy failed at once: its exit status says so
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+            try:
+                code = proc.wait(0.5 if primary else SELECTION_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                code = None
+            # done() also takes the fetches made so far: a clipboard manager's copy
+            # (GNOME's, made as the selection changes hands) is no paste.
+            if code == 0 and not owner.done():
                 self.copy_attempts = attempt + 1
-                return proc
-            proc.terminate()
-            proc.wait(2)
+                return owner
+            owner.end()
         raise InsertionError(
             "could not put the text on the Wayland clipboard (wl-copy); nothing was typed",
             fix="check that wl-copy works in this session: echo hi | wl-copy && wl-paste",
         )
-
-    def _offered(self, text: str, primary: bool, timeout: float) -> bool:
-        argv = ["wl-paste", "--no-newline", "--type", "text/plain;charset=utf-8"]
-        if primary:
-            argv.append("--primary")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                if self._wl(argv, timeout=1).stdout == text.encode():
-                    return True
-            time.sleep(0.05)  # polling another process's state; no event to wait for
-        return False
 
     def _restore_clipboard(self, saved: tuple[str, bytes] | None, primary: bool) -> None:
         which = ["--primary"] if primary else []
@@ -501,9 +639,75 @@ class PortalInserter:
                 self._wl(["wl-copy", *which, "--type", mime], input=data)
 
     def close(self) -> None:
+        if self._reporter_dir is not None:
+            shutil.rmtree(self._reporter_dir, ignore_errors=True)
+            self._reporter_dir = None
         if self._session is not None:
             self._close_session(self._session)
             self._session = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class _Owner:
+    """One ``wl-copy`` (``proc``, which exits once it holds the selection) and the read
+    end of a pipe that its server holds until it exits (after another program took the
+    selection, or ``end``), with one byte written to it per fetch."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], pipe: int) -> None:
+        self.proc = proc
+        self.pipe = pipe
+        self.fetches = 0
+
+    def done(self) -> bool:
+        """Whether the server has exited (takes the fetches reported before)."""
+        self.take_fetches()
+        return self.pipe < 0
+
+    def take_fetches(self) -> int:
+        """Read the fetches reported so far (never blocks); how many there were."""
+        got = 0
+        while self.pipe >= 0 and select.select([self.pipe], [], [], 0)[0]:
+            data = os.read(self.pipe, 4096)
+            if not data:  # the server exited
+                os.close(self.pipe)
+                self.pipe = -1
+                break
+            got += len(data)
+        self.fetches += got
+        return got
+
+    def end(self) -> None:
+        """Stop serving now (idempotent): the server is still in the process group
+        wl-copy started, so the group is signalled while the server has not exited."""
+        if not self.done():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(2)
+        if self.pipe >= 0:
+            os.close(self.pipe)
+            self.pipe = -1
+
+
+def _serve_until_quiet(owners: list[_Owner], timeout: float) -> bool:
+    """After the paste chord: whether a window fetched the text within ``timeout``; once
+    one did, serve on until no fetch came for ``QUIET`` (some applications fetch twice),
+    at most ``LINGER``."""
+    deadline = time.monotonic() + timeout
+    first: float | None = None
+    last = 0.0
+    while True:
+        now = time.monotonic()
+        left = deadline - now if first is None else min(last + QUIET, first + LINGER) - now
+        live = [o.pipe for o in owners if o.pipe >= 0]
+        if left <= 0 or not live:
+            return first is not None
+        ready, _, _ = select.select(live, [], [], left)
+        for owner in owners:
+            if owner.pipe in ready and owner.take_fetches():
+                last = time.monotonic()
+                first = first or last

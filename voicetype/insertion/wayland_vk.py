@@ -39,9 +39,11 @@ libwayland disconnects it (Debian 12's libwayland 1.21 has a fixed 4 KB buffer p
 client behind the socket buffer).
 
 Line breaks: in a terminal a line break becomes a space, never Return (it would run
-the command line). A window is a terminal when its ``app_id``/class is in
-``TERMINAL_APP_IDS``; when the compositor does not say which window has focus (no sway
-IPC) every window is treated as a terminal unless ``unknown_is_terminal`` is False.
+the command line); ``press`` (BackSpace for "scratch that", Return for a final "new
+line") uploads a keymap of that one key and refuses Return there. A window is a
+terminal when its ``app_id``/class is in ``TERMINAL_APP_IDS``; when the compositor does
+not say which window has focus (no sway IPC) every window is treated as a terminal
+unless ``unknown_is_terminal`` is False.
 
 Errors: ``BackendUnavailable`` when there is no compositor socket or it lacks the
 virtual-keyboard protocol (GNOME, KDE); ``TargetGone`` when the window of the hotkey
@@ -60,7 +62,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from voicetype.errors import BackendUnavailable
-from voicetype.insertion import InsertionError, Key, Target, TargetGone, refuse_press, sanitize
+from voicetype.insertion import InsertionError, Key, Target, TargetGone, sanitize
 from voicetype.insertion.sway_ipc import SwayIpc, SwayWindow
 from voicetype.insertion.wayland_wire import Connection, WaylandError, message, socket_path, uints
 
@@ -196,18 +198,41 @@ class VirtualKeyboardInserter:
             return None
 
     def press(self, key: Key, count: int, target: Target | None) -> None:
-        """Not implemented on the Wayland virtual keyboard yet: refuses before pressing anything."""
-        refuse_press(key, count, "on the Wayland virtual keyboard")
+        """Press ``key`` ``count`` times in ``target``, with the same focus check as
+        ``insert``, from a keymap of its own; Return never into a terminal (nor into a
+        window the compositor does not name, unless ``unknown_is_terminal`` is False)."""
+        if count <= 0:
+            return
+        terminal, xwayland = self._aim(target)
+        if key == "Return" and terminal:
+            raise InsertionError(
+                "a line break is never typed into a terminal (or a window voicetype cannot"
+                " tell from one); nothing typed",
+                fix="press Enter yourself",
+            )
+        self.sent = 0
+        keyboard = self._keyboard()
+        try:
+            self._send(keyboard, Batch([key], [0] * count), xwayland)
+        except WaylandError as exc:
+            self.close()
+            raise InsertionError(
+                f"pressing {key} through the Wayland virtual keyboard failed after"
+                f" {self.sent} of {count}: {exc}",
+                fix="check the text and correct it by hand",
+            ) from exc
 
-    def insert(self, text: str, target: Target | None) -> None:
+    def _aim(self, target: Target | None) -> tuple[bool, bool]:
+        """Give focus back to the dictated window if it moved (``TargetGone`` when it
+        closed); whether it is a terminal and whether it runs through XWayland."""
         window = target.window if isinstance(target, WaylandTarget) else None
-        xwayland = False
         if window is not None and self.ipc is not None:
             self._refocus(window)
-            terminal = window.app_id in TERMINAL_APP_IDS
-            xwayland = window.xwayland
-        else:
-            terminal = self.unknown_is_terminal
+            return window.app_id in TERMINAL_APP_IDS, window.xwayland
+        return self.unknown_is_terminal, False
+
+    def insert(self, text: str, target: Target | None) -> None:
+        terminal, xwayland = self._aim(target)
         text = for_window(text, terminal)
         self.sent = 0
         if not text:
@@ -273,16 +298,20 @@ class VirtualKeyboardInserter:
         return self._vk
 
     def _type(self, keyboard: tuple[Connection, int], text: str, xwayland: bool) -> None:
-        conn, vk = keyboard
         for batch in plan(text):
-            self._upload(conn, vk, build_keymap(batch.keysyms))
-            self._keys(conn, vk, [len(batch.keysyms)])  # the warm-up key (no symbol)
-            conn.roundtrip()
-            if xwayland:
-                time.sleep(XWAYLAND_SETTLE)  # X clients take in MappingNotify; no event
-            self._type_keys(conn, vk, batch.keys)
-            if xwayland:
-                time.sleep(XWAYLAND_SETTLE)
+            self._send(keyboard, batch, xwayland)
+
+    def _send(self, keyboard: tuple[Connection, int], batch: Batch, xwayland: bool) -> None:
+        """Upload the batch's keymap, then press its keys."""
+        conn, vk = keyboard
+        self._upload(conn, vk, build_keymap(batch.keysyms))
+        self._keys(conn, vk, [len(batch.keysyms)])  # the warm-up key (no symbol)
+        conn.roundtrip()
+        if xwayland:
+            time.sleep(XWAYLAND_SETTLE)  # X clients take in MappingNotify; no event
+        self._type_keys(conn, vk, batch.keys)
+        if xwayland:
+            time.sleep(XWAYLAND_SETTLE)
 
     def _refocus(self, window: SwayWindow) -> None:
         assert self.ipc is not None
