@@ -23,10 +23,6 @@ from voicetype.recognition.events import (
 from voicetype.recognition.messages import describe_failure
 from voicetype.text.model import Phrase
 
-#: The detailed forms and the language a phrase event may carry, named as on
-#: ``recognition.Recognized`` (read when present: the event's text alone is enough).
-_FORMS = ("lexical", "itn", "masked_itn", "language")
-
 
 def plain_phrase(text: str) -> Phrase:
     """A phrase known only by its text (e.g. the mode machine's), cleaned like
@@ -37,13 +33,8 @@ def plain_phrase(text: str) -> Phrase:
 def phrase_of(event: PhraseRecognized) -> Phrase:
     """The pipeline's phrase: the event's text without control characters (it is shown,
     logged and kept before any inserter cleans it), with the service's other forms."""
-    lexical, itn, masked_itn, language = (_form(event, name) for name in _FORMS)
-    return Phrase(sanitize(event.text), lexical, itn, masked_itn, language)
-
-
-def _form(event: PhraseRecognized, name: str) -> str:
-    value = getattr(event, name, "")
-    return value if isinstance(value, str) else ""
+    e = event
+    return Phrase(sanitize(e.text), e.lexical, e.itn, e.masked_itn, e.language)
 
 
 def mode_event(event: SessionEvent) -> modes.Event | None:
