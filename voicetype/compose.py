@@ -437,8 +437,19 @@ def build(
     if previous is not None and exposed:
         problems.append(exposed)
     text = _text_stage(config, makers, previous.text if previous else None)
+    _wire_focus(inserter, text)
     parts = Parts(config, recognizer, inserter, hotkeys, hotkey_status, listener, text, language)
     return parts, problems
+
+
+def _wire_focus(inserter: Inserter | None, text: TextStage) -> None:
+    """A Wayland inserter whose compositor names no window (it has ``is_terminal``: the
+    portal, the virtual keyboard off sway) asks the text stage's AT-SPI reader whether the
+    focused window is a terminal (bounded; not known: a terminal)."""
+    if inserter is not None and hasattr(inserter, "is_terminal"):
+        from voicetype.context.focus import terminal_probe
+
+        setattr(inserter, "is_terminal", terminal_probe(text.reader))  # noqa: B010
 
 
 def _text_stage(config: Config, makers: Makers, previous: TextStage | None) -> TextStage:

@@ -5,7 +5,11 @@ text around the caret (``voicetype.context``: AT-SPI, bounded to ``CARET_TIMEOUT
 nothing is read in time the pipeline falls back to voicetype's memory of what it typed
 there), runs the ``TextPipeline``, presses the Backspaces it asks for, inserts its text,
 then commits the dictation to the ``DictationMemory`` (forgets it after a failure) and adds
-it to the ``History``. What the user must be told (a refused "scratch that") comes back in
+it to the ``History``. Where the compositor names no window (Wayland: the portal, wlroots
+without sway IPC; the inserter then takes an ``is_terminal`` probe) the window itself —
+its identity for the memory, whether it is a terminal — comes from AT-SPI too, within the
+same bound (``_accessible_context``); not known: a terminal with no memory, so "scratch
+that" is refused there. What the user must be told (a refused "scratch that") comes back in
 ``Inserted.notice``: this module tells no one itself.
 
 Password fields: the reader never reads one (``CaretContext.is_password``); what is typed
@@ -26,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from voicetype.context import CaretReader
+from voicetype.context.focus import identity, is_terminal
 from voicetype.context.keywatch import KeyMarker, NoKeyWatch
 from voicetype.dictation import Inserted, PhraseChain
 from voicetype.history_store import HistoryStore
@@ -96,7 +101,10 @@ class TextStage:
             target = inserter.focused_target()
         start = clock()
         window = _window_of(target)
-        context = self._context(inserter, window)
+        if window is None and getattr(inserter, "is_terminal", None) is not None:
+            context, window = self._accessible_context()  # Wayland: AT-SPI names the window
+        else:
+            context = self._context(inserter, window)
         previous = self.memory.previous()
         log.debug(
             "memory: %s, keys typed since: %s",
@@ -170,6 +178,28 @@ class TextStage:
         log.debug("caret context read in %.1f ms (password: %s)", ms, context.is_password)
         return replace(context, is_terminal=terminal or context.is_terminal)
 
+    def _accessible_context(self) -> tuple[CaretContext, int | None]:
+        """Where the compositor names no window (the portal; wlroots without sway IPC):
+        the focused window as AT-SPI tells it — its identity for the memory, whether it is
+        a terminal (not known: treated as one) — and its caret context, all within
+        ``CARET_TIMEOUT``."""
+        start = time.monotonic()
+        focus = self.reader.focused(CARET_TIMEOUT)
+        asked = time.monotonic()
+        window, terminal = identity(focus), is_terminal(focus)
+        log.debug(
+            "focused window: %s (%s), terminal: %s, asked in %.1f ms",
+            focus.app if focus else "not known", focus.role if focus else "-", terminal,
+            (asked - start) * 1000,
+        )  # fmt: skip
+        left = CARET_TIMEOUT - (asked - start)
+        context = None
+        if focus is not None and focus.pid is not None and left > 0.005:
+            context = self.reader.read(focus.pid, left)
+        if context is None:
+            return replace(UNKNOWN, is_terminal=terminal), window
+        return replace(context, is_terminal=terminal or context.is_terminal), window
+
     def close(self) -> None:
         """Stop the reader's helper process and the key watcher (daemon exit)."""
         for part in (self.keys, self.reader):
@@ -213,5 +243,9 @@ def _final_breaks(text: str) -> tuple[str, int]:
 
 
 def _window_of(target: Target | None) -> int | None:
-    window = getattr(target, "window", None)
+    """The target's window for the memory: ``identity`` (Wayland targets), else
+    ``window`` (X11 window ids)."""
+    window = getattr(target, "identity", None)
+    if not isinstance(window, int):
+        window = getattr(target, "window", None)
     return window if isinstance(window, int) else None

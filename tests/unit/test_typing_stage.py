@@ -90,6 +90,9 @@ class FakeReader:
             return None
         return CaretContext(before=self.windows.text[self.windows.focused], after="")
 
+    def focused(self, timeout: float = 0.1) -> None:
+        return None
+
     def close(self) -> None:
         pass
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Protocol
 
+from voicetype.context.focus import Focus
 from voicetype.text.model import CaretContext
 
 ENV_CARET = "VOICETYPE_CARET"
@@ -28,6 +29,11 @@ class CaretReader(Protocol):
 
     def read(self, pid: int | None, timeout: float = 0.1) -> CaretContext | None: ...
 
+    def focused(self, timeout: float = 0.1) -> Focus | None:
+        """The focused accessible of the active window in any application (Wayland: the
+        compositor does not say), on the same terms as ``read``; None when not known."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -35,6 +41,9 @@ class NoCaretReader:
     """Knows nothing: joining relies on voicetype's own memory."""
 
     def read(self, pid: int | None, timeout: float = 0.1) -> CaretContext | None:
+        return None
+
+    def focused(self, timeout: float = 0.1) -> Focus | None:
         return None
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from voicetype.context.focus import Focus
 from voicetype.errors import BackendUnavailable
 from voicetype.text.model import CaretContext
 from voicetype.text.pipeline import CONTEXT_CHARS
@@ -175,6 +176,17 @@ class AtspiCaretReader:
         answers.put(None)  # the helper ended
 
     def read(self, pid: int | None, timeout: float = 0.1) -> CaretContext | None:
+        answer = self._ask({"pid": pid}, timeout)
+        return _context(answer) if answer is not None else None
+
+    def focused(self, timeout: float = 0.1) -> Focus | None:
+        """The focused accessible of the active window in any application (see
+        ``CaretReader.focused``); None when none is known within ``timeout``."""
+        answer = self._ask({"focus": True}, timeout)
+        return _focus(answer) if answer is not None else None
+
+    def _ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """The helper's answer to ``request`` within ``timeout``, else None."""
         deadline = time.monotonic() + timeout
         if not self._lock.acquire(timeout=timeout):
             return None
@@ -191,7 +203,7 @@ class AtspiCaretReader:
             number = self._next_id
             try:
                 assert proc.stdin is not None
-                proc.stdin.write(json.dumps({"id": number, "pid": pid}).encode() + b"\n")
+                proc.stdin.write(json.dumps({"id": number, **request}).encode() + b"\n")
                 proc.stdin.flush()
             except OSError:
                 return None
@@ -206,7 +218,7 @@ class AtspiCaretReader:
                 if answer is None:
                     return None  # the helper ended; restarted on a later read
                 if answer.get("id") == number:
-                    return _context(answer)
+                    return answer
         finally:
             self._lock.release()
 
@@ -230,6 +242,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except (OSError, subprocess.TimeoutExpired):
         proc.kill()
         proc.wait(timeout=5.0)
+
+
+def _focus(answer: dict[str, Any]) -> Focus | None:
+    if not answer.get("found"):
+        return None
+    pid, window = answer.get("pid"), answer.get("window")
+    return Focus(
+        app=str(answer.get("app") or ""),
+        pid=pid if isinstance(pid, int) else None,
+        role=str(answer.get("role") or ""),
+        terminal_role=bool(answer.get("terminal")),
+        window=window if isinstance(window, str) else "",
+    )
 
 
 def _context(answer: dict[str, Any]) -> CaretContext | None:

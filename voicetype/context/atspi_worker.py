@@ -9,6 +9,13 @@ stdin/stdout, one JSON object per line: it first writes ``{"ready": true}`` (or
 "before"/"after" hold at most CHARS characters each; a password field's text is never
 read. It exits when stdin closes. It never writes the text anywhere else.
 
+A request ``{"id": N, "focus": true}`` asks which accessible has the keyboard focus now,
+in any application (Wayland: the compositor does not say): the answer is ``{"id": N,
+"found": bool, "app": name, "pid": int, "role": role name, "terminal": bool (role
+TERMINAL), "window": "bus name + object path of its toplevel"}``; found only when that
+toplevel is ACTIVE (a focus event of an application that lost the focus to one without
+AT-SPI — foot, kitty — does not count). No text is read for it.
+
 The focused object comes from ``object:state-changed:focused`` events (cheap: ~2 ms per
 read), else from a search of the application with that process id: its Collection
 interface (GTK3), else a walk of what it shows, bounded by ``WALK_NODES`` and
@@ -57,6 +64,66 @@ class Worker:
             return self._read(target)
         except self.glib.Error as exc:  # a frozen or vanished application
             return {"found": False, "problem": str(exc.message)[:100]}
+
+    def focus(self) -> dict[str, Any]:
+        """The focused accessible of the active window, whatever its application (see the
+        module doc): the last focus event's source while it is still focused, else the
+        focused object of the application that has an ACTIVE toplevel."""
+        try:
+            target = self._current(None)
+            top = self._toplevel(target) if target is not None else None
+            if top is None or not self._active(top):
+                target = self._search_active()
+                top = self._toplevel(target) if target is not None else None
+                if top is None:
+                    return {"found": False}
+                self.focused = target
+            app = target.get_application()
+            return {
+                "found": True,
+                "app": str(app.get_name() or "") if app is not None else "",
+                "pid": int(target.get_process_id()),
+                "role": str(target.get_role_name() or ""),
+                "terminal": target.get_role() == self.atspi.Role.TERMINAL,
+                "window": f"{_bus_name(top)}{getattr(top, 'path', '') or ''}",
+            }
+        except self.glib.Error as exc:  # a frozen or vanished application
+            return {"found": False, "problem": str(exc.message)[:100]}
+
+    def _active(self, node: Any) -> bool:
+        return bool(node.get_state_set().contains(self.atspi.StateType.ACTIVE))
+
+    def _toplevel(self, node: Any) -> Any:
+        """The window ``node`` is in: its ancestor whose parent is the application."""
+        for _ in range(100):
+            parent = node.get_parent()
+            if parent is None:
+                return None
+            if parent.get_role() == self.atspi.Role.APPLICATION:
+                return node
+            node = parent
+        return None
+
+    def _search_active(self) -> Any:
+        """The focused object of the application with an ACTIVE toplevel (None: none)."""
+        desktop = self.atspi.get_desktop(0)
+        deadline = time.monotonic() + WALK_SECONDS
+        for index in range(min(desktop.get_child_count(), 200)):
+            app = desktop.get_child_at_index(index)
+            if app is None:
+                continue
+            for w in range(min(app.get_child_count(), 50)):
+                window = app.get_child_at_index(w)
+                if window is None or not self._active(window):
+                    continue
+                found = self._collection_search(app)
+                if found is None:
+                    found = self._walk(app, deadline)
+                if found is not None:
+                    return found
+            if time.monotonic() > deadline:
+                break
+        return None
 
     def _current(self, pid: int | None) -> Any:
         candidate = self.focused
@@ -197,7 +264,10 @@ def main(argv: list[str]) -> int:
         try:
             request = json.loads(line)
             pid = request.get("pid")
-            answer = worker.answer(pid if isinstance(pid, int) else None)
+            if request.get("focus"):
+                answer = worker.focus()
+            else:
+                answer = worker.answer(pid if isinstance(pid, int) else None)
             answer["id"] = request.get("id")
         except (ValueError, AttributeError) as exc:
             answer = {"id": None, "found": False, "problem": type(exc).__name__}
@@ -214,6 +284,11 @@ def main(argv: list[str]) -> int:
     loop.run()
     listener.deregister("object:state-changed:focused")
     return 0
+
+
+def _bus_name(node: Any) -> str:
+    app = getattr(node, "app", None)
+    return str(getattr(app, "bus_name", "") or "")
 
 
 def _write(message: dict[str, Any]) -> None:

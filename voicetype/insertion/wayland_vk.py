@@ -42,8 +42,9 @@ Line breaks: in a terminal a line break becomes a space, never Return (it would 
 the command line); ``press`` (BackSpace for "scratch that", Return for a final "new
 line") uploads a keymap of that one key and refuses Return there. A window is a
 terminal when its ``app_id``/class is in ``TERMINAL_APP_IDS``; when the compositor does
-not say which window has focus (no sway IPC) every window is treated as a terminal
-unless ``unknown_is_terminal`` is False.
+not say which window has focus (no sway IPC) the injected ``is_terminal`` probe answers
+(AT-SPI, ``voicetype.context.focus.terminal_probe``); without one every such window is
+treated as a terminal unless ``unknown_is_terminal`` is False.
 
 Errors: ``BackendUnavailable`` when there is no compositor socket or it lacks the
 virtual-keyboard protocol (GNOME, KDE); ``TargetGone`` when the window of the hotkey
@@ -58,7 +59,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from voicetype.errors import BackendUnavailable
@@ -157,6 +158,11 @@ class WaylandTarget:
 
     window: SwayWindow | None
 
+    @property
+    def identity(self) -> int | None:
+        """The window's identity for the text memory (sway's container id)."""
+        return self.window.con_id if self.window is not None else None
+
 
 class VirtualKeyboardInserter:
     """Types text through ``zwp_virtual_keyboard_v1``; see the module docstring."""
@@ -180,6 +186,9 @@ class VirtualKeyboardInserter:
         self.max_rate = max_rate
         self.timeout = timeout
         self.unknown_is_terminal = unknown_is_terminal
+        #: Whether the focused window is a terminal, where the compositor does not name it
+        #: (bounded; wired by the composition root). None: ``unknown_is_terminal``.
+        self.is_terminal: Callable[[], bool | None] | None = None
         self.ipc = SwayIpc.find(self.env)
         self.sent = 0  #: characters sent by the last ``insert`` (for error messages, tests)
         self._vk: tuple[Connection, int] | None = None
@@ -229,6 +238,8 @@ class VirtualKeyboardInserter:
         if window is not None and self.ipc is not None:
             self._refocus(window)
             return window.app_id in TERMINAL_APP_IDS, window.xwayland
+        if self.is_terminal is not None:
+            return self.is_terminal() is not False, False
         return self.unknown_is_terminal, False
 
     def insert(self, text: str, target: Target | None) -> None:
