@@ -20,7 +20,8 @@ process can watch and drive them.
 
 Fixtures ``kwin`` and ``mutter`` (module scope). ``desktop.gtk_window()`` starts a
 focused GTK3 ``TextView`` (``harness.sway``'s app) and returns its ``DesktopText``
-(``content()``, ``wait_for_text``, ``close()``).
+(``content()``, ``wait_for_text``, ``close()``); with ``accessible=True`` the window is
+on the session's AT-SPI bus (``desktop.start_a11y()`` first).
 """
 
 from __future__ import annotations
@@ -152,6 +153,15 @@ class Desktop:
         self._start([*SETPRIV, PORTAL, "-r"], self.client_env, "portal")
         wait_for(lambda: self._has_name("org.freedesktop.portal.Desktop"), 20, "xdg-desktop-portal")
 
+    def start_a11y(self) -> None:
+        """The session's accessibility bus (at-spi-bus-launcher; registryd starts on it)."""
+        self._start(
+            [*SETPRIV, "/usr/libexec/at-spi-bus-launcher", "--launch-immediately"],
+            self.base_env,
+            "at-spi",
+        )
+        wait_for(lambda: self._has_name("org.a11y.Bus"), 20, "the accessibility bus")
+
     def _start(self, argv: list[str], env: dict[str, str], name: str) -> Proc:
         proc = Proc(argv, env=env, log=self.root / f"{name}.log")
         self.procs.append(proc)
@@ -175,14 +185,16 @@ class Desktop:
         finally:
             conn.close()
 
-    def gtk_window(self) -> DesktopText:
+    def gtk_window(self, accessible: bool = False) -> DesktopText:
+        """``accessible``: the window is on the session's AT-SPI bus (``start_a11y``);
+        else (``NO_AT_BRIDGE=1``) nothing there knows it, like foot or kitty."""
         path = self.workdir / f"gtk-{time.monotonic_ns()}.txt"
         script = self.workdir / "gtk_textview.py"
         script.write_text(_GTK_APP)
         script.chmod(0o644)
         proc = self._start(
             [*SETPRIV, "/usr/bin/python3", str(script), str(path), "voicetype-test"],
-            self.client_env,
+            {k: v for k, v in self.client_env.items() if not (accessible and k == "NO_AT_BRIDGE")},
             "gtk",
         )
         wait_for(path.exists, 20, f"the GTK3 window on {self.name}")
@@ -237,12 +249,7 @@ class Mutter(Desktop):
         # A real desktop always has a keyboard; headless mutter has none, and without one
         # wl-copy/wl-paste refuse ("This seat has no keyboard") and every new virtual
         # keyboard makes windows bind a wl_keyboard late (lost keys). Keep one present.
-        self._start(
-            [*SETPRIV, "/usr/libexec/at-spi-bus-launcher", "--launch-immediately"],
-            self.base_env,
-            "at-spi",
-        )
-        wait_for(lambda: self._has_name("org.a11y.Bus"), 20, "the accessibility bus")
+        self.start_a11y()
         self._keyboard, call = self._rd_session()
         call("NotifyKeyboardKeysym", "ub", (0xFFE1, True))  # the device appears on its first key
         call("NotifyKeyboardKeysym", "ub", (0xFFE1, False))

@@ -1,0 +1,143 @@
+"""The focused window from AT-SPI on a real headless KDE (KWin 5.27 + its RemoteDesktop
+portal, the session's own accessibility bus): voicetype's text stage, wired as the daemon
+wires it, presses Return for "new line" in a GTK3 text view, takes the pause period and
+"scratch that" back there; in a window AT-SPI does not know (like foot or kitty, which
+have no accessibility) a line break becomes a space and "scratch that" is refused."""
+
+from __future__ import annotations
+
+import json
+import select
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness.wl_desktop import KWIN, PORTAL_KDE, SETPRIV, DesktopText, KWin
+
+pytestmark = pytest.mark.desktop
+
+TESTS_DIR = Path(__file__).resolve().parent.parent
+PYTHON = str(TESTS_DIR.parent / ".venv" / "bin" / "python")
+
+
+@pytest.fixture(scope="module")
+def kwin_a11y() -> Iterator[KWin]:
+    if not Path(KWIN).exists() or not Path(PORTAL_KDE).exists():
+        pytest.fail("kwin-wayland / xdg-desktop-portal-kde missing; run scripts/test.sh")
+    root = Path(tempfile.mkdtemp(prefix="voicetype-kwin-a11y-"))
+    session = KWin(root)
+    try:
+        session.start_a11y()
+        yield session
+    finally:
+        session.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class Dictator:
+    """``harness.wl_text_client`` as the session's user: one dictation at a time, each
+    followed by a wait for the window to show its result (a user pauses between them; the
+    portal's keys arrive asynchronously)."""
+
+    def __init__(self, kwin: KWin) -> None:
+        env = {**kwin.client_env, "PYTHONPATH": str(TESTS_DIR)}
+        self.proc = subprocess.Popen(
+            [*SETPRIV, PYTHON, "-m", "harness.wl_text_client", str(kwin.workdir / "state")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.results: list[dict[str, Any]] = []
+        assert self._line() == "ready"
+
+    def _line(self) -> str:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        assert ready, "the text client did not answer in 30 s"
+        line = self.proc.stdout.readline().strip()
+        assert line, self.proc.stderr.read()[-2000:] if self.proc.stderr else "no output"
+        return line
+
+    def say(self, window: DesktopText, expected: str, *displays: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps([phrase(d) for d in displays]) + "\n")
+        self.proc.stdin.flush()
+        result: dict[str, Any] = json.loads(self._line())
+        self.results.append(result)
+        assert result.get("error") is None, result
+        window.wait_for_text(expected)
+        return result
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+def phrase(display: str) -> list[str]:
+    return [display, display.lower().rstrip(".?!").replace(",", "")]
+
+
+def test_new_line_pause_period_and_scratch_that_in_a_gtk3_text_view(
+    kwin_a11y: KWin, artifacts: Path
+) -> None:
+    window = kwin_a11y.gtk_window(accessible=True)
+    client = Dictator(kwin_a11y)
+    try:
+        first = client.say(window, "Hello world.", "Hello world.")
+        assert (first["app"], first["role"]) == ("gtk_textview.py", "text")
+        client.say(window, "Hello world.\n", "New line.")  # Return pressed
+        client.say(window, "Hello world.\nHow are you?", "How are you?")
+        scratch = client.say(window, "Hello world.\n", "Scratch that.")
+        assert (scratch["erased"], scratch["notice"]) == (12, None)
+        client.say(window, "Hello world.\nI went to the.", "I went to the.")
+        later = client.say(window, "Hello world.\nI went to the store.", "Store.")
+        assert later["erased"] == 1  # the pause period, taken back
+        assert [r["notice"] for r in client.results] == [None] * 6
+        report(artifacts, "GTK3 text view", client.results)
+    finally:
+        client.close()
+        window.close()
+
+
+def test_unknown_window_gets_a_space_for_new_line_and_refuses_scratch_that(
+    kwin_a11y: KWin, artifacts: Path
+) -> None:
+    known = kwin_a11y.gtk_window(accessible=True)  # AT-SPI saw its focus first …
+    unknown = kwin_a11y.gtk_window(accessible=False)  # … then this one took it
+    client = Dictator(kwin_a11y)
+    try:
+        said = client.say(unknown, "Hello there. Next.", "Hello there.", "New line.", "Next.")
+        assert said["app"] is None
+        scratch = client.say(unknown, "Hello there. Next.", "Scratch that.")
+        assert scratch["erased"] == 0
+        assert scratch["notice"] == "Nothing was deleted: there is no dictation to take back"
+        assert known.content() == ""
+        report(artifacts, "window without AT-SPI", client.results)
+    finally:
+        client.close()
+        unknown.close()
+        known.close()
+
+
+def report(artifacts: Path, where: str, results: list[dict[str, Any]]) -> None:
+    focus = [r["focus_ms"] for r in results]
+    line = (
+        f"KWin 5.27 + AT-SPI, {where}: focus query {min(focus):.1f}-{max(focus):.1f} ms"
+        f" (median {sorted(focus)[len(focus) // 2]:.1f}), dictations "
+        + ", ".join(f"{r['ms']:.0f}" for r in results)
+        + " ms"
+    )
+    print(line)
+    with (artifacts / "wayland_kwin_atspi.txt").open("a") as f:
+        f.write(line + "\n")
