@@ -7,7 +7,8 @@ AT-SPI reader, prints ``ready`` (or ``{"error": message}``), then for each stdin
 JSON dictation: a list of ``[display, lexical]`` phrases) delivers it into the window
 focused now and prints one JSON line ``{"typed", "erased", "notice", "error", "ms",
 "focus_ms", "app", "role"}`` (``focus_ms``: one focus query just before it), until
-stdin ends. The test waits for the window's text between dictations, as a user pauses.
+stdin ends; the line ``"focus"`` asks only for ``{"app"}`` of the focused window. The
+test waits for the window's text between dictations, as a user pauses.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def main() -> None:
         print("ready", flush=True)
         for line in sys.stdin:
             phrases = json.loads(line)
+            if phrases == "focus":  # which window AT-SPI names now
+                focus = reader.focused(0.1)
+                print(json.dumps({"app": focus.app if focus else None}), flush=True)
+                continue
             start = time.monotonic()
             focus = reader.focused(0.1)
             focus_ms = (time.monotonic() - start) * 1000

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.procs import wait_for
 from harness.wl_desktop import KWIN, PORTAL_KDE, SETPRIV, DesktopText, KWin
 
 pytestmark = pytest.mark.desktop
@@ -64,15 +65,23 @@ class Dictator:
         assert line, self.proc.stderr.read()[-2000:] if self.proc.stderr else "no output"
         return line
 
-    def say(self, window: DesktopText, expected: str, *displays: str) -> dict[str, Any]:
+    def say(self, window: DesktopText, expected: str | None, *displays: str) -> dict[str, Any]:
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps([phrase(d) for d in displays]) + "\n")
         self.proc.stdin.flush()
         result: dict[str, Any] = json.loads(self._line())
         self.results.append(result)
         assert result.get("error") is None, result
-        window.wait_for_text(expected)
+        if expected is not None:
+            window.wait_for_text(expected)
         return result
+
+    def focused_app(self) -> str | None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write('"focus"\n')
+        self.proc.stdin.flush()
+        app: str | None = json.loads(self._line())["app"]
+        return app
 
     def close(self) -> None:
         if self.proc.stdin is not None:
@@ -128,6 +137,40 @@ def test_unknown_window_gets_a_space_for_new_line_and_refuses_scratch_that(
         client.close()
         unknown.close()
         known.close()
+
+
+def test_new_line_in_a_vte_terminal_is_a_space_never_return(
+    kwin_a11y: KWin, artifacts: Path
+) -> None:
+    """xfce4-terminal (VTE: AT-SPI role "terminal") running ``cat``: a Return would show
+    as a line break in the file; a space is typed instead, also for a final "new line"."""
+    path = kwin_a11y.workdir / "terminal.txt"
+    env = {k: v for k, v in kwin_a11y.client_env.items() if k != "NO_AT_BRIDGE"}
+    proc = kwin_a11y._start(
+        [*SETPRIV, "xfce4-terminal", "--disable-server", "-x", "sh", "-c",
+         f"stty -icanon -echo; exec cat >> {path}"],
+        env,
+        "xfce4-terminal",
+    )  # fmt: skip
+    terminal = DesktopText(proc, path)
+    wait_for(path.exists, 20, "xfce4-terminal's cat")
+    client = Dictator(kwin_a11y)
+    try:
+        wait_for(lambda: client.focused_app() == "xfce4-terminal", 20, "the terminal's focus")
+        # (the capital at the start depends on whether VTE's text was read in time)
+        said = client.say(terminal, None, "echo one", "New line.", "two")
+        assert (said["app"], said["role"]) == ("xfce4-terminal", "terminal")
+        wait_for(lambda: terminal.content().lower() == "echo one two", 10, "the text")
+        ended = client.say(terminal, None, "New line.")  # at the end: a space at most
+        assert ended["typed"] in ("", " "), ended
+        client.say(terminal, None, "Done.")
+        wait_for(lambda: terminal.content().lower().endswith("done."), 10, "the last text")
+        assert "\n" not in terminal.content()
+        assert [r["notice"] for r in client.results] == [None, None, None]
+        report(artifacts, "xfce4-terminal (VTE)", client.results)
+    finally:
+        client.close()
+        terminal.close()
 
 
 def report(artifacts: Path, where: str, results: list[dict[str, Any]]) -> None:
