@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 
 import pytest
 
@@ -16,9 +17,11 @@ from voicetype.context import NoCaretReader
 from voicetype.context.focus import Focus, identity, is_terminal, terminal_probe
 from voicetype.context.keywatch import NoKeyWatch
 from voicetype.dictation import judge_typing
-from voicetype.insertion import Key
+from voicetype.insertion import InsertionError, Key
+from voicetype.insertion.sway_ipc import SwayWindow
+from voicetype.insertion.wayland_vk import VirtualKeyboardInserter, WaylandTarget, for_window
 from voicetype.text import CaretContext, DictationMemory, History, Phrase, TextSettings
-from voicetype.typing_stage import TextStage
+from voicetype.typing_stage import TextStage, _window_of
 
 GEDIT = Focus("gedit", 4242, "text", window=":1.5/org/a11y/atspi/accessible/7")
 KWRITE = Focus("kwrite", 5151, "text", window=":1.9/org/a11y/atspi/accessible/1")
@@ -217,3 +220,25 @@ def test_scratch_that_in_an_unknown_window_is_refused_with_the_notification() ->
     assert ending.outcome == "refused (nothing changed)"
     assert ending.message is not None
     assert ending.message.summary.startswith("Nothing was deleted")
+
+
+def test_the_virtual_keyboard_asks_the_probe_for_windows_the_compositor_does_not_name(
+    tmp_path: Path,
+) -> None:
+    """wlroots without sway IPC: Return only where the probe says "not a terminal"."""
+    vk = VirtualKeyboardInserter({"WAYLAND_DISPLAY": "wayland-x", "XDG_RUNTIME_DIR": str(tmp_path)})
+    assert vk.ipc is None
+    with pytest.raises(InsertionError):
+        vk.press("Return", 1, None)  # no probe: unknown, a terminal
+    vk.is_terminal = lambda: True
+    with pytest.raises(InsertionError):
+        vk.press("Return", 1, None)
+    vk.is_terminal = lambda: False
+    assert vk._aim(None) == (False, False)
+    assert for_window("a\nb", vk._aim(None)[0]) == "a\nb"
+
+
+def test_a_sway_window_is_its_container_for_the_memory() -> None:
+    target = WaylandTarget(SwayWindow(41, "org.gnome.texteditor", False))
+    assert _window_of(target) == 41
+    assert _window_of(WaylandTarget(None)) is None

@@ -91,7 +91,8 @@ def test_backend_per_session_and_description() -> None:
     assert Session("x11", "unknown").backend is None
     assert "RemoteDesktop portal" in describe(Session("wayland", "gnome"))
     assert "virtual keyboard" in describe(Session("wayland", "sway"))
-    assert "everywhere" in describe(Session("wayland", "hyprland"))
+    assert "AT-SPI" in describe(Session("wayland", "hyprland"))
+    assert "AT-SPI" in describe(Session("wayland", "kde"))
 
 
 def test_sway_shortcut_for_hold_and_toggle() -> None:

@@ -49,10 +49,11 @@ to the portal's keys too (not measured); with hold-to-talk the hotkey is release
 the text is inserted, so only keys pressed during insertion can interfere.
 
 Line breaks: the portal does not say which window has focus, so a line break could be a
-Return in a terminal. Unless ``is_terminal`` (an injected probe, e.g. AT-SPI roles)
-answers False for the focused window, line breaks become spaces (also in pasted text: a
-terminal without bracketed paste would run it), and ``press`` refuses Return; BackSpace
-("scratch that") is pressed anywhere.
+Return in a terminal. Unless ``is_terminal`` (an injected probe: the daemon wires
+AT-SPI's focused accessible, ``voicetype.context.focus.terminal_probe``, bounded to
+0.1 s; not known is a terminal) answers False for the focused window, line breaks become
+spaces (also in pasted text: a terminal without bracketed paste would run it), and
+``press`` refuses Return; BackSpace ("scratch that") is pressed anywhere.
 
 Errors: ``BackendUnavailable`` from ``check`` when there is no session bus or no portal
 with RemoteDesktop; ``PortalRefused`` when the user declines; ``InsertionError`` when

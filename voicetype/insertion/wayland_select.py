@@ -129,12 +129,14 @@ def describe(session: Session) -> str:
     if session.backend == "portal":
         return (
             f"Wayland ({name}): typing through the RemoteDesktop portal (asks once for"
-            " permission); characters outside the keyboard layout are pasted"
+            " permission); characters outside the keyboard layout are pasted; line breaks"
+            " are typed as spaces in terminals and in windows the accessibility bus"
+            " (AT-SPI) does not name"
         )
     where = (
         "in terminals"
         if session.desktop == "sway"
-        else "everywhere (this compositor does not say whether a window is a terminal)"
+        else "in terminals and in windows the accessibility bus (AT-SPI) does not name"
     )
     return (
         f"Wayland ({name}): typing through a virtual keyboard with its own keymap"
