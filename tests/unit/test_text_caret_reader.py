@@ -17,6 +17,7 @@ from harness.procs import wait_for
 from voicetype.context import NoCaretReader, caret_reader
 from voicetype.context import atspi as atspi_module
 from voicetype.context.atspi import AtspiCaretReader
+from voicetype.context.focus import Focus
 from voicetype.errors import BackendUnavailable
 from voicetype.text import CaretContext
 
@@ -31,6 +32,14 @@ if mode == "broken":
 print(json.dumps({"ready": True}), flush=True)
 for n, line in enumerate(sys.stdin):
     request = json.loads(line)
+    if request.get("focus"):
+        if mode == "frozen":
+            time.sleep(0.3)
+        answer = {"found": mode != "nofocus", "app": "gedit", "pid": 4242, "role": "text",
+                  "terminal": False, "window": ":1.5/org/a11y/atspi/accessible/7"}
+        answer["id"] = request["id"]
+        print(json.dumps(answer), flush=True)
+        continue
     pid = request["pid"]
     if mode == "slow-first" and n == 0:
         time.sleep(0.3)
@@ -72,6 +81,26 @@ def test_answers_become_caret_contexts(normal: AtspiCaretReader) -> None:
     assert normal.read(1) == CaretContext(is_password=True)
     assert normal.read(2) is None
     assert normal.read(3) == CaretContext(before="before 3", after="", is_terminal=True)
+
+
+def test_focus_answers_become_focus_and_are_bounded(tmp_path: Path) -> None:
+    """The focused window for Wayland: parsed; nothing focused or no answer in time
+    (a frozen application) gives None (treated as a terminal) within the bound."""
+    normal = started(fake_reader(tmp_path, "normal"))
+    frozen = started(fake_reader(tmp_path, "frozen"))
+    nofocus = started(fake_reader(tmp_path, "nofocus"))
+    try:
+        assert normal.focused(0.1) == Focus(
+            "gedit", 4242, "text", False, ":1.5/org/a11y/atspi/accessible/7"
+        )
+        assert nofocus.focused(0.1) is None
+        start = time.monotonic()
+        assert frozen.focused(0.1) is None
+        assert time.monotonic() - start < 0.2
+        assert normal.read(100) == CaretContext(before="before 1", after="")
+    finally:
+        for reader in (normal, frozen, nofocus):
+            reader.close()
 
 
 def test_a_late_answer_is_discarded_and_the_read_bounded(tmp_path: Path) -> None:
