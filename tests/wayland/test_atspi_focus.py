@@ -3,7 +3,8 @@ portal, the session's own accessibility bus; the first case on GNOME 43 too): vo
 text stage, wired as the daemon wires it, presses Return for "new line" in a GTK3 text
 view, takes the pause period and "scratch that" back there; in a window AT-SPI does not
 know (like foot or kitty, which have no accessibility) a line break becomes a space and
-"scratch that" is refused; a VTE terminal (role "terminal") never gets Return."""
+"scratch that" is refused; a VTE terminal (role "terminal") never gets Return. On sway
+the container sway names keys the memory instead."""
 
 from __future__ import annotations
 
@@ -18,7 +19,16 @@ from typing import Any
 
 import pytest
 from harness.procs import wait_for
+from harness.sway import Sway, TextTarget
 from harness.wl_desktop import KWIN, PORTAL_KDE, SETPRIV, Desktop, DesktopText, KWin, Mutter
+
+from voicetype.context import NoCaretReader
+from voicetype.context.keywatch import NoKeyWatch
+from voicetype.dictation import Inserted
+from voicetype.insertion.sway_ipc import SwayIpc
+from voicetype.insertion.wayland_vk import VirtualKeyboardInserter
+from voicetype.text import DictationMemory, History, Phrase, TextSettings
+from voicetype.typing_stage import TextStage
 
 pytestmark = pytest.mark.desktop
 
@@ -194,6 +204,53 @@ def test_gnome_new_line_and_scratch_that_in_a_gtk3_text_view(
     finally:
         client.close()
         window.close()
+
+
+def test_sway_scratch_that_and_the_pause_period_follow_the_container(
+    sway: Sway, sway_gtk: TextTarget, sway_foot: TextTarget
+) -> None:
+    """sway names the window (its container): the text stage's memory is keyed by it, so
+    the pause period and "scratch that" work in a GTK3 window; a dictation elsewhere
+    (foot) makes a later "scratch that" refuse."""
+    inserter = VirtualKeyboardInserter(sway.env)
+    stage = TextStage(TextSettings(), NoCaretReader(), DictationMemory(), History(5), NoKeyWatch())
+    clock = iter(range(100, 200))
+
+    def say(*displays: str) -> Inserted:
+        target = inserter.focused_target()
+        phrases = [Phrase(d, phrase(d)[1]) for d in displays]
+        return stage.deliver(inserter, phrases, target, lambda: float(next(clock)))
+
+    try:
+        sway.ipc(f"[con_id={sway_gtk.con_id}] focus")
+        wait_for(lambda: _focused(sway) == sway_gtk.con_id, 5, "the GTK3 window's focus")
+        say("I went to the.")
+        say("Store.")
+        sway_gtk.wait_for_text("I went to the store.")
+        say("How are you?")
+        sway_gtk.wait_for_text("I went to the store. How are you?")
+        assert say("Scratch that.").erased == 13
+        sway_gtk.wait_for_text("I went to the store.")
+        sway.ipc(f"[con_id={sway_foot.con_id}] focus")
+        wait_for(lambda: _focused(sway) == sway_foot.con_id, 5, "foot's focus")
+        say("Elsewhere.")
+        sway_foot.wait_for_text("Elsewhere.")
+        sway.ipc(f"[con_id={sway_gtk.con_id}] focus")
+        wait_for(lambda: _focused(sway) == sway_gtk.con_id, 5, "the GTK3 window's focus")
+        refused = say("Scratch that.")
+        assert refused.erased == 0 and refused.notice is not None
+        assert refused.notice.summary == (
+            "Nothing was deleted: the last dictation went to another window"
+        )
+        assert sway_gtk.content() == "I went to the store."
+    finally:
+        inserter.close()
+
+
+def _focused(sway: Sway) -> int | None:
+    ipc = SwayIpc.find(sway.env)
+    window = ipc.focused() if ipc is not None else None
+    return window.con_id if window is not None else None
 
 
 def report(
