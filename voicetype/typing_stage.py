@@ -9,8 +9,10 @@ it to the ``History``. Where the compositor names no window (Wayland: the portal
 without sway IPC; the inserter then takes an ``is_terminal`` probe) the window itself —
 its identity for the memory, whether it is a terminal — comes from AT-SPI too, within the
 same bound (``_accessible_context``); not known: a terminal with no memory, so "scratch
-that" is refused there. What the user must be told (a refused "scratch that") comes back in
-``Inserted.notice``: this module tells no one itself.
+that" is refused there. A target that says it is a terminal (sway names foot, kitty…)
+makes the context a terminal's: a spoken "new line" there is a space. What the user
+must be told (a refused "scratch that") comes back in ``Inserted.notice``: this module
+tells no one itself.
 
 Password fields: the reader never reads one (``CaretContext.is_password``); what is typed
 there is never remembered, put in the history, returned for the log (``private``), or kept
@@ -105,6 +107,8 @@ class TextStage:
             context, window = self._accessible_context()  # Wayland: AT-SPI names the window
         else:
             context = self._context(inserter, window)
+        if getattr(target, "terminal", None) is True:  # a terminal the compositor named (sway)
+            context = replace(context, is_terminal=True)
         previous = self.memory.previous()
         log.debug(
             "memory: %s, keys typed since: %s",

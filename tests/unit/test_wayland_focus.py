@@ -242,3 +242,31 @@ def test_a_sway_window_is_its_container_for_the_memory() -> None:
     target = WaylandTarget(SwayWindow(41, "org.gnome.texteditor", False))
     assert _window_of(target) == 41
     assert _window_of(WaylandTarget(None)) is None
+
+
+@dataclass
+class SwayLike:
+    """The virtual keyboard on sway: the target names the window (foot here)."""
+
+    text: str = ""
+
+    def focused_target(self) -> WaylandTarget:
+        return WaylandTarget(SwayWindow(9, "foot", False))
+
+    def insert(self, text: str, target: object) -> None:
+        self.text += text.replace("\n", " ")
+
+    def press(self, key: Key, count: int, target: object) -> None:
+        raise InsertionError("a line break is never typed into a terminal")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_final_new_line_in_a_terminal_sway_names_is_a_space_not_a_refusal() -> None:
+    stage = TextStage(TextSettings(), NoCaretReader(), DictationMemory(), History(5), NoKeyWatch())
+    vk = SwayLike()
+    stage.deliver(vk, (Phrase("Hello.", "hello"),), vk.focused_target(), lambda: 1.0)
+    done = stage.deliver(vk, (Phrase("New line.", "new line"),), vk.focused_target(), lambda: 2.0)
+    assert done.error is None
+    assert vk.text == "Hello. "

@@ -211,7 +211,7 @@ def test_sway_scratch_that_and_the_pause_period_follow_the_container(
 ) -> None:
     """sway names the window (its container): the text stage's memory is keyed by it, so
     the pause period and "scratch that" work in a GTK3 window; a dictation elsewhere
-    (foot) makes a later "scratch that" refuse."""
+    (foot) makes a later "scratch that" refuse; a final "new line" in foot is a space."""
     inserter = VirtualKeyboardInserter(sway.env)
     stage = TextStage(TextSettings(), NoCaretReader(), DictationMemory(), History(5), NoKeyWatch())
     clock = iter(range(100, 200))
@@ -234,7 +234,9 @@ def test_sway_scratch_that_and_the_pause_period_follow_the_container(
         sway.ipc(f"[con_id={sway_foot.con_id}] focus")
         wait_for(lambda: _focused(sway) == sway_foot.con_id, 5, "foot's focus")
         say("Elsewhere.")
-        sway_foot.wait_for_text("Elsewhere.")
+        ended = say("New line.")  # foot, named by sway: a space, never Return
+        assert ended.error is None and ended.typed == " "
+        sway_foot.wait_for_text("Elsewhere. ")
         sway.ipc(f"[con_id={sway_gtk.con_id}] focus")
         wait_for(lambda: _focused(sway) == sway_gtk.con_id, 5, "the GTK3 window's focus")
         refused = say("Scratch that.")

@@ -163,6 +163,11 @@ class WaylandTarget:
         """The window's identity for the text memory (sway's container id)."""
         return self.window.con_id if self.window is not None else None
 
+    @property
+    def terminal(self) -> bool:
+        """Whether the named window is a terminal (``TERMINAL_APP_IDS``)."""
+        return self.window is not None and self.window.app_id in TERMINAL_APP_IDS
+
 
 class VirtualKeyboardInserter:
     """Types text through ``zwp_virtual_keyboard_v1``; see the module docstring."""
