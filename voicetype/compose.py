@@ -446,10 +446,10 @@ def _wire_focus(inserter: Inserter | None, text: TextStage) -> None:
     """A Wayland inserter whose compositor names no window (it has ``is_terminal``: the
     portal, the virtual keyboard off sway) asks the text stage's AT-SPI reader whether the
     focused window is a terminal (bounded; not known: a terminal)."""
-    if inserter is not None and hasattr(inserter, "is_terminal"):
-        from voicetype.context.focus import terminal_probe
+    if inserter is not None:
+        from voicetype.context.focus import wire
 
-        setattr(inserter, "is_terminal", terminal_probe(text.reader))  # noqa: B010
+        wire(inserter, text.reader)
 
 
 def _text_stage(config: Config, makers: Makers, previous: TextStage | None) -> TextStage:

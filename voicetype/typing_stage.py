@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from voicetype.context import CaretReader
-from voicetype.context.focus import identity, is_terminal
+from voicetype.context.focus import identity, is_terminal, wire
 from voicetype.context.keywatch import KeyMarker, NoKeyWatch
 from voicetype.dictation import Inserted, PhraseChain
 from voicetype.history_store import HistoryStore
@@ -220,6 +220,7 @@ def type_once(
     focused now, in a process that remembers no earlier dictation — the caret context
     through ``reader`` (bounded as in the daemon), the pipeline, Backspace, insert, Return.
     Nothing is kept. Errors other than ``InsertionError`` propagate."""
+    wire(inserter, reader)  # Wayland: is the focused window a terminal? (AT-SPI)
     stage = TextStage(settings, reader, DictationMemory(), History(0), NoKeyWatch())
     return stage.deliver(inserter, phrases, None, time.monotonic, refocus=True)
 

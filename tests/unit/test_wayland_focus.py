@@ -21,7 +21,7 @@ from voicetype.insertion import InsertionError, Key
 from voicetype.insertion.sway_ipc import SwayWindow
 from voicetype.insertion.wayland_vk import VirtualKeyboardInserter, WaylandTarget, for_window
 from voicetype.text import CaretContext, DictationMemory, History, Phrase, TextSettings
-from voicetype.typing_stage import TextStage, _window_of
+from voicetype.typing_stage import TextStage, _window_of, type_once
 
 GEDIT = Focus("gedit", 4242, "text", window=":1.5/org/a11y/atspi/accessible/7")
 KWRITE = Focus("kwrite", 5151, "text", window=":1.9/org/a11y/atspi/accessible/1")
@@ -270,3 +270,13 @@ def test_a_final_new_line_in_a_terminal_sway_names_is_a_space_not_a_refusal() ->
     done = stage.deliver(vk, (Phrase("New line.", "new line"),), vk.focused_target(), lambda: 2.0)
     assert done.error is None
     assert vk.text == "Hello. "
+
+
+def test_voicetype_once_wires_the_probe_too() -> None:
+    reader = FocusReader(GEDIT)
+    inserter = PortalLike(reader)
+    phrases = (Phrase("Hi.", "hi"), Phrase("New line.", "new line"))
+    done = type_once(TextSettings(), inserter, phrases, reader)
+    assert done.error is None
+    assert inserter.text["gedit"] == "Hi.\n"
+    assert inserter.calls[-1] == "Return x1"

@@ -13,7 +13,8 @@ window (``CaretReader.focused``); the rest is pure and table-tested:
   window ids are): the application's process id and its toplevel's bus name and object
   path, hashed; None when no focus is known (then "scratch that" is refused).
 - ``terminal_probe(reader)``: the ``() -> bool | None`` that ``PortalInserter.is_terminal``
-  and the virtual keyboard take, bounded by ``PROBE_TIMEOUT``.
+  and the virtual keyboard take, bounded by ``PROBE_TIMEOUT``; ``wire`` gives it to an
+  inserter that takes one (the daemon's composition root and ``voicetype once``).
 """
 
 from __future__ import annotations
@@ -96,3 +97,10 @@ def terminal_probe(source: FocusSource, timeout: float = PROBE_TIMEOUT) -> Calla
         return answer
 
     return probe
+
+
+def wire(inserter: object, source: FocusSource) -> None:
+    """Give ``inserter`` the terminal probe over ``source`` when it takes one (it has an
+    ``is_terminal`` attribute: the portal, the virtual keyboard); others are left alone."""
+    if hasattr(inserter, "is_terminal"):
+        setattr(inserter, "is_terminal", terminal_probe(source))  # noqa: B010
