@@ -57,7 +57,8 @@ class Typed:
     """One dictation voicetype typed: ``text`` exactly as inserted into ``window`` at
     ``at`` (a monotonic time in seconds), after erasing ``erased`` (the characters it
     removed first, e.g. the period of the dictation it continued). ``window`` None: the
-    window is not known (Wayland); only a hands-free session's own chain holds those."""
+    window is not known (Wayland, where neither the compositor nor AT-SPI names it); only
+    a hands-free session's own chain holds those."""
 
     window: int | None
     text: str
