@@ -9,9 +9,13 @@ it to the ``History``. Where the compositor names no window (Wayland: the portal
 without sway IPC; the inserter then takes an ``is_terminal`` probe) the window itself —
 its identity for the memory, whether it is a terminal — comes from AT-SPI too, within the
 same bound (``_accessible_context``); not known: a terminal with no memory, so "scratch
-that" is refused there. A target that says it is a terminal (sway names foot, kitty…)
-makes the context a terminal's: a spoken "new line" there is a space. What the user
-must be told (a refused "scratch that") comes back in ``Inserted.notice``: this module
+that" is refused there. No key watcher sees the user's keys on Wayland, so there the
+memory erases (the pause period, "scratch that") only when the text before the caret was
+read, which shows any typing since; unread, a dictation into the same window still joins
+the last one (space, capitals), as a hands-free session's phrases do. A target
+that says it is a terminal (sway names foot, kitty…) makes the context a terminal's: a
+spoken "new line" there is a space. What the user must be told (a refused "scratch
+that") comes back in ``Inserted.notice``: this module
 tells no one itself.
 
 Password fields: the reader never reads one (``CaretContext.is_password``); what is typed
@@ -103,8 +107,9 @@ class TextStage:
             target = inserter.focused_target()
         start = clock()
         window = _window_of(target)
-        if window is None and getattr(inserter, "is_terminal", None) is not None:
-            context, window = self._accessible_context()  # Wayland: AT-SPI names the window
+        wayland = window is None and getattr(inserter, "is_terminal", None) is not None
+        if wayland:
+            context, window = self._accessible_context()  # AT-SPI names the window
         else:
             context = self._context(inserter, window)
         if getattr(target, "terminal", None) is True:  # a terminal the compositor named (sway)
@@ -115,6 +120,15 @@ class TextStage:
             "a dictation" if previous.typed else "nothing", previous.keys_since,
         )  # fmt: skip
         continues = chain.last if chain is not None else None
+        wayland = wayland or (window is not None and hasattr(target, "identity"))
+        if wayland and context.before is None and previous.typed is not None:
+            # No key watcher on Wayland and the text is unread: the memory may join (one
+            # space, capitals) but never erase (no period taken back, no "scratch that").
+            last = previous.typed
+            fresh = 0 <= start - last.at <= self.settings.join_seconds
+            if continues is None and last.window == window and fresh:
+                continues = last
+            previous = replace(previous, typed=None)
         outcome = self.pipeline.process(phrases, context, previous, window, start, continues)
         notice = None
         if outcome.notice is not None:

@@ -73,9 +73,14 @@ class FocusReader:
     focus: Focus | None = None
     asked: list[float] = field(default_factory=list)
     fail: bool = False
+    texts: dict[str, str] = field(default_factory=dict)  # the windows' text, by app
+    readable: bool = True  # False: the text cannot be read (an app without AT-SPI text)
 
     def read(self, pid: int | None, timeout: float = 0.1) -> CaretContext | None:
-        return None  # the text is not readable: the memory decides
+        focus = self.focus
+        if not self.readable or focus is None or focus.pid != pid:
+            return None
+        return CaretContext(before=self.texts.get(focus.app, ""), after="")
 
     def focused(self, timeout: float = 0.1) -> Focus | None:
         self.asked.append(timeout)
@@ -105,9 +110,12 @@ class PortalLike:
     probe; the text goes to whichever fake window ``reader.focus`` is."""
 
     reader: FocusReader
-    text: dict[str, str] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     is_terminal: object = None
+
+    @property
+    def text(self) -> dict[str, str]:
+        return self.reader.texts
 
     def _window(self) -> str:
         return self.reader.focus.app if self.reader.focus else "foot"
@@ -211,6 +219,30 @@ def test_scratch_that_after_switching_windows_is_refused() -> None:
     assert ending.outcome == "refused (nothing changed)"
 
 
+def test_without_the_text_before_the_caret_nothing_is_erased_by_memory() -> None:
+    """No key watcher on Wayland: where the text cannot be read the memory only joins, so a
+    key the user typed in between can never make "scratch that" erase the wrong text."""
+    stage, inserter, reader = make(GEDIT)
+    reader.readable = False
+    say(stage, inserter, "I went to the.", "i went to the")
+    say(stage, inserter, "Store.", "store")
+    inserted = say(stage, inserter, "Scratch that.", "scratch that")
+    assert inserter.text["gedit"] == "I went to the. Store."  # joined, the period kept
+    assert not any(c.startswith("BackSpace") for c in inserter.calls)
+    assert judge_typing("Scratch that.", inserted).outcome == "refused (nothing changed)"  # type: ignore[arg-type]
+
+
+def test_a_key_typed_in_between_shows_in_the_text_and_scratch_that_refuses() -> None:
+    stage, inserter, reader = make(GEDIT)
+    say(stage, inserter, "Hello world.")
+    reader.texts["gedit"] += "x"  # the user typed
+    inserted = say(stage, inserter, "Scratch that.", "scratch that")
+    assert inserter.text["gedit"] == "Hello world.x"
+    ending = judge_typing("Scratch that.", inserted)  # type: ignore[arg-type]
+    assert ending.message is not None
+    assert "no longer what voicetype typed" in ending.message.summary
+
+
 def test_scratch_that_in_an_unknown_window_is_refused_with_the_notification() -> None:
     stage, inserter, _ = make(None)
     say(stage, inserter, "Hello world.")
@@ -269,7 +301,7 @@ def test_a_final_new_line_in_a_terminal_sway_names_is_a_space_not_a_refusal() ->
     stage.deliver(vk, (Phrase("Hello.", "hello"),), vk.focused_target(), lambda: 1.0)
     done = stage.deliver(vk, (Phrase("New line.", "new line"),), vk.focused_target(), lambda: 2.0)
     assert done.error is None
-    assert vk.text == "Hello. "
+    assert vk.text == "Hello. "  # joined by memory (same container): a space
 
 
 def test_voicetype_once_wires_the_probe_too() -> None:
