@@ -75,7 +75,7 @@ class Worker:
             if top is None or not self._active(top):
                 target = self._search_active()
                 top = self._toplevel(target) if target is not None else None
-                if top is None:
+                if top is None or not self._active(top):  # focused in another window
                     return {"found": False}
                 self.focused = target
             app = target.get_application()
