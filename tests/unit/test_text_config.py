@@ -176,6 +176,17 @@ def test_history_never_keeps_passwords_scratches_or_blank_text() -> None:
     assert [(e.text, e.language) for e in history.entries()] == [("Hello.", "en-US")]
 
 
+def test_a_text_typed_again_moves_to_the_front_instead_of_a_copy() -> None:
+    history = History(capacity=3)
+    for n, text in enumerate(["one.", "two.", "three.", " two."]):
+        history.add(text, at=float(n))
+    assert [(e.text, e.at) for e in history.entries()] == [
+        ("two.", 3.0),
+        ("three.", 2.0),
+        ("one.", 0.0),
+    ]
+
+
 def test_history_of_size_zero_keeps_nothing() -> None:
     history = History(capacity=0)
     history.add("x", 1.0)

@@ -113,13 +113,3 @@ def choose_inserter(config: Config) -> Inserter:
     from voicetype.insertion.select import select_inserter
 
     return select_inserter(config.typing.method)
-
-
-def insert_text_once(config: Config, text: str) -> None:
-    """Type ``text`` into the currently focused window (for ``voicetype once``); the
-    inserter sanitizes it."""
-    inserter = choose_inserter(config)
-    try:
-        inserter.insert(text, inserter.focused_target())
-    finally:
-        inserter.close()

@@ -1,6 +1,8 @@
 """The last dictations, for the *Recent* menu, ``voicetype history`` and re-typing.
 
 Memory only (never written to disk here), bounded to ``capacity`` entries, newest first.
+A text already in the history moves to the front instead of appearing twice (typing an
+entry again from *Recent* or ``voicetype retype`` does not fill the menu with copies).
 Threading: any thread (one lock) — the controller adds, the tray reads for its menu.
 """
 
@@ -28,11 +30,14 @@ class History:
         self._items: deque[HistoryEntry] = deque(maxlen=capacity)
 
     def add(self, text: str, at: float, language: str = "") -> None:
-        """Keep ``text`` (blank text is ignored); the oldest entry goes when full."""
+        """Keep ``text`` (blank text is ignored) as the newest entry; an equal older entry
+        is dropped, and the oldest entry goes when full."""
         text = text.strip()
         if not text or self._items.maxlen == 0:
             return
         with self._lock:
+            for old in [e for e in self._items if e.text == text]:
+                self._items.remove(old)
             self._items.appendleft(HistoryEntry(text, at, language))
 
     def add_outcome(self, outcome: Outcome, at: float) -> None:
