@@ -128,7 +128,7 @@ class TextStage:
             fresh = 0 <= start - last.at <= self.settings.join_seconds
             if continues is None and last.window == window and fresh:
                 continues = last
-            previous = replace(previous, typed=None)
+            previous = replace(previous, typed=None, unread=last.window == window)
         outcome = self.pipeline.process(phrases, context, previous, window, start, continues)
         notice = None
         if outcome.notice is not None:

@@ -229,7 +229,13 @@ def test_without_the_text_before_the_caret_nothing_is_erased_by_memory() -> None
     inserted = say(stage, inserter, "Scratch that.", "scratch that")
     assert inserter.text["gedit"] == "I went to the. Store."  # joined, the period kept
     assert not any(c.startswith("BackSpace") for c in inserter.calls)
-    assert judge_typing("Scratch that.", inserted).outcome == "refused (nothing changed)"  # type: ignore[arg-type]
+    ending = judge_typing("Scratch that.", inserted)  # type: ignore[arg-type]
+    assert ending.outcome == "refused (nothing changed)"
+    assert ending.message is not None
+    assert ending.message.summary == (
+        "Nothing was deleted: this application does not let voicetype read its text, so"
+        " voicetype cannot check that your last dictation is still there"
+    )
 
 
 def test_a_key_typed_in_between_shows_in_the_text_and_scratch_that_refuses() -> None:

@@ -72,10 +72,14 @@ class Previous:
 
     ``typed`` is None when voicetype remembers nothing; ``keys_since`` is True when the
     user pressed any key after it was typed (then it is no guide to the caret any more).
+    ``unread`` is True when voicetype typed into this window last but can neither read its
+    text nor watch the user's keys (Wayland without AT-SPI text): ``typed`` is then None,
+    and a "scratch that" is refused saying why.
     """
 
     typed: Typed | None = None
     keys_since: bool = False
+    unread: bool = False
 
 
 NOTHING_BEFORE = Previous()

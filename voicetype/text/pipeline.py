@@ -51,6 +51,7 @@ class MemoryState(enum.Enum):
     KEYS_SINCE = "keys_since"
     EXPIRED = "expired"
     CHANGED = "changed"  # the text before the caret no longer ends with it
+    UNREAD = "unread"  # typed here, but neither the text nor the user's keys can be seen
 
 
 @dataclass
@@ -79,7 +80,7 @@ class TextPipeline:
         """Whether voicetype's last dictation still describes the text before the caret."""
         typed = previous.typed
         if typed is None:
-            return MemoryState.NOTHING
+            return MemoryState.UNREAD if previous.unread else MemoryState.NOTHING
         if window is None or typed.window != window:
             return MemoryState.OTHER_WINDOW
         if previous.keys_since:
@@ -296,6 +297,9 @@ class TextPipeline:
             f"{seconds} seconds old",
             MemoryState.CHANGED: "Nothing was deleted: the text before the cursor is no "
             "longer what voicetype typed",
+            MemoryState.UNREAD: "Nothing was deleted: this application does not let "
+            "voicetype read its text, so voicetype cannot check that your last dictation "
+            "is still there",
         }
         fix = (
             "Switch back to that window and say it again, or delete the text by hand."
