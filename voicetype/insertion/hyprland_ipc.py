@@ -13,8 +13,9 @@ not know answers ``unknown request``.
 
 Hyprland serves its socket synchronously on its main thread (the wiki: an unclosed
 connection freezes it until its own timeout), so each call is one short connection,
-closed at once, and bounded as a whole by ``timeout`` (``TIMEOUT``: the terminal
-question must stay within the typing stage's bound).
+closed at once, and bounded as a whole by ``timeout`` (``TIMEOUT``): a Hyprland that
+does not answer in time makes the window "not known" (a terminal, no memory) within
+0.1 s, as a compositor without IPC is.
 
 Errors: ``OSError`` (socket gone, timeout, connection closed early) and ``ValueError``
 (an answer that is not the JSON or the ``ok`` the interface promises) from ``focused``,
@@ -32,8 +33,9 @@ from typing import Any
 
 from voicetype.insertion.focus_ipc import Window
 
-#: The bound of one request (connect, send, the whole answer), seconds.
-TIMEOUT = 0.1
+#: The bound of one request (connect, send, the whole answer), seconds: below the 0.1 s
+#: a focus question may take (``context.focus.PROBE_TIMEOUT``), with room for the rest.
+TIMEOUT = 0.08
 #: The largest answer read (``j/clients`` with many windows stays far below).
 MAX_ANSWER = 4 * 1024 * 1024
 
