@@ -64,7 +64,9 @@ def window_json(address: str, cls: str, title: str, pid: int, xwayland: bool) ->
 
 class FakeHyprland:
     def __init__(self, runtime_dir: Path, legacy: bool = False, old_dispatch: bool = False):
-        self.signature = f"fake_{uuid.uuid4().hex}_1700000000_1"
+        self.signature = (
+            f"{uuid.uuid4().hex[:12]}_1700000000_1"  # short: socket paths have 107 bytes
+        )
         base = Path("/tmp/hypr") if legacy else runtime_dir / "hypr"
         self.dir = base / self.signature
         self.dir.mkdir(parents=True)

@@ -4,7 +4,7 @@ where Hyprland puts it; the terminal rule for foot/kitty (a line break a space, 
 refused); focus given back before typing; a closed window is ``TargetGone``; no socket or
 a hung one is "not known" within the bound; the text memory keyed by the window address.
 The virtual keyboard's Wayland side is stubbed here (no compositor): what it would type
-is recorded; tests/wayland/test_hyprland_focus.py types for real through sway."""
+is recorded; tests/wayland/test_hyprland_typing.py types for real through sway."""
 
 from __future__ import annotations
 
