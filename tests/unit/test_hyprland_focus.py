@@ -196,3 +196,16 @@ def test_the_memory_knows_the_window_by_its_address(
     stage.deliver(vk, (Phrase("fresh start", "fresh start"),), vk.focused_target(), lambda: 3.0)
     assert [t for t, _ in typed.texts] == ["Hello.", " How are you", "fresh start"]
     assert typed.texts[-1][1] == other
+
+
+def test_a_hyprland_that_stops_answering_before_typing_types_nothing(
+    hypr: FakeHyprland, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vk, typed = inserter(hypr, monkeypatch)
+    hypr.add("org.gnome.TextEditor")
+    target = vk.focused_target()
+    hypr.hang = True
+    with pytest.raises(InsertionError, match="could not ask Hyprland") as err:
+        vk.insert("text", target)
+    assert err.value.fix == "check that Hyprland is running (hyprctl activewindow)"
+    assert typed.texts == []
