@@ -443,9 +443,10 @@ def build(
 
 
 def _wire_focus(inserter: Inserter | None, text: TextStage) -> None:
-    """A Wayland inserter whose compositor names no window (it has ``is_terminal``: the
-    portal, the virtual keyboard off sway) asks the text stage's AT-SPI reader whether the
-    focused window is a terminal (bounded; not known: a terminal)."""
+    """A Wayland inserter (it has ``is_terminal``: the portal, the virtual keyboard) asks
+    the text stage's AT-SPI reader whether the focused window is a terminal where the
+    compositor names no window (the portal; no sway or Hyprland IPC, or no answer from it);
+    bounded; not known: a terminal."""
     if inserter is not None:
         from voicetype.context.focus import wire
 

@@ -91,7 +91,9 @@ def test_backend_per_session_and_description() -> None:
     assert Session("x11", "unknown").backend is None
     assert "RemoteDesktop portal" in describe(Session("wayland", "gnome"))
     assert "virtual keyboard" in describe(Session("wayland", "sway"))
-    assert "AT-SPI" in describe(Session("wayland", "hyprland"))
+    # Hyprland names its focused window over its IPC, as sway does; river does not
+    assert "AT-SPI" not in describe(Session("wayland", "hyprland"))
+    assert "AT-SPI" in describe(Session("wayland", "river"))
     assert "AT-SPI" in describe(Session("wayland", "kde"))
 
 

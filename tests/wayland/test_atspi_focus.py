@@ -244,7 +244,7 @@ def test_sway_joins_by_container_and_never_erases_unread_text(
 def _focused(sway: Sway) -> int | None:
     ipc = SwayIpc.find(sway.env)
     window = ipc.focused() if ipc is not None else None
-    return window.con_id if window is not None else None
+    return int(window.id) if window is not None else None
 
 
 def report(

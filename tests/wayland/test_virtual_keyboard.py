@@ -28,7 +28,7 @@ def test_corpus_exact_in_gtk3(sway: Sway, sway_gtk: TextTarget, artifacts: Path)
         for text in CORPUS:
             target = inserter.focused_target()
             assert isinstance(target, WaylandTarget) and target.window is not None
-            assert target.window.con_id == sway_gtk.con_id and not target.window.xwayland
+            assert target.window.id == sway_gtk.con_id and not target.window.xwayland
             inserter.insert(text, target)
             expected += text
             sway_gtk.wait_for_text(expected)

@@ -3,8 +3,8 @@
 Wayland tells an ordinary client nothing about other windows; sway answers on its IPC
 socket (``SWAYSOCK``, else ``sway-ipc.*.sock`` in ``XDG_RUNTIME_DIR``): ``GET_TREE``
 gives the focused container with its ``app_id`` (native Wayland) or X11 class
-(XWayland). Other wlroots compositors have no such socket here: ``SwayIpc.find``
-returns None and callers treat the window as unknown.
+(XWayland). ``SwayIpc`` is one ``focus_ipc.FocusIpc`` (``find_focus_ipc`` picks it);
+``SwayIpc.find`` returns None where there is no such socket.
 
 Protocol: ``i3-ipc`` magic, payload length and message type (native-endian 32-bit),
 then a JSON payload. Every call opens its own short connection, bounded by ``timeout``.
@@ -18,26 +18,24 @@ import json
 import socket
 import struct
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from voicetype.insertion.focus_ipc import Window
 
 MAGIC = b"i3-ipc"
 RUN_COMMAND = 0
 GET_TREE = 4
 
 
-@dataclass(frozen=True)
-class SwayWindow:
-    """The focused container: sway's ``con_id``, the Wayland ``app_id`` or the X11 class
-    (``app_id`` is lower-cased), and whether it runs through XWayland."""
-
-    con_id: int
-    app_id: str
-    xwayland: bool
+#: A sway window: ``Window.id`` is the container's ``con_id`` (an int).
+SwayWindow = Window
 
 
 class SwayIpc:
+    name = "sway"
+    check_command = "swaymsg -t get_tree"
+
     def __init__(self, path: Path, timeout: float = 0.5) -> None:
         self.path = path
         self.timeout = timeout
@@ -66,22 +64,22 @@ class SwayIpc:
             length, _ = struct.unpack_from("=II", header, len(MAGIC))
             return json.loads(_recv_exactly(s, length))
 
-    def focused(self) -> SwayWindow | None:
+    def focused(self) -> Window | None:
         """The focused window, or None when focus is on no window (empty workspace)."""
         for node in _walk(self.call(GET_TREE)):
             if node.get("focused") and node.get("type") in ("con", "floating_con"):
                 props = node.get("window_properties") or {}
                 app_id = node.get("app_id") or props.get("class") or ""
                 xwayland = node.get("shell") == "xwayland"
-                return SwayWindow(int(node["id"]), str(app_id).lower(), xwayland)
+                return Window(int(node["id"]), str(app_id).lower(), xwayland)
         return None
 
-    def exists(self, con_id: int) -> bool:
-        return any(node.get("id") == con_id for node in _walk(self.call(GET_TREE)))
+    def exists(self, window: Window) -> bool:
+        return any(node.get("id") == window.id for node in _walk(self.call(GET_TREE)))
 
-    def focus(self, con_id: int) -> bool:
+    def focus(self, window: Window) -> bool:
         """Give focus to the container; True if sway did."""
-        answer = self.call(RUN_COMMAND, f"[con_id={con_id}] focus")
+        answer = self.call(RUN_COMMAND, f"[con_id={int(window.id)}] focus")
         return bool(answer) and all(item.get("success") for item in answer)
 
 

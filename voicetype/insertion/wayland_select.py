@@ -17,7 +17,9 @@ is missing it fails too (and it is ~20 times slower where it works).
 ``detect_session`` is pure (environment in, ``Session`` out) and table-tested; the
 desktop comes from ``XDG_CURRENT_DESKTOP`` (colon-separated, e.g. ``ubuntu:GNOME``), then
 from compositor-specific variables (``SWAYSOCK``, ``HYPRLAND_INSTANCE_SIGNATURE``,
-``KDE_FULL_SESSION``). ``VOICETYPE_WAYLAND_BACKEND`` (``vk`` | ``portal``) overrides the
+``KDE_FULL_SESSION``). On sway and Hyprland the virtual keyboard learns the focused
+window from the compositor's IPC (``focus_ipc.find_focus_ipc``, the one place that picks
+it); elsewhere from AT-SPI. ``VOICETYPE_WAYLAND_BACKEND`` (``vk`` | ``portal``) overrides the
 choice. ``describe`` gives the one-line text for ``status`` and ``doctor``.
 """
 
@@ -33,6 +35,8 @@ from voicetype.insertion import Inserter
 
 WLROOTS = ("sway", "hyprland", "river", "labwc", "wayfire", "niri", "wlroots")
 BACKENDS = ("vk", "portal")
+#: Desktops whose compositor names the focused window over its own IPC (``focus_ipc``).
+FOCUS_IPC_DESKTOPS = ("sway", "hyprland")
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ def describe(session: Session) -> str:
         )
     where = (
         "in terminals"
-        if session.desktop == "sway"
+        if session.desktop in FOCUS_IPC_DESKTOPS
         else "in terminals and in windows the accessibility bus (AT-SPI) does not name"
     )
     return (

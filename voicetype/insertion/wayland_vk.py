@@ -12,7 +12,7 @@ at most ``MAX_KEYS`` keys (XKB keycodes 9–255, the range XWayland and older to
 accept); a text with more distinct characters is cut into batches, one keymap upload
 each. Wayland delivers a keymap change and the keys after it in order on one stream, so
 there is no race with keys still queued in the window (unlike X11); for an XWayland
-window (known through sway's IPC) a wait of ``XWAYLAND_SETTLE`` follows each upload and
+window (known through the compositor's IPC) a wait of ``XWAYLAND_SETTLE`` follows each upload and
 precedes the next, a precaution from X11 (xterm under XWayland was exact without it, 4
 of 4 runs of the test, which runs with it).
 
@@ -41,8 +41,10 @@ client behind the socket buffer).
 Line breaks: in a terminal a line break becomes a space, never Return (it would run
 the command line); ``press`` (BackSpace for "scratch that", Return for a final "new
 line") uploads a keymap of that one key and refuses Return there. A window is a
-terminal when its ``app_id``/class is in ``TERMINAL_APP_IDS``; when the compositor does
-not say which window has focus (no sway IPC) the injected ``is_terminal`` probe answers
+terminal when its ``app_id``/class is in ``TERMINAL_APP_IDS``. Which window has focus
+comes from the compositor's IPC where it has one (sway, Hyprland: ``focus_ipc``); when
+the compositor does not say (river, labwc, no socket, no answer within the IPC's bound)
+the injected ``is_terminal`` probe answers
 (AT-SPI, ``voicetype.context.focus.terminal_probe``); without one every such window is
 treated as a terminal unless ``unknown_is_terminal`` is False.
 
@@ -64,7 +66,7 @@ from dataclasses import dataclass
 
 from voicetype.errors import BackendUnavailable
 from voicetype.insertion import InsertionError, Key, Target, TargetGone, sanitize
-from voicetype.insertion.sway_ipc import SwayIpc, SwayWindow
+from voicetype.insertion.focus_ipc import Window, find_focus_ipc
 from voicetype.insertion.wayland_wire import Connection, WaylandError, message, socket_path, uints
 
 MANAGER = "zwp_virtual_keyboard_manager_v1"
@@ -156,12 +158,16 @@ def for_window(text: str, terminal: bool) -> str:
 class WaylandTarget:
     """The window of the hotkey press as the compositor named it (None: not known)."""
 
-    window: SwayWindow | None
+    window: Window | None
 
     @property
     def identity(self) -> int | None:
-        """The window's identity for the text memory (sway's container id)."""
-        return self.window.con_id if self.window is not None else None
+        """The window's identity for the text memory, an int as X11 window ids are:
+        sway's container id, Hyprland's window address ("0x…") read as a number."""
+        if self.window is None:
+            return None
+        wid = self.window.id
+        return wid if isinstance(wid, int) else int(wid, 16)
 
     @property
     def terminal(self) -> bool:
@@ -194,7 +200,7 @@ class VirtualKeyboardInserter:
         #: Whether the focused window is a terminal, where the compositor does not name it
         #: (bounded; wired by the composition root). None: ``unknown_is_terminal``.
         self.is_terminal: Callable[[], bool | None] | None = None
-        self.ipc = SwayIpc.find(self.env)
+        self.ipc = find_focus_ipc(self.env)
         self.sent = 0  #: characters sent by the last ``insert`` (for error messages, tests)
         self._vk: tuple[Connection, int] | None = None
 
@@ -329,21 +335,22 @@ class VirtualKeyboardInserter:
         if xwayland:
             time.sleep(XWAYLAND_SETTLE)
 
-    def _refocus(self, window: SwayWindow) -> None:
-        assert self.ipc is not None
+    def _refocus(self, window: Window) -> None:
+        ipc = self.ipc
+        assert ipc is not None
         try:
-            now = self.ipc.focused()
-            if now is not None and now.con_id == window.con_id:
+            now = ipc.focused()
+            if now is not None and now.id == window.id:
                 return
-            if not self.ipc.exists(window.con_id) or not self.ipc.focus(window.con_id):
+            if not ipc.exists(window) or not ipc.focus(window):
                 raise TargetGone(
                     "the window you dictated into has closed; nothing was typed",
                     fix="use Type last dictation from the tray menu in another window",
                 )
         except (OSError, ValueError) as exc:
             raise InsertionError(
-                f"could not ask sway which window has focus: {exc}; nothing was typed",
-                fix="check that sway is running (swaymsg -t get_tree)",
+                f"could not ask {ipc.name} which window has focus: {exc}; nothing was typed",
+                fix=f"check that {ipc.name} is running ({ipc.check_command})",
             ) from exc
 
     def _connect(self) -> Connection:
