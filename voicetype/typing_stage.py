@@ -5,15 +5,16 @@ text around the caret (``voicetype.context``: AT-SPI, bounded to ``CARET_TIMEOUT
 nothing is read in time the pipeline falls back to voicetype's memory of what it typed
 there), runs the ``TextPipeline``, presses the Backspaces it asks for, inserts its text,
 then commits the dictation to the ``DictationMemory`` (forgets it after a failure) and adds
-it to the ``History``. Where the compositor names no window (Wayland: the portal, wlroots
-without sway IPC; the inserter then takes an ``is_terminal`` probe) the window itself —
-its identity for the memory, whether it is a terminal — comes from AT-SPI too, within the
+it to the ``History``. Where the compositor names no window (Wayland: the portal,
+wlroots without sway or Hyprland IPC; the inserter then takes an ``is_terminal`` probe)
+the window itself — its identity for the memory, whether it is a terminal — comes from
+AT-SPI too, within the
 same bound (``_accessible_context``); not known: a terminal with no memory, so "scratch
 that" is refused there. No key watcher sees the user's keys on Wayland, so there the
 memory erases (the pause period, "scratch that") only when the text before the caret was
 read, which shows any typing since; unread, a dictation into the same window still joins
-the last one (space, capitals), as a hands-free session's phrases do. A target
-that says it is a terminal (sway names foot, kitty…) makes the context a terminal's: a
+the last one (space, capitals), as a hands-free session's phrases do. A target that says
+it is a terminal (sway and Hyprland name foot, kitty…) makes the context a terminal's: a
 spoken "new line" there is a space. What the user must be told (a refused "scratch
 that") comes back in ``Inserted.notice``: this module
 tells no one itself.
@@ -112,7 +113,7 @@ class TextStage:
             context, window = self._accessible_context()  # AT-SPI names the window
         else:
             context = self._context(inserter, window)
-        if getattr(target, "terminal", None) is True:  # a terminal the compositor named (sway)
+        if getattr(target, "terminal", None) is True:  # named by sway or Hyprland
             context = replace(context, is_terminal=True)
         previous = self.memory.previous()
         log.debug(
@@ -197,7 +198,7 @@ class TextStage:
         return replace(context, is_terminal=terminal or context.is_terminal)
 
     def _accessible_context(self) -> tuple[CaretContext, int | None]:
-        """Where the compositor names no window (the portal; wlroots without sway IPC):
+        """Where the compositor names no window (the portal; wlroots without sway or Hyprland IPC):
         the focused window as AT-SPI tells it — its identity for the memory, whether it is
         a terminal (not known: treated as one) — and its caret context, all within
         ``CARET_TIMEOUT``."""
