@@ -10,6 +10,9 @@ means; this carries out its actions with the controller's parts.
   press (``Sessions.type_text``); toggle types each phrase into the window focused when it
   arrives (worker jobs, in order), and the session ends once the last one is typed.
 - Escape is taken from applications only while listening (``CancelKey``).
+- The microphone disconnected while listening (``listening.MicrophoneLost``): listening
+  stops as by a stop, what the service heard is typed, and one notification says which
+  microphone was disconnected and what happens next.
 
 Threading: the controller thread only (``Controller`` hands it its events).
 """
@@ -26,7 +29,7 @@ from voicetype import inbox as ev
 from voicetype import modes
 from voicetype.dictation import DictationParts, Ending, Press, PressOutcome, Session
 from voicetype.feedback import Feedback
-from voicetype.listening import Live, Opened, open_live
+from voicetype.listening import LOST_FIX, Live, MicrophoneLost, Opened, open_live
 from voicetype.notify import Urgency
 from voicetype.recognition import ErrorKind, Failed, NoMatch, NoMatchReason, Recognized
 from voicetype.recognition.events import (
@@ -116,6 +119,7 @@ class LiveSessions:
         self._last_press_started = False  # the last hotkey press started a session
         self._quiet_until: float | None = None  # a single utterance's service watchdog
         self._last_hypothesis = ""  # words of a phrase not finalized yet
+        self._lost: Message | None = None  # the microphone was disconnected
 
     # ------------------------------------------------------------ queries
 
@@ -223,6 +227,11 @@ class LiveSessions:
             return
         log.debug("recognition: %s (%s)", type(event).__name__, self.machine.phase.value)
         self._quiet_until = None
+        if isinstance(event, MicrophoneLost):
+            label = f"“{event.label}”" if event.label else "in use"
+            self._lost = Message(f"The microphone {label} was disconnected", LOST_FIX)
+            self._carry(self.machine.feed(modes.InputLost(event.t, self._lost.as_text())))
+            return
         if isinstance(event, Hypothesis):
             self._last_hypothesis = event.text
         elif isinstance(event, (PhraseRecognized, PhraseNoMatch)):
@@ -300,7 +309,9 @@ class LiveSessions:
                 ending = verdict
             elif isinstance(action, modes.Notify):
                 failure = self._failure
-                if failure is not None and action.message == describe_failure(failure).as_text():
+                if self._lost is not None and action.message == self._lost.as_text():
+                    self._feedback.tell(self._lost, Urgency.NORMAL)
+                elif failure is not None and action.message == describe_failure(failure).as_text():
                     verdict = d.judge(failure, self._parts().settings)
                     assert not isinstance(verdict, str)
                     failed = verdict
@@ -337,7 +348,7 @@ class LiveSessions:
         self._listening, self._no_match, self._failure = True, None, None
         self._typing, self._typed_any, self._end_when_typed = 0, False, False
         self._after_release, self._after_release_until = [], None
-        self._quiet_until, self._last_hypothesis = None, ""
+        self._quiet_until, self._last_hypothesis, self._lost = None, "", None
         post, clock = self._post, self._clock
         cue = self._cue if parts.settings.start_sound else None
 

@@ -20,7 +20,7 @@ from voicetype import inbox
 from voicetype.controller import Controller, ControllerSettings, DictationParts, PressOutcome
 from voicetype.errors import VoicetypeError
 from voicetype.feedback import Feedback
-from voicetype.listening import OnEvent
+from voicetype.listening import MicrophoneLost, OnEvent
 from voicetype.modes import Mode, ModeSettings
 from voicetype.recognition import ErrorKind, Failed, Recognized
 from voicetype.recognition.events import (
@@ -431,3 +431,41 @@ def test_a_press_right_after_a_dictation_that_ended_at_once_starts_again(rig: Ri
     rig.idle()
     assert rig.press(inbox.DOWN) is PressOutcome.STARTED
     assert len(rig.running(2).listener.sessions) == 2
+
+
+def lost(label: str) -> MicrophoneLost:
+    failure = Failed(ErrorKind.MICROPHONE_UNAVAILABLE, f"{label} was disconnected")
+    return MicrophoneLost(time.monotonic(), failure, label)
+
+
+def test_microphone_unplugged_while_held_stops_and_types_what_was_heard(rig: Rig) -> None:
+    """Old code: a microphone failure while the key is held dropped the phrase being
+    finalized and said "No microphone available" only at the release."""
+    rig.press(inbox.DOWN)
+    session = rig.running()
+    time.sleep(0.3)  # push-to-talk
+    session.say(PhraseRecognized(time.monotonic(), "Before the unplug."))
+    rig.listener.finals_at_stop = ("Half a phrase.",)  # the service finalizes the rest
+    session.say(lost("USB Headset"))
+    wait_for(lambda: session.stopped, 2, "listening to stop")
+    assert not rig.listener.mic() and len(rig.stop_sounds) == 1
+    wait_for(lambda: rig.notes.calls, 2, "the notification")
+    ((summary, body, _),) = rig.notes.calls
+    assert summary == "The microphone “USB Headset” was disconnected"
+    assert "default input" in body and "typed" in body
+    rig.press(inbox.UP)  # the release means nothing more
+    rig.idle()
+    assert rig.typed() == ["Before the unplug. Half a phrase."]
+    assert rig.controller.last.outcome == "typed" and len(rig.notes.calls) == 1
+
+
+def test_microphone_unplugged_before_any_speech_types_nothing_and_says_so_once(
+    rig: Rig,
+) -> None:
+    rig.press(inbox.TAP, "command")
+    session = rig.running()
+    session.say(lost("USB Headset"))
+    rig.idle()
+    assert session.stopped and rig.typed() == []
+    assert [c[0] for c in rig.notes.calls] == ["The microphone “USB Headset” was disconnected"]
+    assert rig.press(inbox.TAP, "command") is PressOutcome.STARTED  # the next one works
