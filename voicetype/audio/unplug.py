@@ -11,7 +11,7 @@ only while listening, so nothing runs when idle), looks up the index and the des
 of the source the capture uses (the one named, or the default), and reads the child's
 lines on its own daemon thread (``microphone-watch``); when that source is removed it calls
 ``on_gone(description)`` once. ``stop`` kills the child (the thread then sees the end of
-its output and ends); it never waits for the thread. Each ``pactl`` look-up is bounded
+its output, reaps the child and ends); it never waits for either. Each ``pactl`` look-up is bounded
 by ``devices.PACTL_TIMEOUT``. Without ``pactl`` or a server to ask, nothing is watched
 (logged).
 
@@ -100,12 +100,13 @@ class SourceWatch:
         return watch
 
     def stop(self) -> None:
-        """No ``on_gone`` call starts after this returns; idempotent, any thread, ~1 ms."""
+        """No ``on_gone`` call starts after this returns; idempotent, any thread, returns
+        at once (it kills the child; the watch's thread reaps it)."""
         with self._lock:
             self._stopped = True
-            child, self._child = self._child, None
+            child = self._child
         if child is not None:
-            _end(child)
+            _kill(child)
 
     # -------------------------------------------------------------- its thread
 
@@ -126,17 +127,27 @@ class SourceWatch:
             log.info("not watching the microphone for a disconnection: %s", exc)
             return
         with self._lock:
-            if self._stopped:
-                _end(child)
-                return
             self._child = child
+            stopped = self._stopped
+        try:
+            if not stopped:
+                self._watch(child)
+        finally:
+            _kill(child)
+            try:
+                child.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                log.debug("pactl subscribe did not end within 1 s of its kill")
+            if child.stdout is not None:
+                child.stdout.close()
+
+    def _watch(self, child: Any) -> None:
         # subscribed first, looked up second: a removal in between waits in the pipe
         try:
             name = self._source or self._run(["get-default-source"], self._env).strip()
             found = find_source(self._run(["-f", "json", "list", "sources"], self._env), name)
         except DevicesUnavailable as exc:
             log.info("not watching the microphone for a disconnection: %s", exc.message)
-            self.stop()
             return
         if found is None:
             self._gone(name)  # it went away before it could be looked up
@@ -155,17 +166,12 @@ class SourceWatch:
             if self._stopped:
                 return
             self._stopped = True
-            child, self._child = self._child, None
-        if child is not None:
-            _end(child)
         log.warning("the microphone %r was disconnected", description)
         self._on_gone(description)
 
 
-def _end(child: Any) -> None:
-    """Kill ``child`` and reap it (it dies at once; bounded anyway)."""
+def _kill(child: Any) -> None:
     try:
         child.kill()
-        child.wait(timeout=1.0)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except OSError as exc:  # it has ended already
         log.debug("ending pactl subscribe: %s", exc)
