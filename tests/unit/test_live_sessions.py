@@ -469,3 +469,16 @@ def test_microphone_unplugged_before_any_speech_types_nothing_and_says_so_once(
     assert session.stopped and rig.typed() == []
     assert [c[0] for c in rig.notes.calls] == ["The microphone “USB Headset” was disconnected"]
     assert rig.press(inbox.TAP, "command") is PressOutcome.STARTED  # the next one works
+
+
+@pytest.mark.parametrize("rig", [Mode.TOGGLE], indirect=True)
+def test_microphone_unplugged_in_hands_free_dictation_keeps_the_live_text(rig: Rig) -> None:
+    rig.press(inbox.TAP, "command")
+    session = rig.running()
+    session.say(PhraseRecognized(time.monotonic(), "One."))
+    wait_for(lambda: rig.typed() == ["One."], 2, "the first phrase")
+    rig.listener.finals_at_stop = ("Two.",)
+    session.say(lost("USB Headset"))
+    rig.idle()
+    assert rig.typed() == ["One.", " Two."] and session.stopped and not rig.listener.mic()
+    assert [c[0] for c in rig.notes.calls] == ["The microphone “USB Headset” was disconnected"]
