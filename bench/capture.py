@@ -95,18 +95,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("PortAudio load (once per daemon)", f"{(time.monotonic() - start) * 1000:.0f} ms")
             )
 
-            opened, first = [], []
-            for _ in range(runs * 2):
-                press = time.monotonic()
-                cap = Capture.open()
-                opened.append((time.monotonic() - press) * 1000)
-                wait_for(partial(getattr, cap, "first_block_at"), 2, "a first block", 0.001)
-                assert cap.first_block_at is not None
-                first.append((cap.first_block_at - press) * 1000)
-                cap.close()
-                wait_for(lambda: not pulse.capture_streams(), 2, "mic closed", 0.005)
-            rows.append(("press → Capture.open() returned", fmt(opened)))
-            rows.append(("press → first block captured (capture running)", fmt(first)))
+            for how, lost in (("", None), (", disconnect watch on", lambda d: None)):
+                opened, first, closing = [], [], []
+                for _ in range(runs * 2):
+                    press = time.monotonic()
+                    cap = Capture.open(on_lost=lost)  # the daemon opens with the watch
+                    opened.append((time.monotonic() - press) * 1000)
+                    wait_for(partial(getattr, cap, "first_block_at"), 2, "a first block", 0.001)
+                    assert cap.first_block_at is not None
+                    first.append((cap.first_block_at - press) * 1000)
+                    began = time.monotonic()
+                    cap.close()
+                    closing.append((time.monotonic() - began) * 1000)
+                    wait_for(lambda: not pulse.capture_streams(), 2, "mic closed", 0.005)
+                rows.append((f"press → Capture.open() returned{how}", fmt(opened)))
+                rows.append((f"press → first block captured{how}", fmt(first)))
+                rows.append((f"Capture.close() call{how}", fmt(closing)))
 
             for offset in (0.0, 0.05, 0.1):
                 whole = 0

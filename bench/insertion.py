@@ -6,6 +6,13 @@ repeats: ours ("type": XTEST typing; "paste": clipboard), ``xdotool type`` (defa
 and ``--delay 0``) and pynput's ``Controller.type()``. Prints medians with min/max, whether
 every run was exact, and our typing time at 100/1,000/5,000 characters. Figures only; no
 assertion. Run: ``.venv/bin/python bench/insertion.py [--repeats N]``.
+
+``--targets tk,xterm,urxvt`` instead times only our typing (ASCII and mixed; line breaks
+as spaces in terminals, which get no Return; "mixed" binds its characters anew each time,
+"mixed*" is typed right after the previous text and reuses its bindings) into each of
+those windows — Tk and xterm do not list ``_NET_WM_PING``, so they show the cost of the
+keymap changes' waits (urxvt lists it) — read back from the Tk widget or the file the
+terminal's ``cat`` writes.
 """
 
 from __future__ import annotations
@@ -46,11 +53,75 @@ def run(method: Callable[[str], None], win: TextWindow, text: str) -> tuple[floa
         return time.perf_counter() - t0, False
 
 
+def arrived(read: Callable[[], str], text: str) -> Callable[[], bool]:
+    return lambda: read() == text
+
+
+def typing_into_targets(targets: list[str], repeats: int, chars: int) -> None:
+    """Our typing only, into a Tk window and real terminals (none advertises a ping)."""
+    from harness.apps import app_environment, start_app
+
+    from voicetype.insertion.x11 import X11Inserter
+
+    tmp = Path(tempfile.mkdtemp(prefix="vt-bench-"))
+    xvfb, wm, display = _start_desktop(tmp)
+    try:
+        os.environ["DISPLAY"] = display
+        typer = X11Inserter(display)
+        print(f"our typing under Xvfb + openbox, display {display}, {repeats} repeats")
+        print(f"{'window':8} {'text':6} {'chars':>5} {'chars/s median (min–max)':>28} exact")
+        for name in targets:
+            if name == "tk":
+                win = TextWindow(display, tmp / "win", "bench")
+                read, clear, stop = win.content, win.clear, win.close
+                win.focus()
+            else:
+                env = app_environment(tmp / name, display, "unix:path=/nonexistent")
+                app = start_app(name, display, tmp / name, env)
+                read, clear, stop = app.read_once, app.clear, app.shutdown
+                app.focus()
+            target = typer.focused_target()
+            settle = getattr(typer, "settle", lambda: True)  # older code restored at once
+            rows = (("ASCII", ASCII_LINE, True), ("mixed", MIXED_LINE, True))
+            try:
+                for label, line, fresh in (*rows, ("mixed*", MIXED_LINE, False)):
+                    if name != "tk":  # a terminal gets no Return (apps.shape_text)
+                        line = line.replace("\n", " ")
+                    text = text_of(line, chars).strip()
+                    rates, exact = [], 0
+                    for _ in range(repeats):
+                        if fresh:
+                            settle()  # no binding left from the last text: bound anew
+                        clear()
+                        t0 = time.perf_counter()
+                        typer.insert(text, target)
+                        try:
+                            wait_for(arrived(read, text), 20 + len(text) / 50, "text", 0.002)
+                            exact += 1
+                        except TimeoutError:
+                            pass
+                        rates.append(len(text) / (time.perf_counter() - t0))
+                    print(
+                        f"{name:8} {label:6} {len(text):5} {statistics.median(rates):10.0f} "
+                        f"({min(rates):.0f}–{max(rates):.0f}){'':8} {exact}/{repeats}"
+                    )
+            finally:
+                stop()
+        typer.close()
+    finally:
+        wm.stop()
+        xvfb.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--chars", type=int, default=500)
+    parser.add_argument("--targets", default="", help="e.g. tk,xterm,urxvt: our typing only")
     args = parser.parse_args()
+    if args.targets:
+        typing_into_targets(args.targets.split(","), args.repeats, args.chars)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="vt-bench-"))
     # a random free display, like the tests (Xvfb -displayfd picked :0 here although
     # another session's server answered there, and the benchmark then typed into it)

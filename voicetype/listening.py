@@ -7,6 +7,9 @@ for one dictation, behind a handle the controller can stop or cancel at any mome
   worker has opened anything, so a stop or a cancel made while the microphone is still
   opening is kept and carried out the moment it is open (never a microphone left open).
 - ``open_live``: the worker's job (remember the focused window, play the start sound, open).
+- ``MicrophoneLost``: the microphone in use was disconnected while listening (a
+  ``SessionFailed`` kind, so whatever does not know it treats it as a failure; the
+  controller stops listening and types what was heard).
 
 Pure apart from ``MicListener.start`` (which imports the audio and SDK modules lazily).
 """
@@ -32,6 +35,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnEvent = Callable[[SessionEvent], None]
+
+#: What a disconnection notification says besides "The microphone … was disconnected".
+LOST_FIX = (
+    "Dictation stopped; what was heard before is typed. Until the microphone is connected "
+    "again, dictation uses the default input (`voicetype devices` lists the inputs)."
+)
+
+
+@dataclass(frozen=True)
+class MicrophoneLost(SessionFailed):
+    """The microphone ``label`` (its description in the sound settings) was disconnected
+    while listening."""
+
+    label: str = ""
 
 
 class Running(Protocol):
@@ -67,6 +84,9 @@ class MicListener:
         self._recognizer = recognizer
         self._device = device
         self._metered: _Metered | None = None  # the last microphone opened, for ``level``
+        # the configured microphone was disconnected while listening and the user was
+        # told so: the default input is used without a note until it is back
+        self._told_gone = False
 
     def level(self) -> tuple[float, float, str | None] | None:
         """(RMS level 0–1, seconds without sound, source name or None for the default) of
@@ -92,13 +112,23 @@ class MicListener:
                 choice_name, note = self._device, ""
             else:
                 choice_name, note = choice.name or "", choice.fallback
+                if choice.name is not None:
+                    self._told_gone = False  # it is back
+                elif self._told_gone:
+                    log.info("%s (told when it was disconnected)", note)
+                    note = ""
             source = choice_name or None
 
-        def stopped(reason: str) -> None:  # PortAudio's thread: the device went away
+        def stopped(reason: str) -> None:  # PortAudio's thread: the server went away
             failure = Failed(ErrorKind.MICROPHONE_UNAVAILABLE, reason)
             on_event(SessionFailed(time.monotonic(), failure))
 
-        capture, fallback = open_microphone(source, on_stopped=stopped)
+        def lost(label: str) -> None:  # the watch's thread: the microphone was unplugged
+            self._told_gone = bool(self._device)
+            failure = Failed(ErrorKind.MICROPHONE_UNAVAILABLE, f"{label} was disconnected")
+            on_event(MicrophoneLost(time.monotonic(), failure, label))
+
+        capture, fallback = open_microphone(source, on_stopped=stopped, on_lost=lost)
         metered = _Metered(capture, None if fallback else source)
         self._metered = metered
         return self._recognizer.start(metered, on_event), note or fallback

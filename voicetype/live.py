@@ -12,6 +12,9 @@ means; this carries out its actions with the controller's parts.
   each through the text pipeline joined to the session's previous phrase: ``PhraseChain``),
   and the session ends once the last one is typed.
 - Escape is taken from applications only while listening (``CancelKey``).
+- The microphone disconnected while listening (``listening.MicrophoneLost``): listening
+  stops as by a stop, what the service heard is typed, and one notification says which
+  microphone was disconnected and what happens next.
 
 Threading: the controller thread only (``Controller`` hands it its events).
 """
@@ -28,7 +31,7 @@ from voicetype import inbox as ev
 from voicetype import modes
 from voicetype.dictation import DictationParts, Ending, PhraseChain, Press, PressOutcome, Session
 from voicetype.feedback import Feedback
-from voicetype.listening import Live, Opened, open_live
+from voicetype.listening import LOST_FIX, Live, MicrophoneLost, Opened, open_live
 from voicetype.notify import Urgency
 from voicetype.recognition import ErrorKind, Failed, NoMatch, NoMatchReason, Recognized
 from voicetype.recognition.events import (
@@ -121,6 +124,7 @@ class LiveSessions:
         self._last_hypothesis = ""  # words of a phrase not finalized yet
         self._phrases: list[Phrase] = []  # the session's final phrases, with their forms
         self._chain = PhraseChain()  # what the session typed last (hands-free)
+        self._lost: Message | None = None  # the microphone was disconnected
 
     # ------------------------------------------------------------ queries
 
@@ -228,6 +232,11 @@ class LiveSessions:
             return
         log.debug("recognition: %s (%s)", type(event).__name__, self.machine.phase.value)
         self._quiet_until = None
+        if isinstance(event, MicrophoneLost):
+            label = f"“{event.label}”" if event.label else "in use"
+            self._lost = Message(f"The microphone {label} was disconnected", LOST_FIX)
+            self._carry(self.machine.feed(modes.InputLost(event.t, self._lost.as_text())))
+            return
         if isinstance(event, Hypothesis):
             self._last_hypothesis = event.text
         elif isinstance(event, (PhraseRecognized, PhraseNoMatch)):
@@ -312,7 +321,9 @@ class LiveSessions:
                 ending = verdict
             elif isinstance(action, modes.Notify):
                 failure = self._failure
-                if failure is not None and action.message == describe_failure(failure).as_text():
+                if self._lost is not None and action.message == self._lost.as_text():
+                    self._feedback.tell(self._lost, Urgency.NORMAL)
+                elif failure is not None and action.message == describe_failure(failure).as_text():
                     verdict = d.judge(failure, self._parts().settings)
                     assert not isinstance(verdict, str)
                     failed = verdict
@@ -349,7 +360,7 @@ class LiveSessions:
         self._listening, self._no_match, self._failure = True, None, None
         self._typing, self._typed_any, self._end_when_typed = 0, False, False
         self._after_release, self._after_release_until = [], None
-        self._quiet_until, self._last_hypothesis = None, ""
+        self._quiet_until, self._last_hypothesis, self._lost = None, "", None
         self._phrases, self._chain = [], PhraseChain()
         post, clock = self._post, self._clock
         cue = self._cue if parts.settings.start_sound else None

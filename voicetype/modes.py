@@ -30,6 +30,8 @@ Recognizer events: ``Speech`` (speech start or a hypothesis: someone is talking)
 (a final phrase; empty text is the service's "no match"), ``SessionEnded`` (the recognizer
 is done, normally after ``StopAndFlush``), ``SessionFailed`` (it cannot go on). A failure
 while the key is held is reported at the release, not while the user is still talking.
+``InputLost`` (the microphone was disconnected) stops listening at once, as a stop would:
+the service finalizes what it heard, that is typed, and the message is told once at the end.
 """
 
 from __future__ import annotations
@@ -133,7 +135,26 @@ class SessionFailed:
     message: str
 
 
-Event = Press | Release | Dictate | Cancel | Tick | Speech | Phrase | SessionEnded | SessionFailed
+@dataclass(frozen=True)
+class InputLost:
+    """The microphone went away while listening; ``message`` is for the user."""
+
+    t: float
+    message: str
+
+
+Event = (
+    Press
+    | Release
+    | Dictate
+    | Cancel
+    | Tick
+    | Speech
+    | Phrase
+    | SessionEnded
+    | SessionFailed
+    | InputLost
+)
 
 
 # ------------------------------------------------------------------ actions
@@ -252,6 +273,7 @@ class _Session:
     typed_any: bool = False
     stop_asked: float = 0.0
     failure: str = ""
+    lost: str = ""  # the microphone went away: told when the session ends
 
 
 class ModeMachine:
@@ -324,6 +346,8 @@ class ModeMachine:
             return self._phrase(event.t, event.text)
         if isinstance(event, SessionEnded):
             return self._ended()
+        if isinstance(event, InputLost):
+            return self._input_lost(event.t, event.message)
         return self._failed(event.message)
 
     # -------------------------------------------------------------- keys and commands
@@ -415,10 +439,19 @@ class ModeMachine:
                 *self._stop(t, "idle"),
             ]
         if self.phase is Phase.FINISHING:
-            return [CloseSession(), *self._finish("")]
+            return [CloseSession(), *self._finish(s.lost)]
         return []
 
     # -------------------------------------------------------------- recognizer events
+
+    def _input_lost(self, t: float, message: str) -> list[Action]:
+        """Stop listening now (the key may still be down: its release then means
+        nothing); what the service heard is typed when it has finalized it."""
+        s = self._session
+        if s is None or self.phase not in LISTENING_PHASES:
+            return []
+        s.lost = message
+        return self._stop(t, "the microphone was disconnected")
 
     def _phrase(self, t: float, text: str) -> list[Action]:
         s = self._session
@@ -447,7 +480,7 @@ class ModeMachine:
         if self.phase is Phase.PRESSED or (self.phase is Phase.HOLD and self._down):
             # the service ended the session while the key is still down: report at release
             return self._failed("the speech service ended the session")
-        return self._finish("")
+        return self._finish(self._session.lost)
 
     def _failed(self, message: str) -> list[Action]:
         s = self._session
@@ -458,7 +491,7 @@ class ModeMachine:
             self.phase = Phase.FAILED_HELD
             self._swallow_release = False
             return [CloseSession()]
-        return self._finish(message)
+        return self._finish(s.lost or message)
 
     # -------------------------------------------------------------- transitions
 

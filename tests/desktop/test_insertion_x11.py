@@ -63,6 +63,7 @@ def test_ascii_unicode_multiline_and_shortcut_lookalikes_arrive_exactly(
     text_window.clear()
     inserter.insert("esc\x1b[A bell\x07 ok\r\n", inserter.focused_target())
     text_window.wait_for_text("esc[A bell ok")  # trailing line breaks are stripped
+    assert inserter.settle()  # the temporary bindings are cleared a moment later
     assert xkb_dump(x_display) == before
 
 
@@ -86,6 +87,7 @@ def test_5000_characters(inserter: X11Inserter, text_window: TextWindow, x_displ
     text_window.wait_for_text(text, timeout=30)
     elapsed = time.perf_counter() - t0
     print(f"5,000 mixed characters typed in {elapsed:.2f} s ({len(text) / elapsed:.0f} chars/s)")
+    assert inserter.settle()  # the temporary bindings are cleared a moment later
     assert xkb_dump(x_display) == before
 
 
@@ -104,6 +106,7 @@ def test_corpus_exact_and_keymap_restored(
         except AssertionError:
             wrong.append((text, text_window.content()))
     assert wrong == []
+    assert inserter.settle()  # the temporary bindings are cleared a moment later
     assert xkb_dump(x_display) == before
 
 
@@ -164,6 +167,7 @@ def test_focus_lost_while_typing_stops_and_says_how_much(
     with pytest.raises(InsertionError, match="128 of 301 characters"):
         inserter.insert(text, inserter.focused_target())
     assert text_window.settle() == text[:128]
+    assert inserter.settle()  # the temporary bindings are cleared a moment later
     assert xkb_dump(x_display) == before
 
 
@@ -290,3 +294,44 @@ def test_paste_with_an_empty_clipboard_leaves_it_empty(
         assert owner in (0, None) or getattr(owner, "id", 1) == 0
     finally:
         paster.close()
+
+
+def keymap_changes(display: object) -> int:
+    """MappingNotify (keyboard) events queued on ``display`` (an observer connection: the
+    server sends them to every client)."""
+    from Xlib import X
+
+    n = 0
+    while display.pending_events():  # type: ignore[attr-defined]
+        ev = display.next_event()  # type: ignore[attr-defined]
+        n += ev.type == X.MappingNotify and ev.request == X.MappingKeyboard
+    return n
+
+
+def test_repeated_mixed_text_changes_the_keymap_once_and_waits_for_no_window(
+    inserter: X11Inserter, text_window: TextWindow, x_display: str
+) -> None:
+    """Tk does not list ``_NET_WM_PING``: old code waited a fixed 100 ms after each
+    remap and ~150 ms before each restore, and changed the keymap (a MappingNotify to
+    every client, each making it re-read the keymap) twice for every text. Now the first
+    text binds its characters, texts typed soon after reuse them without a change, and
+    the bindings are cleared once, a moment later."""
+    from Xlib import display as xdisplay
+
+    observer = xdisplay.Display(x_display)
+    text = "Grüße, naïve café — €12.50"
+    try:
+        observer.sync()
+        keymap_changes(observer)
+        changes = []
+        for _ in range(3):
+            text_window.clear()
+            typed_into(inserter, text_window, text)
+            observer.sync()
+            changes.append(keymap_changes(observer))
+        assert changes[0] >= 3 and changes[1:] == [0, 0]  # 6 characters: 3 keycodes
+        assert inserter.settle()
+        observer.sync()
+        assert keymap_changes(observer) >= 1  # cleared
+    finally:
+        observer.close()

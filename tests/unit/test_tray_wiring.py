@@ -177,7 +177,7 @@ def test_the_listener_reads_the_level_of_the_open_microphone_only(
     capture = FakeCapture()
     monkeypatch.setattr(
         "voicetype.audio.capture.open_microphone",
-        lambda source, on_stopped: (capture, ""),
+        lambda source, on_stopped, on_lost: (capture, ""),
     )
     feeds: list[Any] = []
 

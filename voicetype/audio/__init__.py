@@ -7,6 +7,8 @@
   press; blocks wait in a small ring until the recognition session attaches its sink, so
   speech that starts right after the press arrives whole.
 - ``level``: the level meter (RMS) and the "no sound for 3 s" watch (pure).
+- ``unplug``: notices that the microphone in use was disconnected while listening (the
+  sound server moves the stream to the default source without a word): ``pactl subscribe``.
 
 Only ``capture`` touches PortAudio, and imports ``sounddevice`` lazily, when a stream opens.
 """

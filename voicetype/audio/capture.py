@@ -15,14 +15,23 @@ blocks wait in a ring (``ring_seconds``, default 3 s, oldest dropped beyond) unt
 ``attach(sink)``, which hands them over in order, then every later block goes straight to the
 sink on PortAudio's thread.
 
+A microphone disconnected while listening: the sound server moves the stream to the default
+source and PortAudio goes on as if nothing happened (``unplug`` explains), so with
+``on_lost`` a ``unplug.SourceWatch`` watches the source in use; when it is removed, no
+further block reaches the sink (they would come from another microphone) and
+``on_lost(description)`` runs once, on the watch's thread. A stream that ends by itself
+(the server died) still calls ``on_stopped``.
+
 Threading: ``open`` on the caller's thread (~10–30 ms); PortAudio calls back on its own thread,
 which only measures the level and hands the block on under a lock; ``attach``, ``close``,
 ``level``, ``silent_for`` from any thread. ``close`` aborts the stream (no more blocks reach
-the sink after it returns) and is idempotent; ~5 ms here, well within 100 ms.
+the sink after it returns), stops the watch, and is idempotent; ~5 ms here, well within
+100 ms.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -33,6 +42,7 @@ from typing import Any
 
 from voicetype.audio import BYTES_PER_SECOND, SAMPLE_RATE, Sink
 from voicetype.audio.level import SoundWatch, rms
+from voicetype.audio.unplug import SourceWatch
 from voicetype.errors import VoicetypeError
 
 log = logging.getLogger(__name__)
@@ -114,6 +124,8 @@ class Capture:
         self._closed = False
         self._stream: Any = None
         self._on_stopped = on_stopped
+        self._watch_source: SourceWatch | None = None
+        self.lost = ""  # the description of the microphone that was disconnected
         self._clock = clock
         self.opened_at = clock()
         self.first_block_at: float | None = None
@@ -129,12 +141,15 @@ class Capture:
         *,
         ring_seconds: float = DEFAULT_RING_SECONDS,
         on_stopped: Callable[[str], None] | None = None,
+        on_lost: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> Capture:
         """Start capturing now from the PulseAudio/PipeWire source named ``source`` (None =
         the default; pick it with ``devices.choose``). ``on_stopped(reason)`` runs on
-        PortAudio's thread if the stream ends without ``close`` (device gone). Raises
-        ``MicrophoneError`` when the microphone cannot be opened."""
+        PortAudio's thread if the stream ends without ``close`` (the server died);
+        ``on_lost(description)`` on the watch's thread if the source is disconnected (see
+        the module docstring). Raises ``MicrophoneError`` when the microphone cannot be
+        opened."""
         sd = load_portaudio()
         capture = cls(ring_seconds=ring_seconds, on_stopped=on_stopped, clock=clock)
         with _ENV_LOCK:
@@ -165,6 +180,11 @@ class Capture:
                     os.environ["PULSE_SOURCE"] = previous
         capture._stream = stream
         log.debug("microphone open (%s) at t=%.6f", source or "default", capture.opened_at)
+        if on_lost is not None:
+            watched = source or os.environ.get("PULSE_SOURCE") or None
+            capture._watch_source = SourceWatch.start(
+                watched, functools.partial(capture._lost, on_lost)
+            )
         return capture
 
     # -------------------------------------------------------------- AudioFeed
@@ -186,6 +206,9 @@ class Capture:
             self._sink = None
             self._ring.clear()
             stream, self._stream = self._stream, None
+            watch, self._watch_source = self._watch_source, None
+        if watch is not None:
+            watch.stop()
         if stream is not None:
             try:
                 stream.abort()
@@ -214,7 +237,7 @@ class Capture:
         level = rms(block)
         now = self._clock()
         with self._lock:
-            if self._closed:
+            if self._closed or self.lost:
                 return
             if status and status.input_overflow:
                 self.overflows += 1
@@ -232,6 +255,15 @@ class Capture:
                 self._ring_bytes -= len(dropped)
                 self.dropped_bytes += len(dropped)
 
+    def _lost(self, on_lost: Callable[[str], None], description: str) -> None:
+        """The watch's thread: the source in use was removed."""
+        with self._lock:
+            if self._closed:
+                return
+            self.lost = description or "in use"
+            self._ring.clear()
+        on_lost(self.lost)
+
     def _finished(self) -> None:
         with self._lock:
             unexpected = not self._closed
@@ -245,16 +277,20 @@ def open_microphone(
     ring_seconds: float = DEFAULT_RING_SECONDS,
     on_stopped: Callable[[str], None] | None = None,
     opener: Callable[..., Capture] | None = None,
+    on_lost: Callable[[str], None] | None = None,
 ) -> tuple[Capture, str]:
     """Open ``source`` (a server source name from ``devices.choose``; None = the default);
     if it cannot be opened (unplugged since it was chosen), open the default instead.
 
+    ``on_lost``: see ``Capture.open`` (the source is watched for a disconnection).
     Returns the capture and "" or the reason for a notification ("The microphone … is not
     available; using the default input"). Raises ``MicrophoneError`` when the default
     cannot be opened either. Choosing by description needs the device list (``pactl``,
     ~10–20 ms): do that when the configuration is loaded, not at the press.
     """
     open_ = opener or Capture.open
+    if on_lost is not None:
+        open_ = functools.partial(open_, on_lost=on_lost)
     if source:
         try:
             return open_(source, ring_seconds=ring_seconds, on_stopped=on_stopped), ""

@@ -13,25 +13,36 @@ per remap as there are slots; when the slots run out the text is cut into batche
 one remapping the spare keycodes once.
 
 Windows interpret a key with the keymap they hold *when they process it*, not the one in
-force when it was sent, so a remap must not happen while keys typed with the previous
-binding are still queued in the window, and typing must not start before the window has
-taken in the new mapping. For a window whose ``WM_PROTOCOLS`` lists ``_NET_WM_PING`` both
-waits are a ping round trip: the answer comes after the window has handled every event
-queued before it. Any other window gets fixed waits instead and is never sent a client
-message it did not advertise (ICCCM; xterm, which lists only ``WM_DELETE_WINDOW``, closes
-itself on *any* ``WM_PROTOCOLS`` message, a ping included; Tk lists only
-``WM_DELETE_WINDOW`` too). The fixed waits were measured on Xvfb: on an idle machine a
-window missed a remap when typing started < 20 ms after it (xterm), and Tk garbled keys
-when the next remap came < 30 ms after the last key, so 50 ms / 100 ms passed 30 of 30
-runs; on a loaded 2-core machine those failed 2 of 2 runs of the 47-string corpus in Tk
-(keys on borrowed keycodes lost or typed with the previous batch's symbols), while
-``AFTER_REMAP_WAIT`` = 100 ms after a remap and ``DRAIN_WAIT`` = 150 ms (+ 1 ms per key
-in flight) before the next remap or the restore passed 3 of 3. A remap touching several
-runs of spare keycodes is several ChangeKeyboardMapping requests; a loaded Tk given them
-in a burst took in only the first (characters on the other borrowed keycodes were lost,
-1 corpus run in 2), so an unpinged window gets ``RUN_GAP`` = 20 ms between them (5 of 5
-corpus runs exact). One request spanning them all would rewrite the keys in between
-through the core protocol, which changes the XKB map's shape: not done.
+force when it was sent (Xlib's XKB code marks its keymap stale when it *reads* a
+MappingNotify and fetches the server's current one at the next key), so the one rule is:
+a keycode's binding never changes while keys typed on it may still wait in a window.
+What that takes (``_Syncer``):
+
+- After a remap, a round trip (``sync``; a ``_NET_WM_PING`` for windows that list it)
+  proves the server has the new mapping. The server sends the MappingNotify while it
+  handles the request and makes our XTEST keys only afterwards, so a window reads the
+  notify before the keys, and by the rule the mapping it then fetches has the bindings
+  the keys were typed with. No fixed wait.
+- Before a remap that changes keycodes typed on in this text (a text with more missing
+  characters than slots), a *drain*: proof that the window has processed those keys. A
+  ping where the window lists ``_NET_WM_PING``; for any other window nothing proves it,
+  so a measured wait: on a loaded 2-core machine ``DRAIN_WAIT`` = 150 ms (+ 1 ms per key
+  in flight) passed 3 of 3 runs of the 47-string corpus in Tk where 30 ms garbled keys.
+- The restore is a remap too: the bindings are handed to a ``KeymapLease``
+  (``x11_lease``), which clears them on its own thread once that wait has passed since
+  the last key; a text typed before then reuses the bindings still in place (and binds
+  what is missing on free keycodes), so ``insert`` returns as soon as its keys are sent.
+
+A window that does not list ``_NET_WM_PING`` is never sent a client message (ICCCM; xterm,
+which lists only ``WM_DELETE_WINDOW``, closes itself on *any* ``WM_PROTOCOLS`` message, a
+ping included; Tk lists only ``WM_DELETE_WINDOW`` too). A remap touching several runs of
+spare keycodes is several ChangeKeyboardMapping requests; a loaded Tk given them in a
+burst once took in only the first (characters on the other borrowed keycodes were lost,
+1 corpus run in 2; with only a round trip between them, a 120-character CJK text lost
+characters in 1 of 6 loaded runs), so an unpinged window gets ``RUN_GAP`` = 20 ms between
+them (paid only when a text needs new bindings). One request spanning them all would
+rewrite the keys in between through the core protocol, which changes the XKB map's shape:
+not done.
 
 What arrives is shaped per window first (``apps.shape_text`` with the window's profile):
 trailing line breaks are stripped, and in terminals a line break or tab becomes a space.
@@ -42,11 +53,12 @@ never sees it) and released right after; between groups of keys a pressed Escape
 ``TypingStopped`` saying how many characters were typed. When the grab fails (another
 program holds Escape), the key state (``XQueryKeymap``) is checked instead.
 
-The spare keycodes are set back to "no symbols" afterwards, always, also when typing fails
-midway. Binding and unbinding keycodes that had no symbols leaves the XKB keymap exactly as
-it was (``xkbcomp`` dumps compare equal); keycodes that carry symbols are never touched.
-If the process is killed mid-insert the spare keycodes keep their last binding: harmless
-(no physical key sends them) and cleared by the next insert.
+The spare keycodes are set back to "no symbols" by the lease ~0.15–0.5 s after the last
+key (``settle`` waits for it; ``close`` does it), also when typing failed midway. Binding
+and unbinding keycodes that had no symbols leaves the XKB keymap exactly as it was
+(``xkbcomp`` dumps compare equal); keycodes that carry symbols before we come are never
+touched. If the process is killed before the clear the spare keycodes keep their last
+binding: harmless (no physical key sends them).
 
 Modifiers: typed text must never arrive as a shortcut, so ``insert`` first waits until no
 modifier key (Shift, Ctrl, Alt, Super, AltGr, …; not the Caps/Num Lock keys) is down
@@ -96,6 +108,7 @@ from voicetype.insertion.keymap import (
 from voicetype.insertion.template import Chunk, insert_clean, insert_with
 from voicetype.insertion.x11_focus import X11Focus
 from voicetype.insertion.x11_keys import X11Keyboard
+from voicetype.insertion.x11_lease import KeymapLease
 from voicetype.insertion.x11_session import X11Session, X11Target
 
 #: Characters typed between two checks that the focus is still in the target window.
@@ -104,9 +117,10 @@ CHUNK = 64
 #: while typing would otherwise turn the next characters into shortcuts); one
 #: ``QueryKeymap`` round trip each. Must divide ``CHUNK``.
 MODIFIER_CHUNK = 4
-#: Fixed waits for windows that don't advertise ``_NET_WM_PING`` (measured: see the module
-#: docstring).
+#: How long the first ping of a window that lists ``_NET_WM_PING`` may go unanswered
+#: before it is treated as one that doesn't answer.
 AFTER_REMAP_WAIT = 0.1
+#: Measured waits for windows that don't advertise ``_NET_WM_PING`` (module docstring).
 DRAIN_WAIT = 0.15
 DRAIN_KEYS_PER_S = 1000.0
 RUN_GAP = 0.02
@@ -137,6 +151,7 @@ class X11Inserter:
         self.focus_timeout = focus_timeout
         self._ping_serial = 0
         self._run: _TypingRun | None = None
+        self.lease = KeymapLease(self.session.display.get_display_name())
 
     # -- the Inserter interface --------------------------------------------------------
 
@@ -191,7 +206,15 @@ class X11Inserter:
             display.flush()
         display.sync()
 
+    def settle(self, timeout: float = 2.0) -> bool:
+        """Wait until the temporary key bindings are cleared (``x11_lease``); False if
+        they are still there after ``timeout`` s plus the wait they are due after."""
+        return self.lease.wait_cleared(timeout + DRAIN_WAIT + 1.0)
+
     def close(self) -> None:
+        """Clears the temporary key bindings (waiting until that is safe, ≤ ~0.5 s), then
+        closes the session it opened."""
+        self.lease.close()
         if self._own_session:
             self.session.close()
 
@@ -245,10 +268,9 @@ class X11Inserter:
 
 @dataclass(frozen=True)
 class _Keys:
-    """Up to ``MODIFIER_CHUNK`` strokes; ``borrowed``: typed on temporarily bound keycodes."""
+    """Up to ``MODIFIER_CHUNK`` strokes."""
 
     strokes: list[Stroke]
-    borrowed: bool
 
 
 class _TypingRun:
@@ -262,23 +284,32 @@ class _TypingRun:
         self.session = s = typer.session
         self.kb = kb = typer.keyboard
         d = s.display
-        min_kc = d.display.info.min_keycode
-        self.rows = [
-            list(r) for r in d.get_keyboard_mapping(min_kc, d.display.info.max_keycode - min_kc + 1)
-        ]
-        modifier_kcs = kb.modifier_keycodes(include_locks=True)
-        keymap = keymap_strokes(self.rows, min_kc, modifier_kcs)
-        spare = spare_keycodes(self.rows, min_kc)
-        self.shift_kc = next((kc for kc in d.get_modifier_mapping()[s.X.ShiftMapIndex] if kc), 0)
-        self.held_kcs = kb.modifier_keycodes(include_locks=False)
+        # keycodes still bound by an earlier text, and when rebinding them is safe
+        self.ours, self.safe_at = typer.lease.take()
+        self.width = 0
+        planned = False
         try:
-            self.batches: list[Batch] = plan(text, keymap, spare)
-        except ValueError as e:
-            raise InsertionError(f"cannot type this text: {e}; nothing was typed") from e
-        if not self.shift_kc and any(st.shift for b in self.batches for st in b.strokes):
-            raise InsertionError("the keymap has no Shift key; nothing was typed")
-        self.bound: set[int] = set()
-        self.in_flight = 0  # keys typed on borrowed keycodes since the last sync
+            min_kc = d.display.info.min_keycode
+            self.rows = [
+                list(r)
+                for r in d.get_keyboard_mapping(min_kc, d.display.info.max_keycode - min_kc + 1)
+            ]
+            self.width = len(self.rows[0]) if self.rows else 0
+            modifier_kcs = kb.modifier_keycodes(include_locks=True)
+            self.shift_kc = next(
+                (kc for kc in d.get_modifier_mapping()[s.X.ShiftMapIndex] if kc), 0
+            )
+            self.held_kcs = kb.modifier_keycodes(include_locks=False)
+            self.batches: list[Batch] = self._plan(text, min_kc, modifier_kcs)
+            if not self.shift_kc and any(st.shift for b in self.batches for st in b.strokes):
+                raise InsertionError("the keymap has no Shift key; nothing was typed")
+            planned = True
+        finally:
+            if not planned:
+                typer.lease.give_back(set(self.ours), self.width, self.safe_at)
+        self.bound: set[int] = set(self.ours)  # keycodes carrying our bindings
+        self.dirty: set[int] = set()  # of those, typed on since the last drain
+        self.in_flight = 0  # keys typed on them since the last drain
         self.shift_down = False
         self.caps_kc = 0
         self.grabs: list[tuple[int, int]] = []
@@ -288,6 +319,32 @@ class _TypingRun:
         self.modifier_kcs = frozenset(modifier_kcs)
         self.window = window
         self.sync: _Syncer | None = None
+
+    def _plan(self, text: str, min_kc: int, modifier_kcs: list[int]) -> list[Batch]:
+        """The batches for ``text``: characters bound by an earlier text are typed with
+        those bindings, others are bound to free spare keycodes. When that takes more than
+        one batch (or finds no free keycode), our earlier keycodes are taken back for
+        rebinding — once their keys can have been handled (``safe_at``, measured)."""
+        rows = self.rows
+        try:
+            batches = plan(
+                text, keymap_strokes(rows, min_kc, modifier_kcs), spare_keycodes(rows, min_kc)
+            )
+            if len(batches) == 1 or not self.ours:
+                return batches
+        except ValueError as e:
+            if not self.ours:
+                raise InsertionError(f"cannot type this text: {e}; nothing was typed") from e
+        wait = self.safe_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # the earlier text's keys may still be queued in a window
+        rows = [[0] * len(r) if min_kc + i in self.ours else r for i, r in enumerate(rows)]
+        try:
+            return plan(
+                text, keymap_strokes(rows, min_kc, modifier_kcs), spare_keycodes(rows, min_kc)
+            )
+        except ValueError as e:
+            raise InsertionError(f"cannot type this text: {e}; nothing was typed") from e
 
     def start(self) -> None:
         """Listen for pongs (they come back through the root window) and Escape; switch
@@ -308,9 +365,10 @@ class _TypingRun:
         assert self.sync is not None
         for batch in self.batches:
             if batch.bindings:
-                if self.bound:
-                    self.sync.drain(self.in_flight)
-                self.in_flight = 0
+                if self.dirty & set(batch.bindings):
+                    self.sync.drain(self.in_flight)  # keys on keycodes about to change
+                    self.dirty.clear()
+                    self.in_flight = 0
                 for i, run in enumerate(contiguous_runs(batch.bindings)):
                     if i:
                         self.sync.between_runs()
@@ -322,9 +380,7 @@ class _TypingRun:
             strokes = batch.strokes
             for start in range(0, len(strokes), MODIFIER_CHUNK):
                 group = strokes[start : start + MODIFIER_CHUNK]
-                yield Chunk(_Keys(group, bool(batch.bindings)), len(group), start % CHUNK == 0)
-        if self.bound:
-            self.sync.drain(self.in_flight)
+                yield Chunk(_Keys(group), len(group), start % CHUNK == 0)
 
     def send(self, keys: _Keys) -> None:
         kb = self.kb
@@ -337,8 +393,10 @@ class _TypingRun:
             kb.key(self.shift_kc, False)
             self.shift_down = False
         self.session.display.flush()
-        if keys.borrowed:
-            self.in_flight += len(keys.strokes)
+        for st in keys.strokes:
+            if st.keycode in self.bound:
+                self.dirty.add(st.keycode)
+                self.in_flight += 1
 
     def between(self, typed: int, total: int) -> bool:
         """Between two groups of typed keys: raises ``TypingStopped`` when Escape was
@@ -380,17 +438,16 @@ class _TypingRun:
             self.swallowed += 1
 
     def restore(self) -> None:
+        """Puts back Caps Lock, the grab and the event mask now; hands our bindings to the
+        lease, which clears them once the keys typed on them can have been handled (a
+        measured ``DRAIN_WAIT`` + 1 ms per such key after now, or later if an earlier
+        text's wait ends later): ``x11_lease``."""
         s, kb = self.session, self.kb
+        clear_at = time.monotonic() + DRAIN_WAIT + self.in_flight / DRAIN_KEYS_PER_S
+        self.typer.lease.give_back(self.bound, self.width, max(clear_at, self.safe_at))
         try:
             if self.shift_down:
                 kb.key(self.shift_kc, False)
-            if self.bound:
-                if self.sync is not None and self.sync.pending:
-                    self.sync.drain(self.in_flight)
-                for run in contiguous_runs(self.bound):
-                    s.display.change_keyboard_mapping(
-                        run[0], [[0] * len(self.rows[0]) for _ in run]
-                    )
             if self.caps_kc:
                 kb.tap(self.caps_kc)
             s.root.change_attributes(event_mask=s.X.NoEventMask)
@@ -403,10 +460,19 @@ class _TypingRun:
 
 
 class _Syncer:
-    """Waits until the target window has handled every event sent before: a
-    ``_NET_WM_PING`` round trip when the window lists ``_NET_WM_PING`` in its
-    ``WM_PROTOCOLS`` and answers it, else a fixed wait. A window that does not list it is
-    never sent a client message."""
+    """Before keys typed on new bindings: proof that the server has the new mapping — a
+    round trip (``sync``) after the ChangeKeyboardMapping requests. The server sends the
+    MappingNotify to every client while it handles the request, and generates our XTEST
+    keys only later, so a window reads the notify before the keys; as a keycode's binding
+    never changes while keys typed on it may still be queued (``drain``, and the lease's
+    delayed clear), whenever the window looks the mapping up again it finds the binding
+    the keys were typed with. For a window whose ``WM_PROTOCOLS`` lists ``_NET_WM_PING``
+    the round trip is a ping (it also proves the window handled every event before it).
+
+    ``drain`` — before rebinding keycodes that keys were typed on — needs proof that the
+    window has *processed* those keys: a ping where advertised, else the measured wait
+    (nothing else proves it). A window that does not list the ping is never sent a client
+    message."""
 
     def __init__(self, typer: X11Inserter, window: int) -> None:
         self.typer = typer
@@ -416,7 +482,6 @@ class _Syncer:
         self.answers: bool | None = None
         if x.atom("_NET_WM_PING") not in x.protocols(window):
             self.answers = False
-        self.pending = False  # keys sent since the last completed sync
 
     def _ping(self, fallback: float, bound: float) -> bool:
         from Xlib.protocol import event
@@ -462,16 +527,14 @@ class _Syncer:
 
     def after_remap(self) -> None:
         if self.answers is False:
-            time.sleep(AFTER_REMAP_WAIT)
+            self.x.display.sync()
         else:
             self._ping(AFTER_REMAP_WAIT, 2.0)
-        self.pending = True
 
     def drain(self, keys: int) -> None:
-        """Wait until the window has handled the ``keys`` keys sent since the last sync."""
+        """Wait until the window has handled the ``keys`` keys sent since the last drain."""
         fallback = DRAIN_WAIT + keys / DRAIN_KEYS_PER_S
         if self.answers is False:
             time.sleep(fallback)
         else:
             self._ping(fallback, 2.0 + keys / 300.0)
-        self.pending = False
