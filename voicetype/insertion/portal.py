@@ -11,7 +11,10 @@ nothing is typed. The restore token ``Start`` returns replaces the stored one (a
 is valid once), in ``<state dir>/portal-restore-token``, mode 0600. The session is started
 by ``prepare`` (call it at daemon start, so a dialog appears then) or the first
 ``insert``, and kept until ``close`` (if the portal closes it, the next insert starts a
-new one); GNOME 43 and KDE 5.27 (portal version 1) ask at every new session. When Start
+new one). Where the portal has the Clipboard interface (its ``version`` property, asked
+once), ``RequestClipboard`` is called for each session (a restored one too) between
+SelectDevices and Start (the portal accepts it only before Start). GNOME 43 and
+KDE 5.27 (portal version 1) ask at every new session. When Start
 took long enough to have shown a dialog, typing waits ``CONSENT_SETTLE`` for focus to
 return to the window.
 
@@ -22,7 +25,12 @@ line break: keys on practically every layout), is typed with ``NotifyKeyboardKey
 one press and release per character, at most ``MAX_TYPE_RATE`` characters per second.
 Any other text is pasted, whole: GNOME 43's portal silently drops keysyms
 that are not on the layout ("No keycode found for keyval"), so typing ``é`` or ``日`` is
-not exact there. Pasting: the previous clipboard and primary selection are saved
+not exact there. Where Start said ``clipboard_enabled``, the paste goes through the
+Clipboard portal (``voicetype.insertion.portal_clipboard``: no wl-clipboard; each fetch
+is a ``SelectionTransfer``; the previous clipboard is served back by voicetype's session
+while it owns the selection, so it is lost when the session closes, e.g. at daemon
+exit). Otherwise (GNOME 43, KDE 5.27; or the user left the clipboard out), the
+wl-clipboard path: the previous clipboard and primary selection are saved
 (``wl-paste``: the text, else the first type offered), the text is put on both
 (``wl-copy``; its first process exits once the compositor accepted the selection) and
 Shift+Insert is sent — the chord that pastes in GTK, Qt, browsers and LibreOffice
@@ -58,7 +66,10 @@ spaces (also in pasted text: a terminal without bracketed paste would run it), a
 Errors: ``BackendUnavailable`` from ``check`` when there is no session bus or no portal
 with RemoteDesktop; ``PortalRefused`` when the user declines; ``InsertionError`` when
 Start is not answered in time, a portal call fails or ``wl-copy`` is missing for a
-paste. Threading: the controller thread only; the inserter owns one D-Bus connection.
+paste. Threading: the controller thread calls the inserter; it owns one D-Bus
+connection, shared (under a lock taken by ``insert``, ``press``, ``prepare``, ``close``)
+with the Clipboard portal's thread that serves the restored clipboard between insertions
+(an insertion waits at most ``portal_clipboard.POLL``, 0.05 s, for that lock).
 """
 
 from __future__ import annotations
