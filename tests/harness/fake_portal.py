@@ -18,7 +18,8 @@ paste chord).
 The Clipboard interface (version 1, published ``org.freedesktop.portal.Clipboard``) is
 offered when ``clipboard_version`` is 1 (default 0: Debian 12's portals lack it).
 ``RequestClipboard`` is refused after the session's Start ("Invalid state"); Start then
-says ``clipboard_enabled``. The fake plays the other applications: ``copy(types)``
+says ``clipboard_enabled`` (unless ``clipboard_grant`` is False: the user left the
+clipboard out of the dialog). The fake plays the other applications: ``copy(types)``
 makes one of them own the selection (``SelectionOwnerChanged`` to the session);
 ``SelectionRead`` hands its data through a pipe. The focused "app" pastes on the Insert
 press of the chord: it sends ``SelectionTransfer`` ``app_fetches`` times (0: never),
@@ -95,6 +96,7 @@ class FakePortal:
         self.bind = "grant"
         self._held_bind: tuple[str, dict[str, Any]] | None = None
         self.clipboard_version = 0
+        self.clipboard_grant = True
         self.app_fetches = 1
         self.app_fetch_delay = 0.0
         self.pasted: list[bytes] = []
@@ -308,7 +310,7 @@ class FakePortal:
                 return self._respond(msg, sender, options, -1, {})
             results: dict[str, Any] = {"devices": ("u", 1)}
             self._started.add(str(body[0]))
-            if str(body[0]) in self._clip_requested:
+            if str(body[0]) in self._clip_requested and self.clipboard_grant:
                 self._clip_enabled.add(str(body[0]))
                 results["clipboard_enabled"] = ("b", True)
             if self.version >= 2:

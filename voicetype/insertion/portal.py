@@ -69,7 +69,7 @@ Start is not answered in time, a portal call fails or ``wl-copy`` is missing for
 paste. Threading: the controller thread calls the inserter; it owns one D-Bus
 connection, shared (under a lock taken by ``insert``, ``press``, ``prepare``, ``close``)
 with the Clipboard portal's thread that serves the restored clipboard between insertions
-(an insertion waits at most ``portal_clipboard.POLL``, 0.05 s, for that lock).
+(it holds it only while it serves a transfer).
 """
 
 from __future__ import annotations

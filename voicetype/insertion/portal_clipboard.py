@@ -23,9 +23,10 @@ an offer of no types (the interface has no call to clear it). ``paste`` returns 
 a window fetched the text within ``fetch_timeout``.
 
 Threading: the caller passes ``lock``, held by every user of the D-Bus connection; the
-serving thread takes it for at most ``POLL`` seconds at a time, so a caller waits at
-most that long. Signals that arrive while another call waits for its reply are kept in a
-queue (``filter``) and served next. Errors: ``InsertionError`` when SetSelection fails.
+serving thread waits for the bus without it and takes it only to handle what came, so
+a caller waits for it only while a transfer is being served. Signals that arrive while
+another call waits for its reply are kept in a queue (``filter``) and served next.
+Errors: ``InsertionError`` when SetSelection fails (nothing was typed).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ CLIPBOARD = "org.freedesktop.portal.Clipboard"
 TEXT_TYPES = ("text/plain;charset=utf-8", "text/plain", "UTF8_STRING", "STRING", "TEXT")
 QUIET = 0.3
 LINGER = 3.0
-#: The serving thread's longest hold of the connection lock.
+#: The serving thread's longest wait before it looks for a message already read into
+#: jeepney's buffer (by another call) rather than still on the socket.
 POLL = 0.05
 #: Reading a selection (another application writes it) and writing one: bounds.
 READ_TIMEOUT = 1.0
@@ -133,10 +135,15 @@ class PortalClipboard:
     # -- signals ------------------------------------------------------------------------
 
     def _serve(self) -> None:
+        """Between insertions: wait (without the lock) until the bus has something, at
+        most ``POLL`` (a message may also wait in jeepney's buffer: then it is handled
+        after that), then handle what is there under the lock."""
         while not self._stop.is_set():
+            with contextlib.suppress(OSError, ValueError):
+                select.select([self.conn.sock], [], [], POLL)
             with self.lock:
-                self._pump(POLL)
-            time.sleep(0.001)  # let a caller waiting for the lock take it
+                if not self._stop.is_set():
+                    self._pump(0)
 
     def _pump(self, timeout: float) -> int:
         """Handle the queued signals, else wait up to ``timeout`` for one; the number
