@@ -11,7 +11,10 @@ nothing is typed. The restore token ``Start`` returns replaces the stored one (a
 is valid once), in ``<state dir>/portal-restore-token``, mode 0600. The session is started
 by ``prepare`` (call it at daemon start, so a dialog appears then) or the first
 ``insert``, and kept until ``close`` (if the portal closes it, the next insert starts a
-new one); GNOME 43 and KDE 5.27 (portal version 1) ask at every new session. When Start
+new one). Where the portal has the Clipboard interface (its ``version`` property, asked
+once), ``RequestClipboard`` is called for each session (a restored one too) between
+SelectDevices and Start (the portal accepts it only before Start). GNOME 43 and
+KDE 5.27 (portal version 1) ask at every new session. When Start
 took long enough to have shown a dialog, typing waits ``CONSENT_SETTLE`` for focus to
 return to the window.
 
@@ -22,7 +25,12 @@ line break: keys on practically every layout), is typed with ``NotifyKeyboardKey
 one press and release per character, at most ``MAX_TYPE_RATE`` characters per second.
 Any other text is pasted, whole: GNOME 43's portal silently drops keysyms
 that are not on the layout ("No keycode found for keyval"), so typing ``é`` or ``日`` is
-not exact there. Pasting: the previous clipboard and primary selection are saved
+not exact there. Where Start said ``clipboard_enabled``, the paste goes through the
+Clipboard portal (``voicetype.insertion.portal_clipboard``: no wl-clipboard; each fetch
+is a ``SelectionTransfer``; the previous clipboard is served back by voicetype's session
+while it owns the selection, so it is lost when the session closes, e.g. at daemon
+exit). Otherwise (GNOME 43, KDE 5.27; or the user left the clipboard out), the
+wl-clipboard path: the previous clipboard and primary selection are saved
 (``wl-paste``: the text, else the first type offered), the text is put on both
 (``wl-copy``; its first process exits once the compositor accepted the selection) and
 Shift+Insert is sent — the chord that pastes in GTK, Qt, browsers and LibreOffice
@@ -58,7 +66,10 @@ spaces (also in pasted text: a terminal without bracketed paste would run it), a
 Errors: ``BackendUnavailable`` from ``check`` when there is no session bus or no portal
 with RemoteDesktop; ``PortalRefused`` when the user declines; ``InsertionError`` when
 Start is not answered in time, a portal call fails or ``wl-copy`` is missing for a
-paste. Threading: the controller thread only; the inserter owns one D-Bus connection.
+paste. Threading: the controller thread calls the inserter; it owns one D-Bus
+connection, shared (under a lock taken by ``insert``, ``press``, ``prepare``, ``close``)
+with the Clipboard portal's thread that serves the restored clipboard between insertions
+(it holds it only while it serves a transfer).
 """
 
 from __future__ import annotations
@@ -71,6 +82,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -78,6 +90,7 @@ from typing import Any
 
 from voicetype.errors import BackendUnavailable
 from voicetype.insertion import InsertionError, Key, NothingPasted, Target, sanitize
+from voicetype.insertion.portal_clipboard import PortalClipboard
 
 BUS_NAME = "org.freedesktop.portal.Desktop"
 OBJECT_PATH = "/org/freedesktop/portal/desktop"
@@ -164,6 +177,11 @@ class PortalInserter:
         self._keys_after = 0.0  # no key before this time.monotonic() (see _focus_moved)
         self._conn: Any = None
         self._session: str | None = None
+        #: Held by every user of the D-Bus connection (the clipboard's serving thread too).
+        self._lock = threading.RLock()
+        #: The Clipboard portal where the desktop offers it (asked once), else None.
+        self._clipboard: PortalClipboard | None = None
+        self._clipboard_asked = False
         self.version = 0
         #: How many wl-copy starts the last paste needed (see ``_serve``).
         self.copy_attempts = 0
@@ -185,7 +203,7 @@ class PortalInserter:
                     fix="run voicetype inside your desktop session",
                 )
             try:
-                self._conn = open_dbus_connection(address)
+                self._conn = open_dbus_connection(address, enable_fds=True)
             except OSError as exc:
                 raise BackendUnavailable(
                     f"cannot reach the D-Bus session bus: {exc}",
@@ -323,8 +341,13 @@ class PortalInserter:
             if token:
                 select["restore_token"] = ("s", token)
         self._request("SelectDevices", "oa{sv}", (session, select), self.call_timeout)
+        clipboard = self._portal_clipboard()
+        if clipboard is not None:
+            clipboard.request(session)  # the portal accepts it only before Start
         asked = time.monotonic()
         started = self._request("Start", "osa{sv}", (session, "", {}), self.consent_timeout)
+        if clipboard is not None:
+            clipboard.started(started)
         if time.monotonic() - asked > DIALOG_SHOWN_AFTER:
             # A consent dialog was answered and focus is on its way back to the window (no
             # event tells when). A precaution: in one headless GNOME 43 run the first two
@@ -342,6 +365,14 @@ class PortalInserter:
         self._key(KEYSYM_SHIFT_L, 1)  # GNOME drops the first key of a new virtual keyboard
         self._key(KEYSYM_SHIFT_L, 0)
         return session
+
+    def _portal_clipboard(self) -> PortalClipboard | None:
+        """The Clipboard portal, where the desktop offers it (asked once)."""
+        if not self._clipboard_asked:
+            self._clipboard_asked = True
+            if PortalClipboard.offered(self._reply):
+                self._clipboard = PortalClipboard(self._connection(), self._lock, self.call_timeout)
+        return self._clipboard
 
     def _close_session(self, session: str) -> None:
         from jeepney import DBusAddress, new_method_call
@@ -370,7 +401,8 @@ class PortalInserter:
         """Start the portal session now, so that a consent dialog appears at a moment of
         the caller's choosing (e.g. daemon start) rather than at the first dictation.
         Raises like ``insert`` (``PortalRefused``, ``InsertionError``)."""
-        self._ensure_session()
+        with self._lock:
+            self._ensure_session()
 
     def focused_target(self) -> Target | None:
         return None
@@ -379,6 +411,10 @@ class PortalInserter:
         """Press ``key`` ``count`` times through the portal (its keysym is on every
         layout). Return only where ``is_terminal`` answers False: the portal does not say
         which window has focus, and a Return in a terminal runs the command line."""
+        with self._lock:
+            self._locked_press(key, count)
+
+    def _locked_press(self, key: Key, count: int) -> None:
         if count <= 0:
             return
         if key == "Return" and (self.is_terminal() if self.is_terminal else None) is not False:
@@ -412,6 +448,10 @@ class PortalInserter:
                 time.sleep(ahead)  # the same rate limit as typing
 
     def insert(self, text: str, target: Target | None) -> None:
+        with self._lock:
+            self._locked_insert(text)
+
+    def _locked_insert(self, text: str) -> None:
         terminal = self.is_terminal() if self.is_terminal else None
         text = sanitize(text)
         if terminal is not False:
@@ -451,6 +491,9 @@ class PortalInserter:
                 time.sleep(ahead)  # a rate limit: the window's progress cannot be observed
 
     def _paste(self, text: str) -> None:
+        if self._clipboard is not None and self._clipboard.enabled:
+            self._paste_through_portal(self._clipboard, text)
+            return
         if shutil.which("wl-copy") is None or shutil.which("wl-paste") is None:
             raise InsertionError(
                 "pasting this text needs wl-clipboard (wl-copy, wl-paste); nothing was typed",
@@ -480,6 +523,21 @@ class PortalInserter:
                 self._restore_clipboard(data, primary)
             self._focus_moved()
         if not fetched:
+            raise NothingPasted(
+                f"the window did not take the pasted text within {self.fetch_timeout:g} s;"
+                " nothing was pasted (the text is kept)",
+                fix="click into the window and choose Type last dictation in the tray menu",
+            )
+
+    def _paste_through_portal(self, clipboard: PortalClipboard, text: str) -> None:
+        def chord() -> None:
+            self._key(KEYSYM_SHIFT_L, 1)
+            self.last_method = "pasted"
+            self._key(KEYSYM_INSERT, 1)
+            self._key(KEYSYM_INSERT, 0)
+            self._key(KEYSYM_SHIFT_L, 0)
+
+        if not clipboard.paste(text, chord, self.fetch_timeout):
             raise NothingPasted(
                 f"the window did not take the pasted text within {self.fetch_timeout:g} s;"
                 " nothing was pasted (the text is kept)",
@@ -640,6 +698,14 @@ class PortalInserter:
                 self._wl(["wl-copy", *which, "--type", mime], input=data)
 
     def close(self) -> None:
+        if self._clipboard is not None:
+            self._clipboard.close()  # its thread stops serving the restored clipboard
+            self._clipboard = None
+            self._clipboard_asked = False
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
         if self._reporter_dir is not None:
             shutil.rmtree(self._reporter_dir, ignore_errors=True)
             self._reporter_dir = None
