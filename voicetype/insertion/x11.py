@@ -18,20 +18,24 @@ MappingNotify and fetches the server's current one at the next key), so the one 
 a keycode's binding never changes while keys typed on it may still wait in a window.
 What that takes (``_Syncer``):
 
-- After a remap, a round trip (``sync``; a ``_NET_WM_PING`` for windows that list it)
-  proves the server has the new mapping. The server sends the MappingNotify while it
-  handles the request and makes our XTEST keys only afterwards, so a window reads the
-  notify before the keys, and by the rule the mapping it then fetches has the bindings
-  the keys were typed with. No fixed wait.
+- After a remap, a round trip (``sync``) proves the server has the new mapping. The
+  server sends the MappingNotify while it handles the request and makes our XTEST keys
+  only afterwards, so a window reads the notify before the keys, and by the rule the
+  mapping it then fetches has the bindings the keys were typed with. No fixed wait.
 - Before a remap that changes keycodes typed on in this text (a text with more missing
   characters than slots), a *drain*: proof that the window has processed those keys. A
   ping where the window lists ``_NET_WM_PING``; for any other window nothing proves it,
   so a measured wait: on a loaded 2-core machine ``DRAIN_WAIT`` = 150 ms (+ 1 ms per key
   in flight) passed 3 of 3 runs of the 47-string corpus in Tk where 30 ms garbled keys.
-- The restore is a remap too: the bindings are handed to a ``KeymapLease``
-  (``x11_lease``), which clears them on its own thread once that wait has passed since
-  the last key; a text typed before then reuses the bindings still in place (and binds
-  what is missing on free keycodes), so ``insert`` returns as soon as its keys are sent.
+  A window that lists the ping is given up to ``PING_BOUND`` to answer (a loaded Firefox
+  took longer than 0.1 s, and treating it as one that never answers lost every non-ASCII
+  character of a text once).
+- The restore is a remap too: after the last key a window that lists the ping is pinged
+  (its answer proves the keys were handled), and the bindings are handed to a
+  ``KeymapLease`` (``x11_lease``), which clears them on its own thread once that proof or
+  the measured wait is there and at least ``CLEAR_LINGER`` has passed since the last key;
+  a text typed before then reuses the bindings still in place (and binds what is missing
+  on free keycodes).
 
 A window that does not list ``_NET_WM_PING`` is never sent a client message (ICCCM; xterm,
 which lists only ``WM_DELETE_WINDOW``, closes itself on *any* ``WM_PROTOCOLS`` message, a
@@ -53,7 +57,7 @@ never sees it) and released right after; between groups of keys a pressed Escape
 ``TypingStopped`` saying how many characters were typed. When the grab fails (another
 program holds Escape), the key state (``XQueryKeymap``) is checked instead.
 
-The spare keycodes are set back to "no symbols" by the lease ~0.15–0.5 s after the last
+The spare keycodes are set back to "no symbols" by the lease ~0.6 s after the last
 key (``settle`` waits for it; ``close`` does it), also when typing failed midway. Binding
 and unbinding keycodes that had no symbols leaves the XKB keymap exactly as it was
 (``xkbcomp`` dumps compare equal); keycodes that carry symbols before we come are never
@@ -86,6 +90,7 @@ is not thread-safe: call it from one thread at a time (the controller's dictatio
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,19 +116,27 @@ from voicetype.insertion.x11_keys import X11Keyboard
 from voicetype.insertion.x11_lease import KeymapLease
 from voicetype.insertion.x11_session import X11Session, X11Target
 
+log = logging.getLogger(__name__)
+
 #: Characters typed between two checks that the focus is still in the target window.
 CHUNK = 64
 #: Characters typed between two checks that no modifier key is held (a hotkey pressed
 #: while typing would otherwise turn the next characters into shortcuts); one
 #: ``QueryKeymap`` round trip each. Must divide ``CHUNK``.
 MODIFIER_CHUNK = 4
-#: How long the first ping of a window that lists ``_NET_WM_PING`` may go unanswered
-#: before it is treated as one that doesn't answer.
-AFTER_REMAP_WAIT = 0.1
 #: Measured waits for windows that don't advertise ``_NET_WM_PING`` (module docstring).
 DRAIN_WAIT = 0.15
 DRAIN_KEYS_PER_S = 1000.0
 RUN_GAP = 0.02
+#: How long a window that lists ``_NET_WM_PING`` may take to answer one (a busy browser
+#: under load takes longer than 0.1 s: treating it as one that never answers lost
+#: characters, see docs/faults.md), plus per key in flight.
+PING_BOUND = 2.0
+PING_KEYS_PER_S = 300.0
+#: The bindings stay this long after the last key even when a measured wait would allow
+#: clearing them sooner (off the typing path: the lease clears them): a window whose
+#: keys are still queued after ``DRAIN_WAIT`` on a loaded machine still gets them right.
+CLEAR_LINGER = 0.6
 #: Our ping ids; far from the small serial ids window managers use for their own pings.
 _PING_BASE = 0x7E000000
 
@@ -209,7 +222,7 @@ class X11Inserter:
     def settle(self, timeout: float = 2.0) -> bool:
         """Wait until the temporary key bindings are cleared (``x11_lease``); False if
         they are still there after ``timeout`` s plus the wait they are due after."""
-        return self.lease.wait_cleared(timeout + DRAIN_WAIT + 1.0)
+        return self.lease.wait_cleared(timeout + CLEAR_LINGER + DRAIN_WAIT + 1.0)
 
     def close(self) -> None:
         """Clears the temporary key bindings (waiting until that is safe, ≤ ~0.5 s), then
@@ -439,12 +452,24 @@ class _TypingRun:
 
     def restore(self) -> None:
         """Puts back Caps Lock, the grab and the event mask now; hands our bindings to the
-        lease, which clears them once the keys typed on them can have been handled (a
-        measured ``DRAIN_WAIT`` + 1 ms per such key after now, or later if an earlier
-        text's wait ends later): ``x11_lease``."""
+        lease, which clears them once the keys typed on them can have been handled: at
+        once for a window that answered a ping sent after them, else a measured
+        ``DRAIN_WAIT`` + 1 ms per such key after now (or later if an earlier text's wait
+        ends later) — and never before ``CLEAR_LINGER``: ``x11_lease``."""
         s, kb = self.session, self.kb
-        clear_at = time.monotonic() + DRAIN_WAIT + self.in_flight / DRAIN_KEYS_PER_S
-        self.typer.lease.give_back(self.bound, self.width, max(clear_at, self.safe_at))
+        proven = False
+        if self.sync is not None and self.in_flight and self.sync.answers is not False:
+            try:  # before the event mask goes: the answer comes through the root window
+                bound = PING_BOUND + self.in_flight / PING_KEYS_PER_S
+                proven = self.sync.ping(bound)
+            except (InsertionError, s.xerror.XError, s.xerror.ConnectionClosedError) as e:
+                log.debug("no ping before clearing the key bindings: %s", e)
+        now = time.monotonic()
+        safe_at = now if proven else now + DRAIN_WAIT + self.in_flight / DRAIN_KEYS_PER_S
+        safe_at = max(safe_at, self.safe_at)
+        self.typer.lease.give_back(
+            self.bound, self.width, safe_at, clear_at=max(safe_at, now + CLEAR_LINGER)
+        )
         try:
             if self.shift_down:
                 kb.key(self.shift_kc, False)
@@ -483,7 +508,11 @@ class _Syncer:
         if x.atom("_NET_WM_PING") not in x.protocols(window):
             self.answers = False
 
-    def _ping(self, fallback: float, bound: float) -> bool:
+    def ping(self, timeout: float) -> bool:
+        """Send ``_NET_WM_PING`` (only to a window that lists it) and wait up to ``timeout``
+        for the answer: True when it came (the window handled every event before it);
+        False, and never pinged again, when it did not come the first time; raises
+        ``InsertionError`` when a window that answered before stops answering."""
         from Xlib.protocol import event
 
         x = self.x
@@ -497,7 +526,6 @@ class _Syncer:
         )
         x.window(self.window).send_event(ev, event_mask=0)
         x.display.flush()
-        timeout = fallback if self.answers is None else bound
         pong = x.wait_event(
             lambda e: (
                 e.type == x.X.ClientMessage
@@ -526,15 +554,17 @@ class _Syncer:
             time.sleep(RUN_GAP)
 
     def after_remap(self) -> None:
-        if self.answers is False:
-            self.x.display.sync()
-        else:
-            self._ping(AFTER_REMAP_WAIT, 2.0)
+        """A round trip: the server has the new mapping (and sent its MappingNotify before
+        any key we type next). No ping: that proof is needed only before a rebinding."""
+        self.x.display.sync()
 
-    def drain(self, keys: int) -> None:
-        """Wait until the window has handled the ``keys`` keys sent since the last drain."""
-        fallback = DRAIN_WAIT + keys / DRAIN_KEYS_PER_S
-        if self.answers is False:
-            time.sleep(fallback)
-        else:
-            self._ping(fallback, 2.0 + keys / 300.0)
+    def drain(self, keys: int) -> bool:
+        """Wait until the window has handled the ``keys`` keys sent since the last drain:
+        True when a ping proved it, False after the measured wait (a window that does not
+        list the ping, or did not answer its first within ``PING_BOUND``)."""
+        if self.answers is not False:
+            bound = PING_BOUND + keys / PING_KEYS_PER_S
+            if self.ping(bound):
+                return True
+        time.sleep(DRAIN_WAIT + keys / DRAIN_KEYS_PER_S)
+        return False

@@ -55,6 +55,7 @@ class KeymapLease:
         self._bound: set[int] = set()
         self._width = 0  # keysyms per keycode of the server's core keymap
         self._clear_at = 0.0
+        self._safe_at = 0.0
         self._held = False
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -65,15 +66,19 @@ class KeymapLease:
         the monotonic time after which changing their binding is safe."""
         with self._cond:
             self._held = True
-            return frozenset(self._bound), self._clear_at
+            return frozenset(self._bound), self._safe_at
 
-    def give_back(self, keycodes: set[int], width: int, clear_at: float) -> None:
-        """A run ended: ``keycodes`` carry our bindings now; clear them at ``clear_at``
-        (not before) unless a run takes them again first."""
+    def give_back(
+        self, keycodes: set[int], width: int, safe_at: float, clear_at: float | None = None
+    ) -> None:
+        """A run ended: ``keycodes`` carry our bindings now; rebinding them is safe from
+        ``safe_at`` (what the next ``take`` returns); clear them at ``clear_at`` (default
+        ``safe_at``; never before it) unless a run takes them again first."""
         with self._cond:
             self._bound = set(keycodes)
             self._width = width or self._width
-            self._clear_at = clear_at
+            self._safe_at = safe_at
+            self._clear_at = max(safe_at, clear_at if clear_at is not None else safe_at)
             self._held = False
             if self._bound and self._thread is None and not self._closing:
                 self._thread = threading.Thread(
