@@ -3,10 +3,14 @@ clipboard restored, modifiers. The corpus doubles as the exactness benchmark's i
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from harness.corpus import CORPUS, MIXED
@@ -19,6 +23,8 @@ from voicetype.insertion.clipboard import ClipboardInserter
 from voicetype.insertion.x11 import X11Inserter, X11Target
 
 pytestmark = pytest.mark.desktop
+
+HARNESS = Path(__file__).resolve().parents[1] / "harness"
 
 
 def long_text(n: int = 5000) -> str:
@@ -335,3 +341,38 @@ def test_repeated_mixed_text_changes_the_keymap_once_and_waits_for_no_window(
         assert keymap_changes(observer) >= 1  # cleared
     finally:
         observer.close()
+
+
+@pytest.mark.parametrize("busy", [0.4, 1.2])
+def test_a_busy_window_that_answers_pings_late_still_gets_every_character(
+    inserter: X11Inserter, x_display: str, tmp_path: Path, busy: float
+) -> None:
+    """A loaded browser: it lists _NET_WM_PING but reads nothing for ``busy`` s once the
+    keymap changes, then fetches the mapping at the next key (Xlib's XKB rule). The
+    bindings must stay until it answered a ping sent after the keys (once, a loaded
+    Firefox got "Gre, nave caf  12.50": taken for a window that never answers after 0.1 s,
+    its bindings were cleared 150 ms after the last key)."""
+    require("xdotool")
+    out = tmp_path / "typed.txt"
+    out.write_text("")
+    env = {**os.environ, "DISPLAY": x_display}
+    client = subprocess.Popen(
+        [sys.executable, str(HARNESS / "busy_client.py"), str(out), str(busy)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert client.stdout is not None
+        window = int(client.stdout.readline())
+        activate = ["xdotool", "windowactivate", "--sync", str(window)]
+        subprocess.run(activate, env=env, check=True, capture_output=True, timeout=10)
+        wait_for(lambda: inserter.focused_target() == X11Target(window), 5, "focus")
+        text = "Grüße, naïve café — €12.50"
+        inserter.insert(text, X11Target(window))
+        with contextlib.suppress(TimeoutError):  # lost keys: fewer characters ever come
+            wait_for(lambda: len(out.read_text(encoding="utf-8")) >= len(text), busy + 5, "keys")
+        assert out.read_text(encoding="utf-8") == text
+    finally:
+        client.kill()
+        client.wait(5)
