@@ -20,7 +20,8 @@ from harness.textwin import TextWindow
 from voicetype.insertion import InsertionError, TargetGone
 from voicetype.insertion.apps import profile_for, shape_text
 from voicetype.insertion.clipboard import ClipboardInserter
-from voicetype.insertion.x11 import X11Inserter, X11Target
+from voicetype.insertion.x11 import X11Inserter
+from voicetype.insertion.x11_session import X11Target
 
 pytestmark = pytest.mark.desktop
 

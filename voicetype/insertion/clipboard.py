@@ -57,12 +57,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from voicetype.insertion import InsertionError, NothingPasted, Target
-from voicetype.insertion.apps import AppProfile, shape_text
+from voicetype.insertion.apps import AppProfile
 from voicetype.insertion.clipboard_owner import ClipboardOwner, Item, Ticket, text_store
 from voicetype.insertion.template import Chunk, insert_clean, insert_with
-from voicetype.insertion.x11_focus import X11Focus
-from voicetype.insertion.x11_keys import X11Keyboard
-from voicetype.insertion.x11_session import X11Session, X11Target
+from voicetype.insertion.x11_port import X11Port
+from voicetype.insertion.x11_session import X11Session
 
 #: The target counts as done with the clipboard after this long without a request from it.
 QUIET = 0.3
@@ -81,7 +80,7 @@ class _Paste:
     keys: list[int]
 
 
-class ClipboardInserter:
+class ClipboardInserter(X11Port):
     """Pastes text through CLIPBOARD and restores the clipboard; see the module docstring.
 
     It is a ``template.Port`` (one chunk: the paste keys, no Escape or modifier watch while
@@ -98,15 +97,10 @@ class ClipboardInserter:
         modifier_timeout: float = 2.0,
         focus_timeout: float = 1.0,
     ) -> None:
-        self._own_session = session is None
-        self.session = session if session is not None else X11Session(display_name)
-        self.keyboard = X11Keyboard(self.session)
-        self.focus = X11Focus(self.session)
+        super().__init__(session, display_name, modifier_timeout, focus_timeout)
         self._display_name = display_name
         self.paste_timeout = paste_timeout
         self.save_timeout = save_timeout
-        self.modifier_timeout = modifier_timeout
-        self.focus_timeout = focus_timeout
         self._owner: ClipboardOwner | None = None
         #: A sentence about the last ``insert`` that was not a plain success, else None.
         self.last_note: str | None = None
@@ -116,10 +110,6 @@ class ClipboardInserter:
             self._owner = ClipboardOwner(self._display_name)
             self._owner.start()
         return self._owner
-
-    def focused_target(self) -> X11Target | None:
-        window = self.focus.focused_client()
-        return X11Target(window) if window else None
 
     def insert(self, text: str, target: Target | None) -> None:
         """Paste ``text`` (sanitized, shaped for the window) into ``target`` (None: the
@@ -136,18 +126,6 @@ class ClipboardInserter:
 
     def clean(self, text: str) -> str:
         return text
-
-    def wait_modifiers_released(self) -> None:
-        self.keyboard.wait_modifiers_released(self.modifier_timeout)
-
-    def ensure_focus(self, target: Target | None) -> int:
-        return self.focus.target_window(target, self.focus_timeout)
-
-    def shape(self, text: str, window: int) -> str:
-        return shape_text(text, self.session.window_profile(window))
-
-    def focus_is_in(self, window: int) -> bool:
-        return self.focus.focus_is_in(window)
 
     def focus_lost(self, typed: int, total: int) -> InsertionError:
         return InsertionError("the focus left the window before the paste; nothing was pasted")

@@ -197,9 +197,20 @@ class PortalClipboard:
 
     # -- pasting ------------------------------------------------------------------------
 
+    def _sync(self) -> None:
+        """A round trip to the portal: a signal it sent before answering (another
+        application took the selection just now) is queued once the answer is here (the
+        bus keeps one sender's messages in order)."""
+        from jeepney import DBusAddress, Properties
+
+        props = Properties(DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=CLIPBOARD))
+        with contextlib.suppress(Exception):  # then what was queued already decides
+            self.conn.send_and_get_reply(props.get("version"), timeout=self.call_timeout)
+
     def _save(self) -> dict[str, bytes] | None:
         """The current selection: its text under the text types it offers, else its
         first type; None when empty or unreadable."""
+        self._sync()
         self._pump(0)
         if self.owner:
             return dict(self.serving) or None

@@ -98,7 +98,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicetype.insertion import InsertionError, Key, Target, TypingStopped
-from voicetype.insertion.apps import AppProfile, shape_text
+from voicetype.insertion.apps import AppProfile
 from voicetype.insertion.keymap import (
     KEYSYM_BACKSPACE,
     KEYSYM_RETURN,
@@ -111,10 +111,9 @@ from voicetype.insertion.keymap import (
     spare_keycodes,
 )
 from voicetype.insertion.template import Chunk, insert_clean, insert_with
-from voicetype.insertion.x11_focus import X11Focus
-from voicetype.insertion.x11_keys import X11Keyboard
 from voicetype.insertion.x11_lease import KeymapLease
-from voicetype.insertion.x11_session import X11Session, X11Target
+from voicetype.insertion.x11_port import X11Port
+from voicetype.insertion.x11_session import X11Session
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +140,7 @@ CLEAR_LINGER = 0.6
 _PING_BASE = 0x7E000000
 
 
-class X11Inserter:
+class X11Inserter(X11Port):
     """Types text into an X11 window with XTEST. See the module docstring for the contract.
 
     It is the ``template.Port`` of X11 typing: ``insert`` runs ``template.insert_with``.
@@ -156,22 +155,12 @@ class X11Inserter:
         focus_timeout: float = 1.0,
         session: X11Session | None = None,
     ) -> None:
-        self._own_session = session is None
-        self.session = session if session is not None else X11Session(display_name)
-        self.keyboard = X11Keyboard(self.session)
-        self.focus = X11Focus(self.session)
-        self.modifier_timeout = modifier_timeout
-        self.focus_timeout = focus_timeout
+        super().__init__(session, display_name, modifier_timeout, focus_timeout)
         self._ping_serial = 0
         self._run: _TypingRun | None = None
         self.lease = KeymapLease(self.session.display.get_display_name())
 
     # -- the Inserter interface --------------------------------------------------------
-
-    def focused_target(self) -> X11Target | None:
-        """The focused top-level client window (``X11Session.focused_client``)."""
-        window = self.focus.focused_client()
-        return X11Target(window) if window else None
 
     def insert(self, text: str, target: Target | None) -> None:
         """Type ``text`` into ``target`` (None: into whatever has focus now).
@@ -240,18 +229,6 @@ class X11Inserter:
         except ValueError as e:
             raise InsertionError(f"cannot type this text: {e}; nothing was typed") from e
         return text
-
-    def wait_modifiers_released(self) -> None:
-        self.keyboard.wait_modifiers_released(self.modifier_timeout)
-
-    def ensure_focus(self, target: Target | None) -> int:
-        return self.focus.target_window(target, self.focus_timeout)
-
-    def shape(self, text: str, window: int) -> str:
-        return shape_text(text, self.session.window_profile(window))
-
-    def focus_is_in(self, window: int) -> bool:
-        return self.focus.focus_is_in(window)
 
     def focus_lost(self, typed: int, total: int) -> InsertionError:
         return InsertionError(

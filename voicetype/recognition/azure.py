@@ -83,8 +83,7 @@ class _Run:
     error: BaseException | None = None
     done: bool = False
     cancelled: bool = False
-    started: bool = False  # the SDK reported session_started
-    stopped: bool = False  # ... and session_stopped: its own threads are done
+    stopped: bool = False  # the SDK reported session_stopped: its own threads are done
     hypothesis: str = ""  # the last hypothesis within the text cap
     hypothesis_too_long: bool = False
 
@@ -92,10 +91,6 @@ class _Run:
         with self.cond:
             self.last_activity = time.monotonic()
             self.cond.notify_all()
-
-    def start(self, _evt: object = None) -> None:
-        with self.cond:
-            self.started = True
 
     def stop(self, _evt: object = None) -> None:
         log.debug("SDK session stopped at t=%.6f", time.monotonic())
@@ -250,7 +245,6 @@ class AzureRecognizer:
                 whole_text(str(evt.result.text or ""), _json_of(evt.result), "Text", cap)
             )
         )
-        recognizer.session_started.connect(run.start)
         recognizer.session_stopped.connect(run.stop)
         if self._on_speech_end is not None:
             hook = self._on_speech_end
@@ -343,10 +337,11 @@ class AzureRecognizer:
         in between lets an SDK worker thread end up destroying the recognizer, and the SDK
         aborts the process when that happens (seen once in CI: ``Fatal Python error:
         Aborted`` in ``_Handle.__del__``). So this waits up to ``_STOP_GRACE_SECONDS`` for
-        ``session_stopped`` (when a session started); if the SDK is still busy then, a
+        ``session_stopped`` (it also comes after a failed connection or a refusal: the
+        recognizer tests take as long with the wait); if the SDK is still busy then, a
         helper thread keeps the recognizer until it stops."""
         with run.cond:
-            stopped = run.cond.wait_for(lambda: run.stopped or not run.started, _STOP_GRACE_SECONDS)
+            stopped = run.cond.wait_for(lambda: run.stopped, _STOP_GRACE_SECONDS)
         for signal in (
             recognizer.session_started,
             recognizer.speech_start_detected,
