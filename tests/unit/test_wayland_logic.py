@@ -157,3 +157,12 @@ def test_wayland_hotkey_choice() -> None:
     assert isinstance(listener, PortalHotkeyListener)
     assert "voicetype shortcut" in describe_hotkey("sway", None)
     assert "desktop key binding" in describe_hotkey("kde", listener)  # not started
+
+
+def test_a_pasted_text_is_served_until_quiet_at_most_linger_after_the_first_fetch() -> None:
+    from voicetype.insertion.serving import LINGER, QUIET, time_left
+
+    assert time_left(10.0, 15.0, None, 0.0) == 5.0  # nothing fetched: the caller's bound
+    assert time_left(10.0, 15.0, 10.0, 10.0) == pytest.approx(QUIET)  # fetched just now
+    assert time_left(12.9, 15.0, 10.0, 12.8) == pytest.approx(LINGER - 2.9)  # the cap
+    assert time_left(11.0, 15.0, 10.0, 10.5) < 0  # quiet for longer than QUIET: done

@@ -22,8 +22,8 @@
    (LibreOffice and others fetch through another connection than the one that made the
    window), or, without that extension, when it shares the window's resource-id base. A
    clipboard manager reading the new content does not count;
-6. keeps serving the text until the target has been quiet for ``QUIET`` seconds (no
-   request of any kind from it since its last one), at most ``LINGER`` seconds after its
+6. keeps serving the text until the target has been quiet for ``serving.QUIET`` seconds (no
+   request of any kind from it since its last one), at most ``serving.LINGER`` seconds after its
    first fetch: applications fetch more than once (Chromium asks ``UTF8_STRING`` twice
    ~0.1 s apart with ``TARGETS`` between, xfce4-terminal twice ~11 ms apart), and a fetch
    answered with the old clipboard would paste the user's previous (maybe private) text;
@@ -59,14 +59,10 @@ from dataclasses import dataclass
 from voicetype.insertion import InsertionError, NothingPasted, Target
 from voicetype.insertion.apps import AppProfile
 from voicetype.insertion.clipboard_owner import ClipboardOwner, Item, Ticket, text_store
+from voicetype.insertion.serving import time_left
 from voicetype.insertion.template import Chunk, insert_clean, insert_with
 from voicetype.insertion.x11_port import X11Port
 from voicetype.insertion.x11_session import X11Session
-
-#: The target counts as done with the clipboard after this long without a request from it.
-QUIET = 0.3
-#: ...but the text is served at most this long after the target's first fetch.
-LINGER = 3.0
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +219,7 @@ class ClipboardInserter(X11Port):
                 last = (
                     ticket.last_target_request if ticket.target_fetched else ticket.last_request
                 ) or first
-                now = time.monotonic()
-                wait = min(last + QUIET, first + LINGER) - now
+                wait = time_left(time.monotonic(), 0.0, first, last)
                 if wait <= 0:
                     break
                 ticket.changed.wait(wait)

@@ -39,7 +39,7 @@ identification. Then voicetype waits for the window to fetch the text: wl-copy r
 ``cat`` for every fetch, and a ``cat`` of voicetype's own first on its PATH reports each
 one on a pipe (fetches before the chord, e.g. GNOME's clipboard manager copying every new
 selection, don't count). Once one came, the text is served until none came for
-``QUIET`` (some applications fetch twice), then both selections are put back; a
+``serving.QUIET`` (some applications fetch twice), then both selections are put back; a
 clipboard that held only non-text data is restored with its first type only. When no
 window fetches within ``fetch_timeout``, ``NothingPasted`` says so ("nothing was pasted":
 the text is kept for Type last dictation) and the selections are put back; a window that
@@ -91,6 +91,7 @@ from typing import Any
 from voicetype.errors import BackendUnavailable
 from voicetype.insertion import InsertionError, Key, NothingPasted, Target, sanitize
 from voicetype.insertion.portal_clipboard import PortalClipboard
+from voicetype.insertion.serving import time_left
 
 BUS_NAME = "org.freedesktop.portal.Desktop"
 OBJECT_PATH = "/org/freedesktop/portal/desktop"
@@ -108,9 +109,6 @@ SELECTION_TIMEOUT = 1.5
 #: data-control protocol), the wait before the paste chord for the focus to come back.
 FOCUS_SETTLE = 0.15
 DATA_CONTROL = frozenset({"zwlr_data_control_manager_v1", "ext_data_control_manager_v1"})
-#: After a fetch, serve on until none came for QUIET seconds, at most LINGER.
-QUIET = 0.3
-LINGER = 3.0
 #: The variable naming the pipe that wl-copy's ``cat`` reports fetches on.
 FETCH_FD_VARIABLE = "VOICETYPE_FETCH_FD"
 #: Longer texts are pasted; typed ones go at most MAX_TYPE_RATE chars/s. Faster key
@@ -762,14 +760,13 @@ class _Owner:
 
 def _serve_until_quiet(owners: list[_Owner], timeout: float) -> bool:
     """After the paste chord: whether a window fetched the text within ``timeout``; once
-    one did, serve on until no fetch came for ``QUIET`` (some applications fetch twice),
-    at most ``LINGER``."""
+    one did, serve on until no fetch came for ``serving.QUIET`` (some applications fetch twice),
+    at most ``serving.LINGER``."""
     deadline = time.monotonic() + timeout
     first: float | None = None
     last = 0.0
     while True:
-        now = time.monotonic()
-        left = deadline - now if first is None else min(last + QUIET, first + LINGER) - now
+        left = time_left(time.monotonic(), deadline, first, last)
         live = [o.pipe for o in owners if o.pipe >= 0]
         if left <= 0 or not live:
             return first is not None

@@ -15,7 +15,8 @@ A paste (``paste``): the current selection is saved with ``SelectionRead`` — i
 nothing when the portal has said it is empty or a read fails — then ``SetSelection``
 offers the text under ``TEXT_TYPES``, ``chord`` sends the paste keys, and every
 ``SelectionTransfer`` is served. A fetch after the chord means the window took the text;
-once one came, serving goes on until none came for ``QUIET`` (at most ``LINGER``). Then
+once one came, serving goes on until none came for ``serving.QUIET`` (at most
+``serving.LINGER``). Then
 the saved selection is offered again and served from then on, by a thread of this
 object, until another owner takes the selection (``SelectionOwnerChanged`` with
 ``session_is_owner`` false) or ``close``. An empty previous selection is given back as
@@ -41,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voicetype.insertion import InsertionError
+from voicetype.insertion.serving import time_left
 
 BUS_NAME = "org.freedesktop.portal.Desktop"
 OBJECT_PATH = "/org/freedesktop/portal/desktop"
@@ -48,8 +50,6 @@ CLIPBOARD = "org.freedesktop.portal.Clipboard"
 #: The types the text is offered under (GTK and Qt ask for the first; X11 clients
 #: through XWayland for the UTF8_STRING family).
 TEXT_TYPES = ("text/plain;charset=utf-8", "text/plain", "UTF8_STRING", "STRING", "TEXT")
-QUIET = 0.3
-LINGER = 3.0
 #: The serving thread's longest wait before it looks for a message already read into
 #: jeepney's buffer (by another call) rather than still on the socket.
 POLL = 0.05
@@ -267,8 +267,7 @@ class PortalClipboard:
         first: float | None = None
         last = 0.0
         while True:
-            now = time.monotonic()
-            left = deadline - now if first is None else min(last + QUIET, first + LINGER) - now
+            left = time_left(time.monotonic(), deadline, first, last)
             if left <= 0 or not self.owner:
                 return first is not None
             if self._pump(left):
