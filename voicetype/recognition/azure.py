@@ -83,13 +83,19 @@ class _Run:
     error: BaseException | None = None
     done: bool = False
     cancelled: bool = False
-    stopped: bool = False  # the SDK reported session_stopped: its own threads are done
+    stopped: bool = False  # the SDK reported session_stopped
+    disconnected: bool = False  # ... and its connection's ``disconnected``
     hypothesis: str = ""  # the last hypothesis within the text cap
     hypothesis_too_long: bool = False
 
     def touch(self, _evt: object = None) -> None:
         with self.cond:
             self.last_activity = time.monotonic()
+            self.cond.notify_all()
+
+    def disconnect(self, _evt: object = None) -> None:
+        with self.cond:
+            self.disconnected = True
             self.cond.notify_all()
 
     def stop(self, _evt: object = None) -> None:
@@ -251,6 +257,7 @@ class AzureRecognizer:
             recognizer.speech_end_detected.connect(lambda _evt: hook())
         connection = speechsdk.Connection.from_recognizer(recognizer)
         connection.connected.connect(run.touch)
+        connection.disconnected.connect(run.disconnect)
         with self._state:
             self._run = run
             run.cancelled = self._closed  # close() raced the setup above
@@ -333,41 +340,29 @@ class AzureRecognizer:
     def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
         """Drop the SDK objects once the SDK's own threads are done with them.
 
-        The result arrives a little before ``session_stopped``; dropping the last reference
-        in between lets an SDK worker thread end up destroying the recognizer, and the SDK
-        aborts the process when that happens (seen once in CI: ``Fatal Python error:
-        Aborted`` in ``_Handle.__del__``). So this waits up to ``_STOP_GRACE_SECONDS`` for
-        ``session_stopped`` (it also comes after a failed connection or a refusal: the
-        recognizer tests take as long with the wait); if the SDK is still busy then, a
-        helper thread keeps the recognizer until it stops."""
+        The SDK aborts the whole process (``Fatal Python error: Aborted`` in
+        ``_Handle.__del__``, seen twice in CI right after a long recognition) when its
+        objects are destroyed while it still works on them: the result arrives before
+        ``session_stopped``, which sometimes comes seconds later on a loaded machine, and
+        the websocket is closed after that. So this waits up to ``_STOP_GRACE_SECONDS``
+        for ``session_stopped`` (it also comes after a failed connection or a refusal),
+        then closes the connection and waits for its ``disconnected`` (``_quiesce``). If
+        the session is still running after the grace, a helper thread keeps the
+        recognizer *and* its connection until it stopped — asking it to stop after
+        ``_HOLD_SECONDS`` — and keeps them for the life of the process if it never does."""
         with run.cond:
             stopped = run.cond.wait_for(lambda: run.stopped, _STOP_GRACE_SECONDS)
-        for signal in (
-            recognizer.session_started,
-            recognizer.speech_start_detected,
-            recognizer.speech_end_detected,
-            recognizer.recognizing,
-            connection.connected,
-        ):
-            signal.disconnect_all()
         if stopped:
-            recognizer.session_stopped.disconnect_all()
+            _quiesce(run, recognizer, connection)
         else:
             log.warning("the Speech SDK did not stop in time; releasing it in the background")
             holder = threading.Thread(
                 target=_hold_until_stopped,
-                args=(run, recognizer),
+                args=(run, recognizer, connection),
                 name="azure-release",
                 daemon=True,
             )
             holder.start()
-
-
-_PROFANITY = {
-    "masked": speechsdk.ProfanityOption.Masked,
-    "removed": speechsdk.ProfanityOption.Removed,
-    "raw": speechsdk.ProfanityOption.Raw,
-}
 
 
 def build_speech_config(config: AzureConfig, languages: tuple[str, ...] = ()) -> Any:
@@ -430,11 +425,61 @@ def apply_phrase_list(recognizer: Any, phrases: tuple[str, ...]) -> None:
         grammar.addPhrase(phrase)
 
 
-def _hold_until_stopped(run: _Run, recognizer: Any) -> None:
+_PROFANITY = {
+    "masked": speechsdk.ProfanityOption.Masked,
+    "removed": speechsdk.ProfanityOption.Removed,
+    "raw": speechsdk.ProfanityOption.Raw,
+}
+
+
+#: SDK objects whose session never reported its end: never destroyed (see ``_release``).
+_NEVER_STOPPED: list[tuple[Any, Any]] = []
+_HOLD_SECONDS = 10.0
+
+
+def _hold_until_stopped(run: _Run, recognizer: Any, connection: Any) -> None:
     with run.cond:
-        run.cond.wait_for(lambda: run.stopped, 120)
-    recognizer.session_stopped.disconnect_all()
+        stopped = run.cond.wait_for(lambda: run.stopped, _HOLD_SECONDS)
+    if not stopped:
+        try:
+            recognizer.stop_continuous_recognition_async()  # not awaited: it may hang
+        except RuntimeError as exc:
+            log.debug("stopping a recognition that did not end: %s", exc)
+        with run.cond:
+            stopped = run.cond.wait_for(lambda: run.stopped, 3 * _HOLD_SECONDS)
+    if not stopped:
+        log.warning("the Speech SDK never ended a recognition; its objects are kept")
+        _NEVER_STOPPED.append((recognizer, connection))
+        return
+    _quiesce(run, recognizer, connection)
+    del connection
     del recognizer
+
+
+def _quiesce(run: _Run, recognizer: Any, connection: Any) -> None:
+    """After ``session_stopped``: close the connection and wait (≤ ``_STOP_GRACE_SECONDS``)
+    for its ``disconnected``, so that no SDK thread still works on the websocket when the
+    objects go; then take every callback off."""
+    with run.cond:
+        disconnected = run.disconnected
+    if not disconnected:
+        try:
+            connection.close()
+        except RuntimeError as exc:  # already closed
+            log.debug("closing the SDK connection: %s", exc)
+        with run.cond:
+            if not run.cond.wait_for(lambda: run.disconnected, _STOP_GRACE_SECONDS):
+                log.debug("the SDK connection did not report its end")
+    for signal in (
+        recognizer.session_started,
+        recognizer.session_stopped,
+        recognizer.speech_start_detected,
+        recognizer.speech_end_detected,
+        recognizer.recognizing,
+        connection.connected,
+        connection.disconnected,
+    ):
+        signal.disconnect_all()
 
 
 def sdk_answer(result: Any) -> SdkAnswer:
