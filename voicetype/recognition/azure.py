@@ -355,7 +355,7 @@ class AzureRecognizer:
         if stopped:
             _quiesce(run, recognizer, connection)
         else:
-            log.warning("the Speech SDK did not stop in time; releasing it in the background")
+            log.info("the Speech SDK did not stop in time; releasing it in the background")
             holder = threading.Thread(
                 target=_hold_until_stopped,
                 args=(run, recognizer, connection),
