@@ -51,6 +51,23 @@ class FakeRecognizer:
         self.closed = True
 
 
+class ModesRecognizer:
+    """The single-utterance recognizer of a daemon whose modes run continuous sessions:
+    present (a key is set) but never asked to recognize."""
+
+    def recognize_once(self, audio: object) -> Recognized:
+        raise AssertionError("the modes never call recognize_once")
+
+    def release(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass
 class FakeInserter:
     typed: list[str] = field(default_factory=list)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from harness.fakes import Notes
+from harness.fakes import ModesRecognizer, Notes
 from harness.procs import wait_for
 
 from voicetype import inbox
@@ -22,7 +22,7 @@ from voicetype.errors import VoicetypeError
 from voicetype.feedback import Feedback
 from voicetype.listening import MicrophoneLost, OnEvent
 from voicetype.modes import Mode, ModeSettings
-from voicetype.recognition import ErrorKind, Failed, Recognized
+from voicetype.recognition import ErrorKind, Failed
 from voicetype.recognition.events import (
     PhraseRecognized,
     SessionEvent,
@@ -78,20 +78,6 @@ class FakeListener:
 
     def mic(self) -> bool:
         return self.mic_open
-
-
-class FakeRecognizer:  # present (a key is set) but never used in the modes
-    def recognize_once(self, audio: object) -> Recognized:
-        raise AssertionError("the modes never call recognize_once")
-
-    def release(self) -> None:
-        pass
-
-    def cancel(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass
@@ -188,7 +174,7 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
         start_sound=False,
         modes=ModeSettings(mode=mode, hold_threshold_ms=150, idle_stop_seconds=0.5),
     )
-    parts = DictationParts(FakeRecognizer(), inserter, settings, listener=listener)
+    parts = DictationParts(ModesRecognizer(), inserter, settings, listener=listener)
     controller = Controller(
         parts,
         Feedback(notes),

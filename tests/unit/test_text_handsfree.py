@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from harness.fakes import Notes
+from harness.fakes import ModesRecognizer, Notes
 from harness.procs import wait_for
 
 from voicetype import inbox
@@ -25,7 +25,6 @@ from voicetype.feedback import Feedback
 from voicetype.insertion import InsertionError
 from voicetype.listening import OnEvent
 from voicetype.modes import Mode, ModeSettings
-from voicetype.recognition import Recognized
 from voicetype.recognition.events import PhraseRecognized, SessionEvent, SessionStopped
 from voicetype.state import State
 from voicetype.text import DictationMemory, History, TextSettings
@@ -58,20 +57,6 @@ class Listener:
     def start(self, on_event: OnEvent) -> tuple[Running, str]:
         self.sessions.append(Running(on_event))
         return self.sessions[-1], ""
-
-    def close(self) -> None:
-        pass
-
-
-class Recognizer:
-    def recognize_once(self, audio: object) -> Recognized:
-        raise AssertionError("the modes never call recognize_once")
-
-    def release(self) -> None:
-        pass
-
-    def cancel(self) -> None:
-        pass
 
     def close(self) -> None:
         pass
@@ -147,7 +132,7 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
         modes=ModeSettings(mode=mode, hold_threshold_ms=100, idle_stop_seconds=30),
     )
     stage = TextStage(TextSettings(), NoCaretReader(), DictationMemory(), History(), NoKeyWatch())
-    parts = DictationParts(Recognizer(), windows, settings, listener=listener, text=stage)
+    parts = DictationParts(ModesRecognizer(), windows, settings, listener=listener, text=stage)
     controller = Controller(parts, Feedback(notes), UI())
     thread = threading.Thread(target=controller.run, daemon=True)
     thread.start()
