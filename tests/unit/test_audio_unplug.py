@@ -29,14 +29,20 @@ class FakeChild:
         read, self._write = os.pipe()
         self.stdout = os.fdopen(read, "r")
         self.killed = False
+        self._lock = threading.Lock()
 
     def say(self, line: str) -> None:
-        os.write(self._write, (line + "\n").encode())
+        """A line of output; a killed ``pactl`` says nothing more (the watch kills it
+        as soon as it has seen what it waited for, maybe before the test's next line)."""
+        with self._lock:
+            if not self.killed:
+                os.write(self._write, (line + "\n").encode())
 
     def kill(self) -> None:
-        if not self.killed:
-            self.killed = True
-            os.close(self._write)
+        with self._lock:
+            if not self.killed:
+                self.killed = True
+                os.close(self._write)
 
     def wait(self, timeout: float | None = None) -> int:
         return 0

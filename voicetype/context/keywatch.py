@@ -239,8 +239,14 @@ class KeyWatch:
                     select.select([d.fileno(), self._wake_r], [], [])
                     continue
                 self.handle(d.next_event())
-        except Exception:  # the connection broke (X server gone): watching ends, logged
-            if not self._stop.is_set():
+        except Exception as e:  # the connection broke (X server gone): watching ends, logged
+            if self._stop.is_set():
+                return
+            from Xlib import error
+
+            if isinstance(e, (error.ConnectionClosedError, error.DisplayError, OSError)):
+                log.warning("the key watch stopped: the X display connection closed (%s)", e)
+            else:
                 log.warning("the key watch stopped", exc_info=True)
 
     def handle(self, ev: Any) -> None:
