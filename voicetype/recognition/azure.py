@@ -33,7 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from azure.cognitiveservices import speech as speechsdk
@@ -58,6 +58,7 @@ from voicetype.recognition.azure_results import (
     so_far,
     whole_text,
 )
+from voicetype.recognition.sdk_gate import CallbackGate
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class _Run:
     disconnected: bool = False  # ... and its connection's ``disconnected``
     hypothesis: str = ""  # the last hypothesis within the text cap
     hypothesis_too_long: bool = False
+    gate: CallbackGate = field(default_factory=CallbackGate)  # every SDK callback wrapped
 
     def touch(self, _evt: object = None) -> None:
         with self.cond:
@@ -244,20 +246,22 @@ class AzureRecognizer:
             recognizer.speech_start_detected,
             recognizer.speech_end_detected,
         ):
-            signal.connect(run.touch)
+            signal.connect(run.gate.wrap(run.touch))
         cap = self._max_chars
         recognizer.recognizing.connect(
-            lambda evt: run.hypothesize(
-                whole_text(str(evt.result.text or ""), _json_of(evt.result), "Text", cap)
+            run.gate.wrap(
+                lambda evt: run.hypothesize(
+                    whole_text(str(evt.result.text or ""), _json_of(evt.result), "Text", cap)
+                )
             )
         )
-        recognizer.session_stopped.connect(run.stop)
+        recognizer.session_stopped.connect(run.gate.wrap(run.stop))
         if self._on_speech_end is not None:
             hook = self._on_speech_end
-            recognizer.speech_end_detected.connect(lambda _evt: hook())
+            recognizer.speech_end_detected.connect(run.gate.wrap(lambda _evt: hook()))
         connection = speechsdk.Connection.from_recognizer(recognizer)
-        connection.connected.connect(run.touch)
-        connection.disconnected.connect(run.disconnect)
+        connection.connected.connect(run.gate.wrap(run.touch))
+        connection.disconnected.connect(run.gate.wrap(run.disconnect))
         with self._state:
             self._run = run
             run.cancelled = self._closed  # close() raced the setup above
@@ -344,16 +348,20 @@ class AzureRecognizer:
         ``_Handle.__del__``, seen twice in CI right after a long recognition) when its
         objects are destroyed while it still works on them: the result arrives before
         ``session_stopped``, which sometimes comes seconds later on a loaded machine, and
-        the websocket is closed after that. So this waits up to ``_STOP_GRACE_SECONDS``
-        for ``session_stopped`` (it also comes after a failed connection or a refusal),
-        then closes the connection and waits for its ``disconnected`` (``_quiesce``). If
-        the session is still running after the grace, a helper thread keeps the
+        the websocket is closed after that; and when the last reference goes while an SDK
+        thread still dispatches a callback (``sdk_gate``). So this waits up to
+        ``_STOP_GRACE_SECONDS`` for ``session_stopped`` (it also comes after a failed
+        connection or a refusal), then closes the connection, waits for its
+        ``disconnected`` and for no callback to have run for a quiet time (``_quiesce``).
+        If the session is still running after the grace, a helper thread keeps the
         recognizer *and* its connection until it stopped — asking it to stop after
-        ``_HOLD_SECONDS`` — and keeps them for the life of the process if it never does."""
+        ``_HOLD_SECONDS`` — and keeps them for the life of the process if it never does
+        (or if a callback never returns)."""
         with run.cond:
             stopped = run.cond.wait_for(lambda: run.stopped, _STOP_GRACE_SECONDS)
         if stopped:
-            _quiesce(run, recognizer, connection)
+            if not _quiesce(run, recognizer, connection):
+                _keep_forever(recognizer, connection)
         else:
             log.info("the Speech SDK did not stop in time; releasing it in the background")
             holder = threading.Thread(
@@ -449,17 +457,24 @@ def _hold_until_stopped(run: _Run, recognizer: Any, connection: Any) -> None:
             stopped = run.cond.wait_for(lambda: run.stopped, 3 * _HOLD_SECONDS)
     if not stopped:
         log.warning("the Speech SDK never ended a recognition; its objects are kept")
-        _NEVER_STOPPED.append((recognizer, connection))
+        _keep_forever(recognizer, connection)
         return
-    _quiesce(run, recognizer, connection)
+    if not _quiesce(run, recognizer, connection):
+        _keep_forever(recognizer, connection)
     del connection
     del recognizer
 
 
-def _quiesce(run: _Run, recognizer: Any, connection: Any) -> None:
+def _keep_forever(recognizer: Any, connection: Any) -> None:
+    _NEVER_STOPPED.append((recognizer, connection))
+
+
+def _quiesce(run: _Run, recognizer: Any, connection: Any) -> bool:
     """After ``session_stopped``: close the connection and wait (≤ ``_STOP_GRACE_SECONDS``)
     for its ``disconnected``, so that no SDK thread still works on the websocket when the
-    objects go; then take every callback off."""
+    objects go; take every callback off; then wait until no callback has run for a quiet
+    time (``CallbackGate.settle``). False when a callback was still running after the
+    grace: the objects must then not be dropped."""
     with run.cond:
         disconnected = run.disconnected
     if not disconnected:
@@ -480,6 +495,10 @@ def _quiesce(run: _Run, recognizer: Any, connection: Any) -> None:
         connection.disconnected,
     ):
         signal.disconnect_all()
+    if run.gate.settle(_STOP_GRACE_SECONDS):
+        return True
+    log.warning("a Speech SDK callback did not return; the recognizer is kept")
+    return False
 
 
 def sdk_answer(result: Any) -> SdkAnswer:

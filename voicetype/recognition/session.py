@@ -21,7 +21,8 @@ so neither ``stop`` nor ``cancel`` calls it on the caller's thread:
 
 Both return in a few milliseconds (the microphone's close, ~5 ms). The SDK recognizer is
 stopped and destroyed on a helper thread of its own (``azure-session-release``), which may
-wait on the SDK (bounded by the SDK itself); nothing waits for that thread.
+wait on the SDK (bounded by the SDK itself) and then for its callbacks to be over
+(``sdk_gate``); nothing waits for that thread.
 """
 
 from __future__ import annotations
@@ -57,8 +58,14 @@ from voicetype.recognition.events import (
     SpeechStarted,
 )
 from voicetype.recognition.language import LanguageSwitch
+from voicetype.recognition.sdk_gate import CallbackGate
 
 log = logging.getLogger(__name__)
+
+# How long the release waits for the SDK's callbacks to be over (``sdk_gate``).
+_SETTLE_SECONDS = 5.0
+# Recognizers whose callback never returned: never destroyed (that would abort the process).
+_KEPT: list[Any] = []
 
 OnEvent = Callable[[SessionEvent], None]
 
@@ -164,6 +171,7 @@ class ContinuousSession:
         self._recognizer: Any = None
         self._start_future: Any = None
         self._released_started = False
+        self._gate = CallbackGate()  # every SDK callback goes through it (sdk_gate)
         self.released = threading.Event()
         self.bytes_sent = 0
         self.stop_requested_at: float | None = None
@@ -213,16 +221,19 @@ class ContinuousSession:
             return
         self._recognizer = recognizer
         cap = self._max_chars
-        recognizer.speech_start_detected.connect(lambda e: self._emit(SpeechStarted(_now())))
-        recognizer.speech_end_detected.connect(lambda e: self._emit(SpeechEnded(_now())))
+        wrap = self._gate.wrap
+        recognizer.speech_start_detected.connect(wrap(lambda e: self._emit(SpeechStarted(_now()))))
+        recognizer.speech_end_detected.connect(wrap(lambda e: self._emit(SpeechEnded(_now()))))
         recognizer.recognizing.connect(
-            lambda e: self._hypothesis(
-                whole_text(str(e.result.text or ""), _json_of(e.result), "Text", cap)
+            wrap(
+                lambda e: self._hypothesis(
+                    whole_text(str(e.result.text or ""), _json_of(e.result), "Text", cap)
+                )
             )
         )
-        recognizer.recognized.connect(lambda e: self._recognized(e.result, key))
-        recognizer.canceled.connect(lambda e: self._canceled(e.result, key))
-        recognizer.session_stopped.connect(lambda e: self._session_stopped())
+        recognizer.recognized.connect(wrap(lambda e: self._recognized(e.result, key)))
+        recognizer.canceled.connect(wrap(lambda e: self._canceled(e.result, key)))
+        recognizer.session_stopped.connect(wrap(lambda e: self._session_stopped()))
         self._start_future = recognizer.start_continuous_recognition_async()
         self._feed.attach(self._write)
 
@@ -338,7 +349,9 @@ class ContinuousSession:
         ).start()
 
     def _release(self, recognizer: Any, future: Any) -> None:
-        """On the helper thread: may wait on the SDK (up to ~10 s, see the module doc)."""
+        """On the helper thread: may wait on the SDK (up to ~10 s, see the module doc), then
+        for no callback to have run for a quiet time before the objects go (``sdk_gate``:
+        dropping them while an SDK thread still dispatches one aborts the process)."""
         try:
             if future is not None:
                 try:
@@ -359,6 +372,9 @@ class ContinuousSession:
                     recognizer.session_stopped,
                 ):
                     signal.disconnect_all()
+                if not self._gate.settle(_SETTLE_SECONDS):
+                    log.warning("a Speech SDK callback did not return; the recognizer is kept")
+                    _KEPT.append(recognizer)
             del recognizer, future
         finally:
             _trim_heap()
