@@ -33,7 +33,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from azure.cognitiveservices import speech as speechsdk
@@ -58,13 +57,13 @@ from voicetype.recognition.azure_results import (
     so_far,
     whole_text,
 )
-from voicetype.recognition.sdk_gate import CallbackGate
+from voicetype.recognition.sdk_release import STOP_GRACE_SECONDS, Run, release_when_idle
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_PROPERTY = "SPEECH-StopRecognitionTimeoutInSeconds"
 # How long recognize_once still waits for the SDK after asking it to stop.
-_STOP_GRACE_SECONDS = 2.0
+_STOP_GRACE_SECONDS = STOP_GRACE_SECONDS
 # The longest one recognition may listen, whatever the service does.
 MAX_LISTEN_SECONDS = 20.0
 # A single utterance identifies its language at its start, among at most this many (the
@@ -72,48 +71,6 @@ MAX_LISTEN_SECONDS = 20.0
 MAX_AT_START = MAX_LANGUAGES_AT_START
 
 # ------------------------------------------------------------------ the recognizer
-
-
-@dataclass
-class _Run:
-    """One running recognition; the SDK's callbacks only touch this under ``cond``."""
-
-    cond: threading.Condition
-    last_activity: float
-    result: Any = None
-    error: BaseException | None = None
-    done: bool = False
-    cancelled: bool = False
-    stopped: bool = False  # the SDK reported session_stopped
-    disconnected: bool = False  # ... and its connection's ``disconnected``
-    hypothesis: str = ""  # the last hypothesis within the text cap
-    hypothesis_too_long: bool = False
-    gate: CallbackGate = field(default_factory=CallbackGate)  # every SDK callback wrapped
-
-    def touch(self, _evt: object = None) -> None:
-        with self.cond:
-            self.last_activity = time.monotonic()
-            self.cond.notify_all()
-
-    def disconnect(self, _evt: object = None) -> None:
-        with self.cond:
-            self.disconnected = True
-            self.cond.notify_all()
-
-    def stop(self, _evt: object = None) -> None:
-        log.debug("SDK session stopped at t=%.6f", time.monotonic())
-        with self.cond:
-            self.stopped = True
-            self.cond.notify_all()
-
-    def hypothesize(self, text: str | None) -> None:
-        with self.cond:
-            self.last_activity = time.monotonic()
-            if text is None:
-                self.hypothesis_too_long = True
-            elif text:
-                self.hypothesis, self.hypothesis_too_long = text, False
-            self.cond.notify_all()
 
 
 class AzureRecognizer:
@@ -158,8 +115,8 @@ class AzureRecognizer:
         self._secrets = (config.key,)
         self._lock = threading.Lock()  # held while recognize_once runs
         self._state = threading.Lock()  # guards _run, _pending and _closed
-        self._run: _Run | None = None
-        self._pending: list[tuple[Any, Any, _Run]] = []  # finished, not yet destroyed
+        self._run: Run | None = None
+        self._pending: list[tuple[Any, Any, Run]] = []  # finished, not yet destroyed
         self._closed = False
         self._speech_config: Any = None
         self._setup_failure: Failed | None = None
@@ -221,9 +178,9 @@ class AzureRecognizer:
             pending, self._pending = self._pending, []
         while pending:
             recognizer, connection, run = pending.pop()
-            self._release(recognizer, connection, run)
-            del recognizer, connection  # the SDK tears down here
-            log.debug("SDK recognizer released at t=%.6f", time.monotonic())
+            box = [recognizer, connection]
+            del recognizer, connection  # ``box`` holds the only references now
+            release_when_idle(box, run)
 
     # -------------------------------------------------------------- internals
 
@@ -240,7 +197,7 @@ class AzureRecognizer:
             log.info("recognizer setup failed: %s", failure)
             return failure
 
-        run = _Run(threading.Condition(), time.monotonic())
+        run = Run(threading.Condition(), time.monotonic())
         for signal in (
             recognizer.session_started,
             recognizer.speech_start_detected,
@@ -277,7 +234,7 @@ class AzureRecognizer:
                 self.release()
             log.debug("recognize_once returns at t=%.6f", time.monotonic())
 
-    def _wait(self, recognizer: Any, run: _Run, audio: AudioInput) -> RecognitionResult:
+    def _wait(self, recognizer: Any, run: Run, audio: AudioInput) -> RecognitionResult:
         future = recognizer.recognize_once_async()
 
         def collect() -> None:
@@ -333,44 +290,13 @@ class AzureRecognizer:
         )
         return so_far(hypothesis, too_long, self._max_listen, self._max_chars)
 
-    def _outcome(self, run: _Run, audio: AudioInput) -> RecognitionResult:
+    def _outcome(self, run: Run, audio: AudioInput) -> RecognitionResult:
         if run.error is not None:
             return classify_exception(run.error, audio, self._secrets)
         result = map_answer(sdk_answer(run.result), self._secrets, self._max_chars)
         if isinstance(result, Recognized) and not result.language and len(self._languages) == 1:
             return dataclasses.replace(result, language=self._languages[0])
         return result
-
-    def _release(self, recognizer: Any, connection: Any, run: _Run) -> None:
-        """Drop the SDK objects once the SDK's own threads are done with them.
-
-        The SDK aborts the whole process (``Fatal Python error: Aborted`` in
-        ``_Handle.__del__``, seen twice in CI right after a long recognition) when its
-        objects are destroyed while it still works on them: the result arrives before
-        ``session_stopped``, which sometimes comes seconds later on a loaded machine, and
-        the websocket is closed after that; and when the last reference goes while an SDK
-        thread still dispatches a callback (``sdk_gate``). So this waits up to
-        ``_STOP_GRACE_SECONDS`` for ``session_stopped`` (it also comes after a failed
-        connection or a refusal), then closes the connection, waits for its
-        ``disconnected`` and for no callback to have run for a quiet time (``_quiesce``).
-        If the session is still running after the grace, a helper thread keeps the
-        recognizer *and* its connection until it stopped — asking it to stop after
-        ``_HOLD_SECONDS`` — and keeps them for the life of the process if it never does
-        (or if a callback never returns)."""
-        with run.cond:
-            stopped = run.cond.wait_for(lambda: run.stopped, _STOP_GRACE_SECONDS)
-        if stopped:
-            if not _quiesce(run, recognizer, connection):
-                _keep_forever(recognizer, connection)
-        else:
-            log.info("the Speech SDK did not stop in time; releasing it in the background")
-            holder = threading.Thread(
-                target=_hold_until_stopped,
-                args=(run, recognizer, connection),
-                name="azure-release",
-                daemon=True,
-            )
-            holder.start()
 
 
 def build_speech_config(config: AzureConfig, languages: tuple[str, ...] = ()) -> Any:
@@ -438,67 +364,6 @@ _PROFANITY = {
     "removed": speechsdk.ProfanityOption.Removed,
     "raw": speechsdk.ProfanityOption.Raw,
 }
-
-
-#: SDK objects whose session never reported its end: never destroyed (see ``_release``).
-_NEVER_STOPPED: list[tuple[Any, Any]] = []
-_HOLD_SECONDS = 10.0
-
-
-def _hold_until_stopped(run: _Run, recognizer: Any, connection: Any) -> None:
-    with run.cond:
-        stopped = run.cond.wait_for(lambda: run.stopped, _HOLD_SECONDS)
-    if not stopped:
-        try:
-            recognizer.stop_continuous_recognition_async()  # not awaited: it may hang
-        except RuntimeError as exc:
-            log.debug("stopping a recognition that did not end: %s", exc)
-        with run.cond:
-            stopped = run.cond.wait_for(lambda: run.stopped, 3 * _HOLD_SECONDS)
-    if not stopped:
-        log.warning("the Speech SDK never ended a recognition; its objects are kept")
-        _keep_forever(recognizer, connection)
-        return
-    if not _quiesce(run, recognizer, connection):
-        _keep_forever(recognizer, connection)
-    del connection
-    del recognizer
-
-
-def _keep_forever(recognizer: Any, connection: Any) -> None:
-    _NEVER_STOPPED.append((recognizer, connection))
-
-
-def _quiesce(run: _Run, recognizer: Any, connection: Any) -> bool:
-    """After ``session_stopped``: close the connection and wait (≤ ``_STOP_GRACE_SECONDS``)
-    for its ``disconnected``, so that no SDK thread still works on the websocket when the
-    objects go; take every callback off; then wait until no callback has run for a quiet
-    time (``CallbackGate.settle``). False when a callback was still running after the
-    grace: the objects must then not be dropped."""
-    with run.cond:
-        disconnected = run.disconnected
-    if not disconnected:
-        try:
-            connection.close()
-        except RuntimeError as exc:  # already closed
-            log.debug("closing the SDK connection: %s", exc)
-        with run.cond:
-            if not run.cond.wait_for(lambda: run.disconnected, _STOP_GRACE_SECONDS):
-                log.debug("the SDK connection did not report its end")
-    for signal in (
-        recognizer.session_started,
-        recognizer.session_stopped,
-        recognizer.speech_start_detected,
-        recognizer.speech_end_detected,
-        recognizer.recognizing,
-        connection.connected,
-        connection.disconnected,
-    ):
-        signal.disconnect_all()
-    if run.gate.settle(_STOP_GRACE_SECONDS):
-        return True
-    log.warning("a Speech SDK callback did not return; the recognizer is kept")
-    return False
 
 
 def sdk_answer(result: Any) -> SdkAnswer:
