@@ -427,23 +427,21 @@ def _once(config: Config, wav: Path | None, print_text: bool) -> int:
 
         reader = caret_reader()
     try:
-        try:
-            result = recognizer.recognize_once(WavFile(wav) if wav else Microphone())
-        finally:
-            recognizer.close()
+        result = recognizer.recognize_once(WavFile(wav) if wav else Microphone())
         if isinstance(result, Recognized):
             return _once_text(config, result, reader)
-    finally:
+        if isinstance(result, NoMatch):
+            print(f"voicetype: {describe_no_match(result).as_text()}", file=sys.stderr)
+            return EXIT_NO_MATCH
+        assert isinstance(result, Failed)
+        message = describe_failure(result)
+        detail = f"\n  Detail: {result.detail}" if result.detail else ""
+        print(f"voicetype: {message.summary}\n  Fix: {message.body}{detail}", file=sys.stderr)
+        return EXIT_RECOGNITION_FAILED
+    finally:  # after the text and the messages: the SDK's release waits ~0.5 s (sdk_release)
         if reader is not None:
             reader.close()
-    if isinstance(result, NoMatch):
-        print(f"voicetype: {describe_no_match(result).as_text()}", file=sys.stderr)
-        return EXIT_NO_MATCH
-    assert isinstance(result, Failed)
-    message = describe_failure(result)
-    detail = f"\n  Detail: {result.detail}" if result.detail else ""
-    print(f"voicetype: {message.summary}\n  Fix: {message.body}{detail}", file=sys.stderr)
-    return EXIT_RECOGNITION_FAILED
+        recognizer.close()
 
 
 def _once_text(config: Config, result: Recognized, reader: CaretReader | None) -> int:
