@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from voicetype.recognition import sdk_release
+from voicetype.recognition import sdk_gate, sdk_release
 from voicetype.recognition.sdk_release import Run
 
 
@@ -109,7 +109,7 @@ def test_a_session_that_never_ends_is_kept_for_the_life_of_the_process(
 ) -> None:
     monkeypatch.setattr(sdk_release, "STOP_GRACE_SECONDS", 0.2)
     kept: list[Any] = []
-    monkeypatch.setattr(sdk_release, "_NEVER_STOPPED", kept)
+    monkeypatch.setattr(sdk_gate, "_KEPT", kept)
     run = Run(threading.Condition(), time.monotonic())
     recognizer = FakeRecognizer(run, stops=False)
     box: list[Any] = [recognizer, FakeConnection(run)]

@@ -14,19 +14,33 @@ the objects: it returns once no callback has been in flight for ``quiet`` second
 SDK's own frames above the callback end within microseconds of it; the margin is for a
 loaded machine that deschedules that thread). Pure logic, no SDK import.
 
+What must never be destroyed (a session that never ended, a callback that never returned)
+goes to ``keep_forever``: one list for every user of the SDK.
+
 Threading: ``wrap``'s callables run on any thread; ``settle`` blocks its caller, bounded by
-its ``timeout``.
+its ``timeout``; ``keep_forever`` may be called from any thread.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+log = logging.getLogger("voicetype.recognition.azure")  # one logger for the SDK glue
+
 # How long no SDK callback must have been in flight before the SDK's objects are dropped.
 QUIET_SECONDS = 0.5
+# SDK objects never to be destroyed: destroying them is how the SDK aborts the process.
+_KEPT: list[object] = []
+
+
+def keep_forever(objects: object, why: str) -> None:
+    """Keep ``objects`` (the SDK's, or a list of them) for the life of the process."""
+    log.warning("%s; its objects are kept", why)
+    _KEPT.append(objects)
 
 
 class CallbackGate:
@@ -72,3 +86,10 @@ class CallbackGate:
                 if left <= 0:
                     return False
                 self._cond.wait(left if quiet_in is None else min(left, quiet_in))
+
+    def settle_or_keep(self, objects: object, timeout: float) -> bool:
+        """``settle``; when it fails, ``objects`` are kept forever (and False returned)."""
+        if self.settle(timeout):
+            return True
+        keep_forever(objects, "a Speech SDK callback did not return")
+        return False

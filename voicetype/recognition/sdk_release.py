@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicetype.recognition.sdk_gate import CallbackGate
+from voicetype.recognition.sdk_gate import CallbackGate, keep_forever
 
 log = logging.getLogger("voicetype.recognition.azure")  # one logger for the SDK glue
 
@@ -69,9 +69,6 @@ class Run:
             self.cond.notify_all()
 
 
-# SDK objects whose session never ended, or whose callback never returned: never destroyed
-# (dropping them is how the SDK aborts the process, see ``release_when_idle``).
-_NEVER_STOPPED: list[list[Any]] = []
 # How long a finished recognition's session may take to report its end by itself.
 _STOPPED_GRACE_SECONDS = 0.5
 
@@ -115,26 +112,25 @@ def _stop_then_drop(box: list[Any], run: Run) -> None:
     with run.cond:
         stopped = run.cond.wait_for(lambda: run.stopped, STOP_GRACE_SECONDS)
     if not stopped:
-        log.warning("the Speech SDK never ended a recognition; its objects are kept")
-        _NEVER_STOPPED.append(box)
+        keep_forever(box, "the Speech SDK never ended a recognition")
         return
     _drop(box, run)
 
 
 def _drop(box: list[Any], run: Run) -> None:
-    if not _quiesce(run, box[0], box[1]):
-        _NEVER_STOPPED.append(box)
-        return
+    if not _quiesce(run, box):
+        return  # kept forever
     box.clear()  # the SDK tears down here
     log.debug("SDK recognizer released at t=%.6f", time.monotonic())
 
 
-def _quiesce(run: Run, recognizer: Any, connection: Any) -> bool:
+def _quiesce(run: Run, box: list[Any]) -> bool:
     """After ``session_stopped``: close the connection and wait (≤ ``STOP_GRACE_SECONDS``)
     for its ``disconnected``, so that no SDK thread still works on the websocket when the
     objects go; take every callback off; then wait until no callback has run for a quiet
-    time (``CallbackGate.settle``). False when a callback was still running after the
-    grace: the objects must then not be dropped."""
+    time (``CallbackGate.settle_or_keep``). False when a callback was still running after
+    the grace: the objects are then kept forever."""
+    recognizer, connection = box
     with run.cond:
         disconnected = run.disconnected
     if not disconnected:
@@ -155,7 +151,5 @@ def _quiesce(run: Run, recognizer: Any, connection: Any) -> bool:
         connection.disconnected,
     ):
         signal.disconnect_all()
-    if run.gate.settle(STOP_GRACE_SECONDS):
-        return True
-    log.warning("a Speech SDK callback did not return; the recognizer is kept")
-    return False
+    del recognizer, connection  # ``box`` holds them (kept, or cleared by the caller)
+    return run.gate.settle_or_keep(box, STOP_GRACE_SECONDS)

@@ -64,8 +64,6 @@ log = logging.getLogger(__name__)
 
 # How long the release waits for the SDK's callbacks to be over (``sdk_gate``).
 _SETTLE_SECONDS = 5.0
-# Recognizers whose callback never returned: never destroyed (that would abort the process).
-_KEPT: list[Any] = []
 
 OnEvent = Callable[[SessionEvent], None]
 
@@ -372,9 +370,7 @@ class ContinuousSession:
                     recognizer.session_stopped,
                 ):
                     signal.disconnect_all()
-                if not self._gate.settle(_SETTLE_SECONDS):
-                    log.warning("a Speech SDK callback did not return; the recognizer is kept")
-                    _KEPT.append(recognizer)
+                self._gate.settle_or_keep(recognizer, _SETTLE_SECONDS)
             del recognizer, future
         finally:
             _trim_heap()
