@@ -116,9 +116,7 @@ class Worker:
                 window = app.get_child_at_index(w)
                 if window is None or not self._active(window):
                     continue
-                found = self._collection_search(app)
-                if found is None:
-                    found = self._walk(app, deadline)
+                found = self._focused_in(app, deadline)
                 if found is not None:
                     return found
             if time.monotonic() > deadline:
@@ -142,12 +140,15 @@ class Worker:
             app = desktop.get_child_at_index(index)
             if app is None or app.get_process_id() != pid:
                 continue
-            found = self._collection_search(app)
-            if found is None:
-                found = self._walk(app, deadline)
+            found = self._focused_in(app, deadline)
             if found is not None:
                 return found
         return None
+
+    def _focused_in(self, app: Any, deadline: float) -> Any:
+        """The focused object in ``app``: the collection's match, else a walk (None: none)."""
+        found = self._collection_search(app)
+        return found if found is not None else self._walk(app, deadline)
 
     @staticmethod
     def _has_text(node: Any) -> bool:
