@@ -256,3 +256,30 @@ class Lab:
             history_store=lambda: self.history_store,
             input_devices=lambda: list(self.input_devices),
         )
+
+
+# -- a daemon built from these fakes (tests/unit/test_daemon.py, test_tray_wiring.py) ------
+
+#: A config with credentials (the fakes never reach a service).
+KEY = '[azure]\nkey = "k"\nregion = "westeurope"\n'
+
+
+def clear_azure_env(monkeypatch: Any) -> None:
+    """No ``AZURE_AI_SPEECH_*`` of the caller's environment reaches the config."""
+    for name in ("AZURE_AI_SPEECH_KEY", "AZURE_AI_SPEECH_REGION", "AZURE_AI_SPEECH_HOST"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def config_file(tmp_path: Path, text: str) -> Config:
+    """``text`` as the user's config.toml (mode 0600, as voicetype requires), loaded."""
+    path = tmp_path / "config.toml"
+    path.write_text(text, "utf-8")
+    path.chmod(0o600)
+    return load_config(path, {})
+
+
+def settle(daemon: Any) -> None:
+    """Wait until the daemon's controller handled everything queued so far."""
+    done = threading.Event()
+    daemon.controller.submit_call(done.set)
+    assert done.wait(5)

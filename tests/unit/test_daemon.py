@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from harness.fakes import FakeTray, Lab
+from harness.fakes import KEY, FakeTray, Lab, clear_azure_env, config_file, settle
 from harness.procs import wait_for
 
 from voicetype import commands, control
@@ -20,20 +20,10 @@ from voicetype.config import Config, load_config
 from voicetype.notify import Urgency
 from voicetype.state import State
 
-KEY = '[azure]\nkey = "k"\nregion = "westeurope"\n'
-
 
 @pytest.fixture(autouse=True)
 def _no_azure_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AZURE_AI_SPEECH_KEY", "AZURE_AI_SPEECH_REGION", "AZURE_AI_SPEECH_HOST"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def config_file(tmp_path: Path, text: str) -> Config:
-    path = tmp_path / "config.toml"
-    path.write_text(text, "utf-8")
-    path.chmod(0o600)
-    return load_config(path, {})
+    clear_azure_env(monkeypatch)
 
 
 @pytest.fixture
@@ -61,13 +51,6 @@ def status(d: Daemon) -> dict[str, object]:
     result = reply["status"]
     assert isinstance(result, dict)
     return result
-
-
-def settle(d: Daemon) -> None:
-    """Wait until the controller handled everything queued so far (no dictation open)."""
-    done = threading.Event()
-    d.controller.submit_call(done.set)
-    assert done.wait(5)
 
 
 # -- construction ------------------------------------------------------------------------

@@ -5,43 +5,26 @@ dictation without touching the configuration file, the level reads the listener.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness.fakes import Lab
+from harness.fakes import KEY, Lab, clear_azure_env, config_file, settle
 from harness.procs import wait_for
 
 from voicetype.app import Daemon, assemble
 from voicetype.audio.devices import InputDevice
-from voicetype.config import Config, load_config
 from voicetype.text.model import Outcome
 from voicetype.tray import Level, Microphones
 
-KEY = '[azure]\nkey = "k"\nregion = "westeurope"\n'
 DEVICES = [InputDevice("vt_mic", "vt_mic", True), InputDevice("vt_second", "Second Mic")]
 
 
 @pytest.fixture(autouse=True)
 def _no_azure_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AZURE_AI_SPEECH_KEY", "AZURE_AI_SPEECH_REGION", "AZURE_AI_SPEECH_HOST"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def config_file(tmp_path: Path, text: str) -> Config:
-    path = tmp_path / "config.toml"
-    path.write_text(text, "utf-8")
-    path.chmod(0o600)
-    return load_config(path, {})
-
-
-def settle(d: Daemon) -> None:
-    done = threading.Event()
-    d.controller.submit_call(done.set)
-    assert done.wait(5)
+    clear_azure_env(monkeypatch)
 
 
 class FakeListener:
