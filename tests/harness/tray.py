@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from PIL import Image
@@ -38,6 +38,21 @@ from Xlib import X, Xatom, display, error
 
 from harness.procs import Proc, require, wait_for
 from harness.x11 import screenshot as _screenshot
+
+T = TypeVar("T")
+
+
+def _wait_showing(
+    find: Callable[[], T | None], timeout: float, what: str, seen: Callable[[], str]
+) -> T:
+    """``wait_for`` polling every 20 ms, whose timeout also says what was there (``seen``)."""
+    try:
+        found = wait_for(find, timeout, what, 0.02)
+    except TimeoutError as e:
+        raise TimeoutError(f"{e}{seen()}") from None
+    assert found is not None
+    return found
+
 
 TRAY_HEIGHT = 24
 
@@ -233,12 +248,12 @@ class TrayHost:
         def find() -> DockedIcon | None:
             return next((i for i in self.icons() if i.name == title), None)
 
-        try:
-            icon = wait_for(find, timeout, f"a docked icon titled {title!r}", 0.02)
-        except TimeoutError as e:
-            raise TimeoutError(f"{e}; docked: {[i.name for i in self.icons()]}") from None
-        assert icon is not None
-        return icon
+        return _wait_showing(
+            find,
+            timeout,
+            f"a docked icon titled {title!r}",
+            lambda: f"; docked: {[i.name for i in self.icons()]}",
+        )
 
     # -- pointer ------------------------------------------------------------------------
 
@@ -309,13 +324,12 @@ class TrayHost:
         return Menu(window.id, x, y, w, h, matched)
 
     def wait_for_menu(self, rows: Sequence[str] | None = None, timeout: float = 5.0) -> Menu:
-        try:
-            menu = wait_for(lambda: self.find_menu(rows), timeout, "the tray menu", 0.02)
-        except TimeoutError as e:
-            window = self._menu_window()
-            raise TimeoutError(f"{e} (popup window mapped: {window is not None})") from None
-        assert menu is not None
-        return menu
+        return _wait_showing(
+            lambda: self.find_menu(rows),
+            timeout,
+            "the tray menu",
+            lambda: f" (popup window mapped: {self._menu_window() is not None})",
+        )
 
     def open_submenu(
         self, menu: Menu, label: str, rows: Sequence[str], timeout: float = 5.0
@@ -327,12 +341,12 @@ class TrayHost:
         def submenu() -> Menu | None:
             return self.find_menu(rows, exclude=menu.window)
 
-        try:
-            found = wait_for(submenu, timeout, f"the {label!r} submenu", 0.02)
-        except TimeoutError as e:
-            raise TimeoutError(f"{e} (popup windows: {len(self._menu_windows())})") from None
-        assert found is not None
-        return found
+        return _wait_showing(
+            submenu,
+            timeout,
+            f"the {label!r} submenu",
+            lambda: f" (popup windows: {len(self._menu_windows())})",
+        )
 
     def wait_for_menu_closed(self, timeout: float = 5.0) -> None:
         wait_for(lambda: self._menu_window() is None, timeout, "the tray menu to close", 0.02)
